@@ -1,0 +1,221 @@
+"""Confirmation, backdating, state runs and component/page status: pure functions, no I/O.
+
+A monitor's *confirmed* state changes only after `confirm_down` consecutive down checks (the outage
+is backdated to the first of them) or `confirm_up` consecutive non-down checks (the outage ends at
+the first of them). Unconfirmed failures never count as downtime: until confirmation they extend the
+current run, and confirmation rewrites the tail of the run history from the backdated instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from statuspage.models import CheckResult, ComponentStatus, Impact, Outcome, StateRun
+
+Confirmed = Literal["up", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorState:
+    """What a monitor's confirmation knows between checks (persisted so a restart resumes it)."""
+
+    confirmed: Confirmed = "up"
+    streak: int = 0
+    """Consecutive checks that contradict `confirmed` (down checks while up, good checks while down)."""
+    streak_start: float | None = None
+    """Time of the first check of that streak: the backdating point."""
+    down_since: float | None = None
+    """Start of the confirmed outage, while confirmed down."""
+    run_state: Outcome = "up"
+    """The state the current run records (up, degraded or down)."""
+    last_at: float | None = None
+    last_outcome: Outcome | None = None
+    last_error: str | None = None
+    last_message: str = ""
+    last_latency_ms: float | None = None
+    cert_expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A confirmed change: `down` at the backdated outage start, or `up` at the first good check."""
+
+    kind: Confirmed
+    at: float
+
+
+def confirm(
+    state: MonitorState, result: CheckResult, confirm_down: int, confirm_up: int
+) -> tuple[MonitorState, Transition | None]:
+    """Apply one check result to a monitor's confirmation state."""
+    is_down = result.outcome == "down"
+    contradicts = is_down if state.confirmed == "up" else not is_down
+    if contradicts:
+        streak = state.streak + 1
+        streak_start = state.streak_start if state.streak else result.at
+    else:
+        streak, streak_start = 0, None
+    new = replace(
+        state,
+        streak=streak,
+        streak_start=streak_start,
+        last_at=result.at,
+        last_outcome=result.outcome,
+        last_error=result.error,
+        last_message=result.message,
+        last_latency_ms=result.latency_ms,
+        cert_expires_at=(
+            result.cert_expires_at if result.cert_expires_at is not None else state.cert_expires_at
+        ),
+    )
+    needed = confirm_down if state.confirmed == "up" else confirm_up
+    if contradicts and streak >= needed:
+        assert streak_start is not None
+        if state.confirmed == "up":
+            new = replace(new, confirmed="down", streak=0, streak_start=None, down_since=streak_start,
+                          run_state="down")
+            return new, Transition("down", streak_start)
+        new = replace(new, confirmed="up", streak=0, streak_start=None, down_since=None,
+                      run_state=result.outcome)
+        return new, Transition("up", streak_start)
+    if state.confirmed == "up" and not is_down:
+        new = replace(new, run_state=result.outcome)
+    return new, None
+
+
+# --- state runs --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RunRow:
+    """A state run as the store holds it; `open` runs still grow with each check."""
+
+    id: int
+    monitor: str
+    state: Outcome
+    start: float
+    end: float
+    open: bool = True
+
+    def to_run(self, now: float, hold: float) -> StateRun:
+        """The covered stretch: an open run's last check holds until now, at most `hold` seconds."""
+        end = min(max(now, self.end), self.end + hold) if self.open else self.end
+        return StateRun(self.monitor, self.state, self.start, end)
+
+
+class RunIds:
+    """Hands out run ids in memory so writes can be batched without reading ids back."""
+
+    def __init__(self, last: int = 0) -> None:
+        self.last = last
+
+    def next(self) -> int:
+        """A fresh id."""
+        self.last += 1
+        return self.last
+
+
+def advance_runs(
+    tail: list[RunRow], monitor: str, state: Outcome, at: float, hold: float, ids: RunIds
+) -> list[RunRow]:
+    """Record a check in state `state` at `at` on a monitor's run tail; return the rows that changed.
+
+    A check's state holds until the next check but at most `hold` (2 × interval); a longer gap
+    closes the run at last check + hold and leaves the gap as no data.
+    """
+    current = tail[-1] if tail and tail[-1].open else None
+    if current is not None and at < current.end:
+        return []  # a result older than what is recorded (clock step back): ignore it, never rewrite
+    changed: list[RunRow] = []
+    if current is not None:
+        if at - current.end > hold:
+            current.end += hold
+            current.open = False
+            changed.append(current)
+            current = None
+        elif current.state == state:
+            current.end = at
+            changed.append(current)
+            return changed
+        else:
+            current.end = at
+            current.open = False
+            changed.append(current)
+            current = None
+    row = RunRow(ids.next(), monitor, state, at, at, True)
+    tail.append(row)
+    changed.append(row)
+    del tail[:-4]  # only the last few runs can ever be rewritten by backdating
+    return changed
+
+
+def reclassify_runs(tail: list[RunRow], since: float, state: Outcome, ids: RunIds) -> list[RunRow]:
+    """Rewrite the tail's covered time from `since` on to `state` (backdating); return changed rows."""
+    changed: list[RunRow] = []
+    out: list[RunRow] = []
+    for row in tail:
+        if row.end <= since and not (row.open and row.start >= since):
+            out.append(row)
+            continue
+        if row.start >= since:
+            if row.state != state:
+                row.state = state
+                changed.append(row)
+            out.append(row)
+            continue
+        if row.state == state:
+            out.append(row)
+            continue
+        # The run straddles `since`: cut it there and carry on in the new state.
+        tail_part = RunRow(ids.next(), row.monitor, state, since, row.end, row.open)
+        row.end = since
+        row.open = False
+        changed += [row, tail_part]
+        out += [row, tail_part]
+    tail[:] = out
+    return changed
+
+
+# --- component and page status ----------------------------------------------------------------
+
+_COMPONENT_RANK: dict[ComponentStatus, int] = {
+    "operational": 0, "under_maintenance": 1, "degraded_performance": 2, "partial_outage": 3,
+    "major_outage": 4,
+}
+_IMPACT_RANK: dict[Impact, int] = {"none": 0, "minor": 1, "major": 2, "critical": 3}
+
+
+def component_status(states: Sequence[MonitorState], in_maintenance: bool = False) -> ComponentStatus:
+    """Statuspage status of a component from its monitors' confirmed states."""
+    if in_maintenance:
+        return "under_maintenance"
+    down = sum(1 for s in states if s.confirmed == "down")
+    if states and down == len(states):
+        return "major_outage"
+    if down:
+        return "partial_outage"
+    if any(s.run_state == "degraded" for s in states):
+        return "degraded_performance"
+    return "operational"
+
+
+def worst_component_status(statuses: Iterable[ComponentStatus]) -> ComponentStatus:
+    """The worst of several component statuses (maintenance ranks just above operational)."""
+    return max(statuses, key=_COMPONENT_RANK.__getitem__, default="operational")
+
+
+def component_impact(status: ComponentStatus) -> Impact:
+    """The page indicator a component status implies."""
+    if status == "major_outage":
+        return "major"
+    if status in ("partial_outage", "degraded_performance"):
+        return "minor"
+    return "none"
+
+
+def page_indicator(components: Iterable[ComponentStatus], incident_impacts: Iterable[Impact]) -> Impact:
+    """Statuspage page indicator: the worst of the open incidents' impacts and of the components."""
+    impacts = [component_impact(s) for s in components] + list(incident_impacts)
+    return max(impacts, key=_IMPACT_RANK.__getitem__, default="none")
