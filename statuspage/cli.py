@@ -1,0 +1,135 @@
+"""The `statuspage` command line (click). User mistakes are one line and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from statuspage.checks import Checker
+from statuspage.config import Config, ConfigError, load_config
+from statuspage.models import CheckResult
+
+DEFAULT_CONFIG = "config.yaml"
+
+config_option = click.option(
+    "--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="Path to config.yaml.",
+)
+
+
+def setup_logging(level: str) -> None:
+    """key=value log lines on stderr."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # APScheduler logs every job run at INFO; at thousands of monitors that is noise, and
+    # "maximum number of running instances reached" is the no-overlap rule working as meant.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+
+def load_or_exit(path: Path) -> Config:
+    """Load the config, or print every problem and exit 1."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for line in exc.problems:
+            click.echo(f"error: {line}", err=True)
+        raise SystemExit(1) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]), help="Logging threshold.")
+@click.version_option(package_name="statuspage")
+def cli(log_level: str) -> None:
+    """Uptime monitor and public status page for Track's NPS and CXM."""
+    setup_logging(log_level)
+
+
+@cli.command()
+@config_option
+def validate(config_path: Path) -> None:
+    """Check the config; print every problem with its key path and exit 1 if there is any."""
+    config = load_or_exit(config_path)
+    monitors = len(config.monitors())
+    click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per monitor, for machines.")
+def check(config_path: Path, as_json: bool) -> None:
+    """Probe every monitor once and print the results (exit 0 whatever they are)."""
+    config = load_or_exit(config_path)
+    results = asyncio.run(_check_all(config))
+    if as_json:
+        click.echo(json.dumps([_result_json(r) for r in results], indent=2, ensure_ascii=False))
+        return
+    click.echo(format_results(results))
+
+
+async def _check_all(config: Config) -> list[CheckResult]:
+    async with Checker(scheduler=config.scheduler) as checker:
+        return list(await asyncio.gather(*(checker.check(m) for _, _, m in config.monitors())))
+
+
+def _result_json(r: CheckResult) -> dict[str, Any]:
+    return {
+        "monitor": r.monitor, "outcome": r.outcome, "latency_ms": r.latency_ms, "status": r.status,
+        "error": r.error, "message": r.message, "at": r.at, "cert_expires_at": r.cert_expires_at,
+    }
+
+
+def format_results(results: list[CheckResult]) -> str:
+    """A readable table of check results."""
+    rows = [("MONITOR", "OUTCOME", "MS", "HTTP", "ERROR", "MESSAGE")]
+    for r in results:
+        rows.append((
+            r.monitor, r.outcome.upper(), "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
+            "-" if r.status is None else str(r.status), r.error or "-", r.message,
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5]
+             for row in rows]
+    down = sum(1 for r in results if r.outcome == "down")
+    lines.append(f"\n{len(results)} monitors: {len(results) - down} up, {down} down")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@cli.command()
+@config_option
+@click.option("--no-serve", is_flag=True, help="Only probe, record and write the site; no HTTP server.")
+def run(config_path: Path, no_serve: bool) -> None:
+    """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM."""
+    from statuspage.runner import Runtime, run_until_stopped
+
+    config = load_or_exit(config_path)
+    runtime = Runtime(config)
+    runtime.serve = not no_serve
+    asyncio.run(run_until_stopped(runtime))
+
+
+@cli.command()
+@click.option("--port", default=8080, show_default=True, type=int, help="Port of the live site.")
+@click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo keeps its database (wiped at start).")
+@click.option("--out", "out_dir", default="site", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo writes the static site.")
+def demo(port: int, data_dir: str, out_dir: str) -> None:
+    """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage."""
+    from statuspage.demo import run_demo
+
+    asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+
+
+def main() -> None:
+    """Entry point of the `statuspage` console script."""
+    cli(prog_name="statuspage")

@@ -1,0 +1,199 @@
+"""The prober: one APScheduler interval job per monitor; check → confirm → record, in that order.
+
+Jobs start spread over their first interval (so 2,000 monitors at 30 s don't fire together), one
+run of a monitor never overlaps the next, and a global semaphore caps concurrent checks. A storage
+or incident-hook error is logged and never stops the loop or another monitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from statuspage.checks import Checker
+from statuspage.config import Config, Monitor
+from statuspage.models import CheckResult, component_key
+from statuspage.states import (
+    MonitorState,
+    RunIds,
+    RunRow,
+    Transition,
+    advance_runs,
+    confirm,
+    reclassify_runs,
+)
+from statuspage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckEvent:
+    """What one scheduled check produced, for observers (metrics, incidents, rendering)."""
+
+    result: CheckResult
+    state: MonitorState
+    transition: Transition | None
+    lag: float
+    """Seconds between the scheduled and the actual start of the check."""
+    duration: float
+    """Seconds the check took."""
+
+
+class CheckObserver(Protocol):
+    """Receives every check event; must be quick and must not raise into the prober."""
+
+    def __call__(self, event: CheckEvent) -> None: ...
+
+
+TransitionHook = Callable[[str, CheckEvent], Awaitable[None]]
+"""Called with the component key after a monitor's confirmed state changed."""
+
+
+class Prober:
+    """Schedules and runs every monitor's checks and records them in the store."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        checker: Checker,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_check: CheckObserver | None = None,
+        on_transition: TransitionHook | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.checker = checker
+        self._clock = clock
+        self._on_check = on_check
+        self._on_transition = on_transition
+        self.monitors: dict[str, Monitor] = {m.key: m for _, _, m in config.monitors()}
+        self.component_of: dict[str, str] = {
+            m.key: component_key(p.slug, c.slug) for p, c, m in config.monitors()
+        }
+        self.states: dict[str, MonitorState] = {}
+        self._tails: dict[str, list[RunRow]] = {}
+        self._ids = RunIds()
+        self._first_run: dict[str, float] = {}
+        self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    async def load(self) -> None:
+        """Register monitors and resume their persisted confirmation state and run tails."""
+        await self.store.register_monitors(self.monitors)
+        saved = await self.store.load_monitor_states()
+        self.states = {k: saved.get(k, MonitorState()) for k in self.monitors}
+        self._tails = await self.store.load_run_tails(self.monitors)
+        self._ids = RunIds(await self.store.last_run_id())
+
+    def start(self) -> None:
+        """Schedule one interval job per monitor, first runs spread over the first interval."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        now = self._clock()
+        for key, mon in self.monitors.items():
+            # A stable per-monitor offset: restarts keep the same phase, monitors don't bunch up.
+            offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
+            first = now + offset
+            self._first_run[key] = first
+            scheduler.add_job(
+                self._run_job,
+                "interval",
+                seconds=mon.interval_s,
+                next_run_time=datetime.fromtimestamp(first, UTC),
+                args=[key],
+                id=key,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(mon.interval_s)),
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("prober started monitors=%d", len(self.monitors))
+
+    def add_job(self, func: Callable[[], Awaitable[None]], seconds: float, job_id: str) -> None:
+        """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks)."""
+        assert self._scheduler is not None, "start() first"
+        self._scheduler.add_job(func, "interval", seconds=seconds, id=job_id, max_instances=1,
+                                coalesce=True, misfire_grace_time=max(1, int(seconds)))
+
+    async def stop(self, grace: float = 15.0) -> None:
+        """Stop scheduling, let running checks finish (they are bounded by their timeouts)."""
+        self._stopping = True
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=grace)
+            for task in pending:
+                task.cancel()
+        log.info("prober stopped")
+
+    def scheduled_lag(self, key: str, started: float) -> float:
+        """Seconds since the most recent scheduled slot of this monitor (interval jobs are periodic)."""
+        first = self._first_run.get(key, started)
+        interval = self.monitors[key].interval_s
+        return max(0.0, started - first) % interval if started >= first else 0.0
+
+    async def _run_job(self, key: str) -> None:
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            async with self._limit:
+                lag = self.scheduled_lag(key, self._clock())
+                await self.run_check(key, lag)
+        except Exception:  # pragma: no cover - run_check already guards; never kill the scheduler
+            log.exception("check job failed monitor=%s", key)
+        finally:
+            self._running.discard(task)
+
+    async def run_check(self, key: str, lag: float = 0.0) -> CheckEvent:
+        """Check one monitor now, confirm, record; return the event."""
+        mon = self.monitors[key]
+        started = time.perf_counter()
+        result = await self.checker.check(mon)
+        duration = time.perf_counter() - started
+        event = self.record(result, lag, duration)
+        log.debug("check monitor=%s outcome=%s ms=%s error=%s", key, result.outcome,
+                  None if result.latency_ms is None else round(result.latency_ms), result.error)
+        if self._on_check is not None:
+            try:
+                self._on_check(event)
+            except Exception:
+                log.exception("check observer failed monitor=%s", key)
+        if event.transition is not None:
+            log.info("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind, event.transition.at)
+            if self._on_transition is not None:
+                try:
+                    await self._on_transition(self.component_of[key], event)
+                except Exception:
+                    log.exception("transition hook failed monitor=%s", key)
+        return event
+
+    def record(self, result: CheckResult, lag: float = 0.0, duration: float = 0.0) -> CheckEvent:
+        """Apply a result to confirmation and state runs and buffer it for the store (no I/O here)."""
+        key = result.monitor
+        mon = self.monitors[key]
+        state, transition = confirm(self.states[key], result, mon.confirm_down or 2, mon.confirm_up or 2)
+        self.states[key] = state
+        tail = self._tails.setdefault(key, [])
+        changed: list[RunRow] = []
+        if transition is not None:
+            changed += reclassify_runs(tail, transition.at, state.run_state, self._ids)
+        changed += advance_runs(tail, key, state.run_state, result.at, 2 * mon.interval_s, self._ids)
+        self.store.buffer_check(result, state, changed)
+        return CheckEvent(result, state, transition, lag, duration)

@@ -1,0 +1,577 @@
+"""SQLite storage (aiosqlite, WAL): the only module that speaks SQL.
+
+One connection serves the process; check results are buffered and written in batches, one
+transaction per batch, so thousands of monitors cost a few commits a second. Incidents and
+maintenance are written at once. Other processes (the CLI) may use the same file: WAL plus
+`busy_timeout` lets them take turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from statuspage.models import (
+    CheckResult,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+)
+from statuspage.states import MonitorState, RunRow
+
+log = logging.getLogger(__name__)
+
+# Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE monitors (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+    CREATE TABLE results (
+        monitor_id INTEGER NOT NULL, at REAL NOT NULL, outcome TEXT NOT NULL,
+        latency_ms REAL, status INTEGER, error TEXT, message TEXT NOT NULL DEFAULT '',
+        cert_expires_at REAL
+    );
+    CREATE INDEX results_monitor_at ON results (monitor_id, at);
+    CREATE INDEX results_at ON results (at);
+    CREATE TABLE state_runs (
+        id INTEGER PRIMARY KEY, monitor_id INTEGER NOT NULL, state TEXT NOT NULL,
+        start_at REAL NOT NULL, end_at REAL NOT NULL, open INTEGER NOT NULL
+    );
+    CREATE INDEX state_runs_monitor_end ON state_runs (monitor_id, end_at);
+    CREATE TABLE monitor_state (monitor_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE latency_hourly (
+        monitor_id INTEGER NOT NULL, hour INTEGER NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (monitor_id, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY, page TEXT NOT NULL, title TEXT NOT NULL, severity TEXT NOT NULL,
+        impact TEXT NOT NULL, status TEXT NOT NULL, components TEXT NOT NULL, automatic INTEGER NOT NULL,
+        started_at REAL NOT NULL, due_at REAL NOT NULL, monitoring_at REAL, resolved_at REAL,
+        acknowledged_at REAL, acknowledged_by TEXT, recovered_at REAL, postmortem TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL, updated_at REAL NOT NULL, reminded_at REAL
+    );
+    CREATE INDEX incidents_page_status ON incidents (page, status);
+    CREATE TABLE incident_updates (
+        id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        status TEXT NOT NULL, message TEXT NOT NULL, author TEXT NOT NULL, at REAL NOT NULL,
+        components TEXT NOT NULL
+    );
+    CREATE INDEX incident_updates_incident ON incident_updates (incident_id, id);
+    CREATE TABLE maintenances (
+        id INTEGER PRIMARY KEY, page TEXT NOT NULL, title TEXT NOT NULL, message TEXT NOT NULL,
+        components TEXT NOT NULL, start_at REAL NOT NULL, end_at REAL NOT NULL,
+        created_at REAL NOT NULL, created_by TEXT NOT NULL, cancelled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX maintenances_page_end ON maintenances (page, end_at);
+    """,
+)
+
+_RUN_COLUMNS = "r.id, m.key, r.state, r.start_at, r.end_at, r.open"
+
+
+@dataclass
+class _Batch:
+    results: list[tuple[Any, ...]] = field(default_factory=list)
+    runs: dict[int, RunRow] = field(default_factory=dict)
+    states: dict[str, MonitorState] = field(default_factory=dict)
+    latency: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.results) + len(self.runs) + len(self.states) + len(self.latency)
+
+
+class Store:
+    """The database of one statuspage installation. Create with `await Store.open(path)`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+        self._ids: dict[str, int] = {}
+        self._batch = _Batch()
+        self._tx = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        """Open (creating if needed) and migrate the database at `path`."""
+        p = str(path)
+        if p != ":memory:":
+            Path(p).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(p, isolation_level=None)
+        store = cls(conn, p)
+        try:
+            await conn.execute("PRAGMA busy_timeout = 10000")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode never corrupts the file on a crash; a power cut may lose the last
+            # commit, a process kill loses nothing committed.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await store._migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = await self._fetchone("PRAGMA user_version")
+                version = int(row[0]) if row else 0
+                if version > len(MIGRATIONS):
+                    raise RuntimeError(
+                        f"database {self.path} has schema version {version}, newer than this program "
+                        f"({len(MIGRATIONS)}); upgrade statuspage"
+                    )
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in filter(str.strip, script.split(";")):
+                        await self._conn.execute(statement)
+                    await self._conn.execute(f"PRAGMA user_version = {number}")
+                    log.info("migrated database=%s version=%d", self.path, number)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+
+    async def close(self) -> None:
+        """Write what is buffered and close; safe to call twice."""
+        if self._closed:
+            return
+        try:
+            await self.flush()
+        finally:
+            self._closed = True
+            await self._conn.close()
+
+    async def schema_version(self) -> int:
+        """The schema version of the open database."""
+        row = await self._fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    # --- low-level helpers -----------------------------------------------------------------------
+
+    async def _fetchone(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        async with self._conn.execute(sql, args) as cur:
+            return await cur.fetchone()
+
+    async def _fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        async with self._conn.execute(sql, args) as cur:
+            return list(await cur.fetchall())
+
+    async def _write(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> int | None:
+        """Run statements in one transaction; return the last row id."""
+        last: int | None = None
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    cur = await self._conn.execute(sql, args)
+                    last = cur.lastrowid
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        return last
+
+    # --- monitors ----------------------------------------------------------------------------------
+
+    async def register_monitors(self, keys: Iterable[str]) -> dict[str, int]:
+        """Make sure every monitor key has an id; return key → id."""
+        wanted = list(keys)
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.executemany(
+                    "INSERT OR IGNORE INTO monitors (key) VALUES (?)", [(k,) for k in wanted]
+                )
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        for key, mid in await self._fetchall("SELECT key, id FROM monitors"):
+            self._ids[key] = int(mid)
+        return {k: self._ids[k] for k in wanted}
+
+    async def _id(self, key: str) -> int:
+        if key not in self._ids:
+            await self.register_monitors([key])
+        return self._ids[key]
+
+    async def load_monitor_states(self) -> dict[str, MonitorState]:
+        """The persisted confirmation state of every monitor."""
+        rows = await self._fetchall(
+            "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id"
+        )
+        out: dict[str, MonitorState] = {}
+        for key, data in rows:
+            try:
+                out[key] = MonitorState(**json.loads(data))
+            except (TypeError, ValueError):
+                log.warning("ignoring unreadable monitor state monitor=%s", key)
+        return out
+
+    async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
+        """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
+        out: dict[str, list[RunRow]] = {}
+        for key in keys:
+            mid = await self._id(key)
+            rows = await self._fetchall(
+                "SELECT id, state, start_at, end_at, open FROM state_runs WHERE monitor_id = ? "
+                "ORDER BY end_at DESC, id DESC LIMIT ?",
+                (mid, depth),
+            )
+            out[key] = [RunRow(int(r[0]), key, r[1], r[2], r[3], bool(r[4])) for r in reversed(rows)]
+        return out
+
+    async def last_run_id(self) -> int:
+        """The largest state-run id so far (run ids are handed out in memory)."""
+        row = await self._fetchone("SELECT COALESCE(MAX(id), 0) FROM state_runs")
+        return int(row[0])
+
+    # --- check results (batched) -----------------------------------------------------------------
+
+    def buffer_check(
+        self, result: CheckResult, state: MonitorState, runs: Iterable[RunRow] = ()
+    ) -> None:
+        """Queue a check result with the monitor's new state and changed runs for the next flush."""
+        mid = self._ids[result.monitor]
+        b = self._batch
+        b.results.append((mid, result.at, result.outcome, result.latency_ms, result.status, result.error,
+                          result.message, result.cert_expires_at))
+        for row in runs:
+            b.runs[row.id] = row
+        b.states[result.monitor] = state
+
+    def buffer_runs(self, runs: Iterable[RunRow]) -> None:
+        """Queue changed state runs (backdating) for the next flush."""
+        for row in runs:
+            self._batch.runs[row.id] = row
+
+    def buffer_latency(self, monitor: str, hour: int, data: str) -> None:
+        """Queue a monitor-hour latency aggregate (JSON) to be upserted at the next flush."""
+        self._batch.latency[(monitor, hour)] = data
+
+    @property
+    def pending(self) -> int:
+        """How many buffered rows wait for the next flush."""
+        return len(self._batch)
+
+    async def flush(self) -> int:
+        """Write everything buffered in one transaction; return how many rows were written."""
+        if self._closed or not len(self._batch):
+            return 0
+        batch, self._batch = self._batch, _Batch()
+        ids = self._ids
+        size = len(batch)
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if batch.results:
+                    await self._conn.executemany(
+                        "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
+                        "cert_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        batch.results,
+                    )
+                if batch.runs:
+                    await self._conn.executemany(
+                        "INSERT OR REPLACE INTO state_runs (id, monitor_id, state, start_at, end_at, open) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [(r.id, ids[r.monitor], r.state, r.start, r.end, int(r.open))
+                         for r in batch.runs.values()],
+                    )
+                if batch.states:
+                    await self._conn.executemany(
+                        "INSERT OR REPLACE INTO monitor_state (monitor_id, data) VALUES (?, ?)",
+                        [(ids[k], json.dumps(_state_dict(s))) for k, s in batch.states.items()],
+                    )
+                if batch.latency:
+                    await self._conn.executemany(
+                        "INSERT OR REPLACE INTO latency_hourly (monitor_id, hour, data) VALUES (?, ?, ?)",
+                        [(ids[k], hour, data) for (k, hour), data in batch.latency.items()],
+                    )
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                # Put the rows back so a transient error (disk full, busy) loses nothing.
+                self._merge_back(batch)
+                raise
+        return size
+
+    def _merge_back(self, old: _Batch) -> None:
+        new = self._batch
+        old.results.extend(new.results)
+        old.runs.update(new.runs)
+        old.states.update(new.states)
+        old.latency.update(new.latency)
+        self._batch = old
+
+    async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
+        """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
+        mid = await self._id(monitor)
+        rows = await self._fetchall(
+            "SELECT at, outcome, latency_ms, status, error, message, cert_expires_at FROM results "
+            "WHERE monitor_id = ? AND at >= ? ORDER BY at DESC LIMIT ?",
+            (mid, since, limit),
+        )
+        return [CheckResult(monitor, r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in reversed(rows)]
+
+    async def count_results(self) -> int:
+        """How many raw results are stored."""
+        row = await self._fetchone("SELECT COUNT(*) FROM results")
+        return int(row[0])
+
+    async def runs(self, monitors: Iterable[str], start: float, end: float) -> list[RunRow]:
+        """State runs of these monitors that overlap [start, end), oldest first (indexed, no raw rows)."""
+        out: list[RunRow] = []
+        for key in monitors:
+            mid = await self._id(key)
+            rows = await self._fetchall(
+                "SELECT id, state, start_at, end_at, open FROM state_runs "
+                "WHERE monitor_id = ? AND end_at >= ? AND start_at < ? ORDER BY start_at, id",
+                (mid, start, end),
+            )
+            out += [RunRow(int(r[0]), key, r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return out
+
+    async def latency_hours(self, monitor: str, since_hour: int) -> list[tuple[int, str]]:
+        """Hourly latency aggregates (hour, JSON) of a monitor from `since_hour` (epoch hours) on."""
+        mid = await self._id(monitor)
+        rows = await self._fetchall(
+            "SELECT hour, data FROM latency_hourly WHERE monitor_id = ? AND hour >= ? ORDER BY hour",
+            (mid, since_hour),
+        )
+        return [(int(h), str(d)) for h, d in rows]
+
+    async def prune_results(self, before: float, chunk: int = 5000) -> int:
+        """Delete raw results older than `before`, in small transactions so probing never waits long."""
+        total = 0
+        while True:
+            async with self._tx:
+                cur = await self._conn.execute(
+                    "DELETE FROM results WHERE rowid IN "
+                    "(SELECT rowid FROM results WHERE at < ? ORDER BY at LIMIT ?)",
+                    (before, chunk),
+                )
+                deleted = cur.rowcount
+            total += max(deleted, 0)
+            if deleted < chunk:
+                return total
+            await asyncio.sleep(0)  # let the prober in between chunks
+
+    # --- incidents ---------------------------------------------------------------------------------
+
+    async def create_incident(self, incident: Incident) -> Incident:
+        """Insert an incident with its updates; return it with the ids assigned."""
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = await self._conn.execute(
+                    "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
+                    "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
+                    "recovered_at, postmortem, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _incident_row(incident),
+                )
+                iid = int(cur.lastrowid or 0)
+                for update in incident.updates:
+                    await self._insert_update(iid, update)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        created = await self.get_incident(iid)
+        assert created is not None
+        return created
+
+    async def _insert_update(self, incident_id: int, u: IncidentUpdate) -> None:
+        await self._conn.execute(
+            "INSERT INTO incident_updates (incident_id, status, message, author, at, components) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (incident_id, u.status, u.message, u.author, u.at,
+             json.dumps([[c.component, c.old_status, c.new_status] for c in u.components])),
+        )
+
+    async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
+        """Write an incident's fields and append new timeline updates, in one transaction."""
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute(
+                    "UPDATE incidents SET page=?, title=?, severity=?, impact=?, status=?, components=?, "
+                    "automatic=?, started_at=?, due_at=?, monitoring_at=?, resolved_at=?, acknowledged_at=?, "
+                    "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=? WHERE id=?",
+                    (*_incident_row(incident), incident.id),
+                )
+                for update in new_updates:
+                    await self._insert_update(incident.id, update)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        saved = await self.get_incident(incident.id)
+        assert saved is not None
+        return saved
+
+    async def acknowledge_incident(self, incident_id: int, who: str, at: float) -> bool:
+        """Record the first acknowledgement atomically; False if it was already acknowledged."""
+        async with self._tx:
+            cur = await self._conn.execute(
+                "UPDATE incidents SET acknowledged_at = ?, acknowledged_by = ?, updated_at = ? "
+                "WHERE id = ? AND acknowledged_at IS NULL",
+                (at, who, at, incident_id),
+            )
+            return cur.rowcount == 1
+
+    async def mark_reminded(self, incident_id: int, at: float) -> None:
+        """Remember that an acknowledgement reminder went out for this incident."""
+        await self._write([("UPDATE incidents SET reminded_at = ? WHERE id = ?", (at, incident_id))])
+
+    async def reminded_at(self, incident_id: int) -> float | None:
+        """When the last acknowledgement reminder went out, if ever."""
+        row = await self._fetchone("SELECT reminded_at FROM incidents WHERE id = ?", (incident_id,))
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident with its timeline, or None."""
+        found = await self._incidents("WHERE id = ?", (incident_id,))
+        return found[0] if found else None
+
+    async def list_incidents(
+        self,
+        page: str | None = None,
+        open_only: bool = False,
+        since: float | None = None,
+        limit: int | None = None,
+    ) -> list[Incident]:
+        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        where: list[str] = []
+        args: list[Any] = []
+        if page is not None:
+            where.append("page = ?")
+            args.append(page)
+        if open_only:
+            where.append("status != 'resolved'")
+        if since is not None:
+            where.append("(resolved_at IS NULL OR resolved_at >= ?)")
+            args.append(since)
+        sql = ("WHERE " + " AND ".join(where)) if where else ""
+        sql += " ORDER BY started_at DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return await self._incidents(sql, args)
+
+    async def _incidents(self, tail: str, args: Sequence[Any]) -> list[Incident]:
+        rows = await self._fetchall(
+            "SELECT id, page, title, severity, impact, status, components, automatic, started_at, due_at, "
+            "monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, postmortem, "
+            f"created_at, updated_at FROM incidents {tail}",
+            args,
+        )
+        if not rows:
+            return []
+        ids = [int(r[0]) for r in rows]
+        updates: dict[int, list[IncidentUpdate]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for u in await self._fetchall(
+                "SELECT id, incident_id, status, message, author, at, components FROM incident_updates "
+                f"WHERE incident_id IN ({marks}) ORDER BY at, id",
+                part,
+            ):
+                changes = tuple(ComponentChange(c[0], c[1], c[2]) for c in json.loads(u[6]))
+                updates[int(u[1])].append(
+                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes)
+                )
+        return [
+            Incident(
+                id=int(r[0]), page=r[1], title=r[2], severity=r[3], impact=r[4], status=r[5],
+                components=tuple(json.loads(r[6])), automatic=bool(r[7]), started_at=r[8], due_at=r[9],
+                monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
+                recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
+                updates=tuple(updates[int(r[0])]),
+            )
+            for r in rows
+        ]
+
+    # --- maintenance -------------------------------------------------------------------------------
+
+    async def add_maintenance(self, m: Maintenance) -> Maintenance:
+        """Schedule a maintenance window; return it with its id."""
+        mid = await self._write([(
+            "INSERT INTO maintenances (page, title, message, components, start_at, end_at, created_at, "
+            "created_by, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (m.page, m.title, m.message, json.dumps(list(m.components)), m.start, m.end,
+             m.created_at or time.time(), m.created_by, int(m.cancelled)),
+        )])
+        found = await self._maintenances("WHERE id = ?", (mid,))
+        return found[0]
+
+    async def cancel_maintenance(self, maintenance_id: int) -> bool:
+        """Cancel a window; False if there is no such window."""
+        async with self._tx:
+            cur = await self._conn.execute(
+                "UPDATE maintenances SET cancelled = 1 WHERE id = ?", (maintenance_id,)
+            )
+            return cur.rowcount == 1
+
+    async def get_maintenance(self, maintenance_id: int) -> Maintenance | None:
+        """One maintenance window, or None."""
+        found = await self._maintenances("WHERE id = ?", (maintenance_id,))
+        return found[0] if found else None
+
+    async def list_maintenances(
+        self, page: str | None = None, ending_after: float | None = None, include_cancelled: bool = False
+    ) -> list[Maintenance]:
+        """Maintenance windows by start time, optionally of one page and still running after a time."""
+        where: list[str] = []
+        args: list[Any] = []
+        if page is not None:
+            where.append("page = ?")
+            args.append(page)
+        if ending_after is not None:
+            where.append("end_at > ?")
+            args.append(ending_after)
+        if not include_cancelled:
+            where.append("cancelled = 0")
+        sql = ("WHERE " + " AND ".join(where)) if where else ""
+        return await self._maintenances(sql + " ORDER BY start_at, id", args)
+
+    async def _maintenances(self, tail: str, args: Sequence[Any]) -> list[Maintenance]:
+        rows = await self._fetchall(
+            "SELECT id, page, title, message, components, start_at, end_at, created_at, created_by, "
+            f"cancelled FROM maintenances {tail}",
+            args,
+        )
+        return [
+            Maintenance(id=int(r[0]), page=r[1], title=r[2], message=r[3], components=tuple(json.loads(r[4])),
+                        start=r[5], end=r[6], created_at=r[7], created_by=r[8], cancelled=bool(r[9]))
+            for r in rows
+        ]
+
+    # --- maintenance of the database itself ---------------------------------------------------------
+
+    async def integrity_check(self) -> str:
+        """SQLite's own verdict on the file (`ok` when sound)."""
+        row = await self._fetchone("PRAGMA integrity_check")
+        return str(row[0])
+
+
+def _state_dict(s: MonitorState) -> dict[str, Any]:
+    return {name: getattr(s, name) for name in MonitorState.__dataclass_fields__}
+
+
+def _incident_row(i: Incident) -> tuple[Any, ...]:
+    return (
+        i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
+        i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
+        i.recovered_at, i.postmortem, i.created_at, i.updated_at,
+    )
