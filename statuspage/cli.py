@@ -6,13 +6,14 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from statuspage.checks import Checker
-from statuspage.config import Config, ConfigError, load_config
+from statuspage.config import Config, ConfigError, Monitor, load_config
 from statuspage.models import CheckResult
 
 DEFAULT_CONFIG = "config.yaml"
@@ -78,7 +79,16 @@ def check(config_path: Path, as_json: bool) -> None:
 
 async def _check_all(config: Config) -> list[CheckResult]:
     async with Checker(scheduler=config.scheduler) as checker:
-        return list(await asyncio.gather(*(checker.check(m) for _, _, m in config.monitors())))
+        return list(await asyncio.gather(*(_check_once(checker, m) for _, _, m in config.monitors())))
+
+
+async def _check_once(checker: Checker, monitor: Monitor) -> CheckResult:
+    if monitor.type == "push":
+        # Heartbeats arrive at a running server; a one-shot process has none to judge, so it
+        # says so instead of reporting a made-up up or down.
+        return CheckResult(monitor.key, time.time(), "up", error="no_data",
+                           message="push monitor: only `statuspage run` receives heartbeats")
+    return await checker.check(monitor)
 
 
 def _result_json(r: CheckResult) -> dict[str, Any]:
@@ -93,14 +103,18 @@ def format_results(results: list[CheckResult]) -> str:
     rows = [("MONITOR", "OUTCOME", "MS", "HTTP", "ERROR", "MESSAGE")]
     for r in results:
         rows.append((
-            r.monitor, r.outcome.upper(), "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
+            r.monitor,
+            "-" if r.error == "no_data" else r.outcome.upper(),
+            "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
             "-" if r.status is None else str(r.status), r.error or "-", r.message,
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5]
              for row in rows]
     down = sum(1 for r in results if r.outcome == "down")
-    lines.append(f"\n{len(results)} monitors: {len(results) - down} up, {down} down")
+    unknown = sum(1 for r in results if r.error == "no_data")
+    lines.append(f"\n{len(results)} monitors: {len(results) - down - unknown} up, {down} down"
+                 + (f", {unknown} not checkable once (push)" if unknown else ""))
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -21,15 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from statuspage.checks import Checker
 from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult, component_key
-from statuspage.states import (
-    MonitorState,
-    RunIds,
-    RunRow,
-    Transition,
-    advance_runs,
-    confirm,
-    reclassify_runs,
-)
+from statuspage.states import MonitorState, RunIds, RunRow, Transition, apply_check
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
@@ -188,12 +180,11 @@ class Prober:
         """Apply a result to confirmation and state runs and buffer it for the store (no I/O here)."""
         key = result.monitor
         mon = self.monitors[key]
-        state, transition = confirm(self.states[key], result, mon.confirm_down or 2, mon.confirm_up or 2)
+        state, transition, changed = apply_check(
+            self.states[key], self._tails.setdefault(key, []), result,
+            confirm_down=mon.confirm_down or 2, confirm_up=mon.confirm_up or 2,
+            interval=mon.interval_s, ids=self._ids,
+        )
         self.states[key] = state
-        tail = self._tails.setdefault(key, [])
-        changed: list[RunRow] = []
-        if transition is not None:
-            changed += reclassify_runs(tail, transition.at, state.run_state, self._ids)
-        changed += advance_runs(tail, key, state.run_state, result.at, 2 * mon.interval_s, self._ids)
         self.store.buffer_check(result, state, changed)
         return CheckEvent(result, state, transition, lag, duration)

@@ -151,29 +151,39 @@ def advance_runs(
     return changed
 
 
+def close_stale_run(tail: list[RunRow], at: float, hold: float) -> list[RunRow]:
+    """Close the open run at last check + `hold` when the check at `at` comes after a longer gap."""
+    if tail and tail[-1].open and at - tail[-1].end > hold:
+        tail[-1].end += hold
+        tail[-1].open = False
+        return [tail[-1]]
+    return []
+
+
 def reclassify_runs(tail: list[RunRow], since: float, state: Outcome, ids: RunIds) -> list[RunRow]:
-    """Rewrite the tail's covered time from `since` on to `state` (backdating); return changed rows."""
+    """Rewrite the tail's covered time from `since` on to `state` (backdating); return changed rows.
+
+    An open run covers everything from its start on (its last check still holds), so it is cut
+    at `since` even when its last check was exactly then. Gaps stay gaps.
+    """
     changed: list[RunRow] = []
     out: list[RunRow] = []
     for row in tail:
-        if row.end <= since and not (row.open and row.start >= since):
+        untouched = row.end <= since and not row.open
+        if untouched or row.state == state:
             out.append(row)
             continue
         if row.start >= since:
-            if row.state != state:
-                row.state = state
-                changed.append(row)
-            out.append(row)
-            continue
-        if row.state == state:
+            row.state = state
+            changed.append(row)
             out.append(row)
             continue
         # The run straddles `since`: cut it there and carry on in the new state.
-        tail_part = RunRow(ids.next(), row.monitor, state, since, row.end, row.open)
+        rest = RunRow(ids.next(), row.monitor, state, since, max(row.end, since), row.open)
         row.end = since
         row.open = False
-        changed += [row, tail_part]
-        out += [row, tail_part]
+        changed += [row, rest]
+        out += [row, rest]
     tail[:] = out
     return changed
 
@@ -219,3 +229,23 @@ def page_indicator(components: Iterable[ComponentStatus], incident_impacts: Iter
     """Statuspage page indicator: the worst of the open incidents' impacts and of the components."""
     impacts = [component_impact(s) for s in components] + list(incident_impacts)
     return max(impacts, key=_IMPACT_RANK.__getitem__, default="none")
+
+
+def apply_check(
+    state: MonitorState,
+    tail: list[RunRow],
+    result: CheckResult,
+    *,
+    confirm_down: int,
+    confirm_up: int,
+    interval: float,
+    ids: RunIds,
+) -> tuple[MonitorState, Transition | None, list[RunRow]]:
+    """Confirm one result and bring the monitor's run tail up to date; return what changed."""
+    new, transition = confirm(state, result, confirm_down, confirm_up)
+    # A gap before this check stays no data even when backdating reaches across it.
+    changed = close_stale_run(tail, result.at, 2 * interval)
+    if transition is not None:
+        changed += reclassify_runs(tail, transition.at, new.run_state, ids)
+    changed += advance_runs(tail, result.monitor, new.run_state, result.at, 2 * interval, ids)
+    return new, transition, changed

@@ -1,0 +1,438 @@
+"""Probes: one check of one monitor (`http`, `tcp` or `push`) becomes one `CheckResult`.
+
+A check never raises: every failure, including a bug in this module, becomes a `down` result with
+an error class. Low-level errors are translated into error classes in one place, `classify_error`:
+
+    dns                 the host name does not resolve
+    connect             refused / unreachable / other socket error while connecting
+    tls                 bad, expired or untrusted certificate, or a failed handshake
+    timeout             the whole check took longer than the monitor's timeout
+    connection_reset    the server closed or reset the connection before a full response
+    protocol            the server did not speak HTTP (malformed status line, headers or body)
+    too_many_redirects  more than MAX_REDIRECTS redirects (usually a loop)
+    http_status         a status code outside `expect_status`
+    body_mismatch       `body_contains` not found in the bounded body prefix
+    push_missing        no heartbeat within interval + grace
+    push_down           the last heartbeat reported `down`
+    internal            an unexpected error in the prober itself
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.connector import Connection
+from aiohttp.http_exceptions import HttpProcessingError
+
+from statuspage.config import Monitor, Scheduler
+from statuspage.models import CheckResult, Outcome
+
+logger = logging.getLogger(__name__)
+
+ErrorClass = Literal[
+    "dns", "connect", "tls", "timeout", "connection_reset", "protocol", "too_many_redirects",
+    "http_status", "body_mismatch", "push_missing", "push_down", "internal",
+]
+"""Every error class a check can report in `CheckResult.error`."""
+
+PushStatus = Literal["up", "down"]
+
+USER_AGENT = "statuspage/0.1 (+status monitor)"
+MAX_REDIRECTS = 5
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+# One slow or hanging host must not take every pooled connection away from the other monitors.
+LIMIT_PER_HOST = 20
+# Long enough that 1 s–30 s intervals reuse connections and DNS answers, short enough that a
+# DNS change (failover) is noticed within half a minute.
+KEEPALIVE_S = 30.0
+DNS_CACHE_TTL_S = 30
+
+
+# --- push heartbeats ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """The last heartbeat received for one push token."""
+
+    at: float
+    status: PushStatus = "up"
+    message: str = ""
+
+
+class PushBoard:
+    """In-memory record of the last heartbeat per push token, owned by the running process.
+
+    `created_at` stands in for a last push so that a freshly started process is not instantly down.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.created_at = clock()
+        self._last: dict[str, Push] = {}
+
+    def record(self, token: str, at: float, status: PushStatus = "up", msg: str = "") -> None:
+        """Record a heartbeat; an older one arriving late never replaces a newer one."""
+        if status not in ("up", "down"):
+            raise ValueError(f"push status {status!r} is not up or down")
+        previous = self._last.get(token)
+        if previous is None or at >= previous.at:
+            self._last[token] = Push(at=at, status=status, message=msg)
+
+    def last(self, token: str) -> Push | None:
+        """The latest heartbeat for `token`, or None if none arrived since the process started."""
+        return self._last.get(token)
+
+
+# --- error classification ----------------------------------------------------------------------
+
+
+def classify_error(
+    exc: BaseException, *, timeout_s: float, host: str | None = None, phase: str = ""
+) -> tuple[ErrorClass, str]:
+    """Translate any exception raised by a probe into (error class, short human message).
+
+    The most specific cases come first: aiohttp wraps OS and ssl errors in classes that are
+    themselves OSErrors, so the order of the checks matters.
+    """
+    if isinstance(exc, TimeoutError):  # asyncio.timeout and aiohttp's own timeouts alike
+        return "timeout", f"timed out after {timeout_s:g}s" + (f" {phase}" if phase else "")
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return "too_many_redirects", f"more than {MAX_REDIRECTS} redirects"
+    if isinstance(exc, aiohttp.RedirectClientError):
+        return "protocol", "redirect to an invalid or non-HTTP location"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
+        # After a redirect the failing name is the connector's, not the monitor's.
+        name = exc.host if isinstance(exc, aiohttp.ClientConnectorDNSError) else host
+        return "dns", f"cannot resolve {name}" if name else "cannot resolve host"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert_error = exc.certificate_error
+        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
+        return "tls", f"certificate: {detail}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls", f"certificate: {exc.verify_message or exc}"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        cause = exc.os_error
+        return "tls", f"TLS handshake failed: {getattr(cause, 'reason', None) or type(cause).__name__}"
+    if isinstance(exc, ssl.SSLError):  # after the handshake, e.g. a corrupt record mid-body
+        return "tls", f"TLS error: {exc.reason or type(exc).__name__}"
+    if isinstance(exc, aiohttp.ServerFingerprintMismatch):
+        return "tls", "certificate fingerprint mismatch"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _classify_connect(exc.os_error)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "connection_reset", "server closed the connection before responding"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "connection_reset", "connection closed mid-response"
+    if isinstance(exc, aiohttp.ClientResponseError | HttpProcessingError):
+        # Without raise_for_status, aiohttp raises ClientResponseError only for unparsable responses.
+        return "protocol", "malformed HTTP response"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | aiohttp.ClientConnectionError):
+        return "connection_reset", "connection reset"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return "internal", "invalid URL"
+    if isinstance(exc, OSError):
+        return _classify_connect(exc)
+    return "internal", f"unexpected error: {type(exc).__name__}"
+
+
+def _classify_connect(exc: OSError) -> tuple[ErrorClass, str]:
+    if isinstance(exc, TimeoutError):  # the kernel gave up before our own timeout did
+        return "timeout", "connect timed out"
+    if isinstance(exc, socket.gaierror):
+        return "dns", "cannot resolve host"
+    # aiohappyeyeballs reports several failed addresses as a plain OSError with a shared errno.
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        return "connect", "connection refused"
+    if exc.errno == errno.EHOSTUNREACH:
+        return "connect", "host unreachable"
+    if exc.errno == errno.ENETUNREACH:
+        return "connect", "network unreachable"
+    return "connect", f"cannot connect: {exc.strerror or type(exc).__name__}"
+
+
+# --- TLS certificate expiry --------------------------------------------------------------------
+
+
+class _CertAwareResponse(aiohttp.ClientResponse):
+    """A response that notes its server certificate's expiry while it still holds the connection.
+
+    aiohttp releases the connection back to the pool as soon as a short body is complete — often
+    before `session.request()` even returns — so `resp.connection` is frequently None by the time
+    the caller looks. `start()` is the one point where the connection is always attached.
+    """
+
+    cert_expires_at: float | None = None
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        self.cert_expires_at = _peer_cert_expiry(connection.transport)
+        return await super().start(connection)
+
+
+def _peer_cert_expiry(transport: asyncio.BaseTransport | None) -> float | None:
+    """The verified peer certificate's notAfter as epoch seconds, or None (plain HTTP, unverified)."""
+    if transport is None:
+        return None
+    try:
+        ssl_object = transport.get_extra_info("ssl_object")
+        if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+            return None
+        # The decoded form is only filled in when the certificate was verified, which ours always is.
+        cert = ssl_object.getpeercert()
+        not_after = cert.get("notAfter") if cert else None
+        return float(ssl.cert_time_to_seconds(not_after)) if isinstance(not_after, str) else None
+    except (ValueError, OSError):  # an odd certificate must not fail an otherwise good check
+        return None
+
+
+# --- the checker -------------------------------------------------------------------------------
+
+
+class Checker:
+    """Runs checks. Owns one shared HTTP session; use `async with Checker(...)` or `start()`/`close()`."""
+
+    def __init__(
+        self,
+        *,
+        scheduler: Scheduler | None = None,
+        push_board: PushBoard | None = None,
+        clock: Callable[[], float] = time.time,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._scheduler = scheduler or Scheduler()
+        self._clock = clock
+        self.push_board = push_board if push_board is not None else PushBoard(clock)
+        self._ssl_context = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        """Create the HTTP session (idempotent). Must run inside the event loop that runs checks."""
+        if self._session is not None:
+            return
+        if self._closed:
+            raise RuntimeError("the checker is closed")
+        limit = self._scheduler.http_connections
+        connector = aiohttp.TCPConnector(
+            limit=limit,
+            limit_per_host=min(limit, LIMIT_PER_HOST),
+            ttl_dns_cache=DNS_CACHE_TTL_S,
+            keepalive_timeout=KEEPALIVE_S,
+            ssl=self._ssl_context if self._ssl_context is not None else True,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            # Each check enforces its own total deadline with asyncio.timeout; aiohttp's default
+            # 5-minute total and 30 s connect timers would only blur which limit fired.
+            timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None),
+            headers={"User-Agent": USER_AGENT},
+            # Monitors share the session: one monitor's cookies must not change another's requests.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            response_class=_CertAwareResponse,
+            trust_env=False,
+        )
+
+    async def close(self) -> None:
+        """Close the HTTP session and its pooled connections (idempotent)."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> Checker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def check(self, monitor: Monitor) -> CheckResult:
+        """Check one monitor. Never raises (except asyncio.CancelledError when cancelled)."""
+        at = self._clock()
+        try:
+            if monitor.type == "http":
+                result = await self.check_http(monitor, at)
+            elif monitor.type == "tcp":
+                result = await self.check_tcp(monitor, at)
+            elif monitor.type == "push":
+                result = self.check_push(monitor, at)
+            else:
+                result = _down(monitor, at, "internal", f"unknown monitor type {monitor.type!r}")
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            # A CancelledError nobody asked for (a library bug) is a failed check, not a shutdown.
+            if task is None or task.cancelling():
+                raise
+            logger.error("check monitor=%s error=internal stray CancelledError", monitor.key)
+            result = _down(monitor, at, "internal", "unexpected error: CancelledError")
+        except Exception as exc:
+            logger.exception("check monitor=%s error=internal", monitor.key)
+            result = _down(monitor, at, "internal", f"unexpected error: {type(exc).__name__}")
+        logger.debug(
+            "check monitor=%s outcome=%s ms=%s error=%s",
+            monitor.key, result.outcome,
+            None if result.latency_ms is None else round(result.latency_ms), result.error,
+        )
+        return result
+
+    async def check_http(self, monitor: Monitor, at: float) -> CheckResult:
+        """Request the monitor's URL and judge status, bounded body prefix and latency."""
+        if self._session is None:
+            if self._closed:
+                return _down(monitor, at, "internal", "the checker is closed")
+            await self.start()
+        session = self._session
+        assert session is not None and monitor.url is not None
+        timeout_s = monitor.timeout_s
+        limit = monitor.max_body_bytes or DEFAULT_MAX_BODY_BYTES
+        phase = "waiting for response"
+        cert_expires_at: float | None = None
+        status: int | None = None
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout_s):
+                async with session.request(
+                    monitor.method,
+                    monitor.url,
+                    headers=monitor.headers,
+                    # aiohttp gives up when the count reaches max_redirects; +1 follows MAX_REDIRECTS.
+                    max_redirects=MAX_REDIRECTS + 1,
+                    raise_for_status=False,
+                ) as resp:
+                    if isinstance(resp, _CertAwareResponse):
+                        cert_expires_at = resp.cert_expires_at
+                    status = resp.status
+                    body, complete = b"", True
+                    if status in monitor.expect_status:
+                        phase = "reading body"
+                        body, complete = await _read_prefix(resp.content, limit)
+                    latency_ms = (time.perf_counter() - started) * 1000.0
+                    if not complete:
+                        # Closing drops the rest unread; releasing would keep the socket for reuse
+                        # only after draining a body that may be huge or endless.
+                        resp.close()
+                    charset = resp.charset or "utf-8"
+                    retry_after = resp.headers.get("Retry-After")
+        except Exception as exc:
+            error, message = classify_error(exc, timeout_s=timeout_s, host=_url_host(monitor.url),
+                                            phase=phase)
+            return _down(monitor, at, error, message, status=status, cert_expires_at=cert_expires_at)
+
+        def result(outcome: Outcome, error: str | None, message: str) -> CheckResult:
+            return CheckResult(monitor=monitor.key, at=at, outcome=outcome, latency_ms=latency_ms,
+                               status=status, error=error, message=message, cert_expires_at=cert_expires_at)
+
+        if status not in monitor.expect_status:
+            message = f"HTTP {status}"
+            if retry_after:
+                message += f", Retry-After {retry_after.strip()[:40]}"
+            return result("down", "http_status", message)
+        if monitor.body_contains is not None and not _body_contains(body, charset, monitor.body_contains):
+            where = "" if complete else f" in the first {limit} bytes"
+            return result("down", "body_mismatch", f"expected text not found{where}")
+        if monitor.degraded_after is not None and latency_ms > monitor.degraded_after * 1000.0:
+            return result("degraded", None, f"slow: {latency_ms:.0f} ms (over {monitor.degraded_after:g}s)")
+        return result("up", None, f"HTTP {status}")
+
+    async def check_tcp(self, monitor: Monitor, at: float) -> CheckResult:
+        """Open a TCP connection to host:port within the timeout, then close it."""
+        assert monitor.host is not None and monitor.port is not None
+        timeout_s = monitor.timeout_s
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout_s):
+                _, writer = await asyncio.open_connection(
+                    monitor.host, monitor.port, happy_eyeballs_delay=0.25
+                )
+        except Exception as exc:
+            error, message = classify_error(exc, timeout_s=timeout_s, host=monitor.host, phase="connecting")
+            return _down(monitor, at, error, message)
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        writer.close()
+        # The target was reachable; how it takes our FIN is not part of the result.
+        try:
+            async with asyncio.timeout(1.0):
+                await writer.wait_closed()
+        except (OSError, TimeoutError):
+            pass
+        if monitor.degraded_after is not None and latency_ms > monitor.degraded_after * 1000.0:
+            return CheckResult(monitor=monitor.key, at=at, outcome="degraded", latency_ms=latency_ms,
+                               message=f"slow: {latency_ms:.0f} ms (over {monitor.degraded_after:g}s)")
+        return CheckResult(monitor=monitor.key, at=at, outcome="up", latency_ms=latency_ms,
+                           message="connected")
+
+    def check_push(self, monitor: Monitor, at: float) -> CheckResult:
+        """Judge a heartbeat monitor from the push board at time `at`."""
+        assert monitor.token is not None
+        allowed = monitor.interval_s + (monitor.grace or 0.0)
+        last = self.push_board.last(monitor.token)
+        since = max(last.at if last else self.push_board.created_at, self.push_board.created_at)
+        if at - since > allowed:
+            waited = f"{at - since:.0f}s"
+            what = f"no push for {waited}" if last else f"no push received in {waited}"
+            return _down(monitor, at, "push_missing", f"{what} (allowed {allowed:g}s)")
+        if last is not None and last.status == "down":
+            return _down(monitor, at, "push_down", last.message or "push reported down")
+        return CheckResult(monitor=monitor.key, at=at, outcome="up",
+                           message="push received" if last else "waiting for the first push")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+async def _read_prefix(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` bytes of a body; also say whether that was the whole body."""
+    buf = bytearray()
+    while len(buf) < limit:
+        chunk = await content.read(limit - len(buf))
+        if not chunk:
+            return bytes(buf), True
+        buf += chunk
+    return bytes(buf), content.at_eof()
+
+
+def _body_contains(body: bytes, charset: str, needle: str) -> bool:
+    try:
+        text = body.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset in Content-Type
+        text = body.decode("utf-8", errors="replace")
+    return needle in text
+
+
+def _url_host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def _down(
+    monitor: Monitor,
+    at: float,
+    error: str,
+    message: str,
+    *,
+    status: int | None = None,
+    cert_expires_at: float | None = None,
+) -> CheckResult:
+    return CheckResult(monitor=monitor.key, at=at, outcome="down", status=status, error=error,
+                       message=message, cert_expires_at=cert_expires_at)
+
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "Checker", "ErrorClass", "Push",
+           "PushBoard", "classify_error"]
