@@ -8,6 +8,7 @@ or incident-hook error is logged and never stops the loop or another monitor.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import zlib
@@ -23,6 +24,7 @@ from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult, component_key
 from statuspage.states import MonitorState, RunIds, RunRow, Transition, apply_check
 from statuspage.store import Store
+from statuspage.uptime import LatencyAggregate
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class Prober:
         self._tails: dict[str, list[RunRow]] = {}
         self._ids = RunIds()
         self._first_run: dict[str, float] = {}
+        self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -89,6 +92,14 @@ class Prober:
         self.states = {k: saved.get(k, MonitorState()) for k in self.monitors}
         self._tails = await self.store.load_run_tails(self.monitors)
         self._ids = RunIds(await self.store.last_run_id())
+        # Merge into this hour's stored response times rather than overwrite them after a restart.
+        hour = int(self._clock() // 3600)
+        for key, data in (await self.store.latency_hour(hour)).items():
+            if key in self.monitors:
+                try:
+                    self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(data)))
+                except ValueError:
+                    log.warning("ignoring unreadable latency aggregate monitor=%s hour=%d", key, hour)
 
     def start(self) -> None:
         """Schedule one interval job per monitor, first runs spread over the first interval."""
@@ -187,4 +198,17 @@ class Prober:
         )
         self.states[key] = state
         self.store.buffer_check(result, state, changed)
+        # Response-time charts show how fast the service answers; a refused connection has no
+        # response time worth averaging in.
+        if result.latency_ms is not None and result.outcome != "down":
+            self._add_latency(key, result.at, result.latency_ms)
         return CheckEvent(result, state, transition, lag, duration)
+
+    def _add_latency(self, key: str, at: float, latency_ms: float) -> None:
+        hour = int(at // 3600)
+        current = self._latency.get(key)
+        if current is None or current[0] != hour:
+            current = (hour, LatencyAggregate())
+            self._latency[key] = current
+        current[1].add(max(0.0, latency_ms))
+        self.store.buffer_latency(key, hour, current[1])

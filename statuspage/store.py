@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -74,7 +74,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_RUN_COLUMNS = "r.id, m.key, r.state, r.start_at, r.end_at, r.open"
+
+class JsonAble(Protocol):
+    """Something stored as JSON (serialised at flush time, not on every check)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
 
 
 @dataclass
@@ -82,7 +87,7 @@ class _Batch:
     results: list[tuple[Any, ...]] = field(default_factory=list)
     runs: dict[int, RunRow] = field(default_factory=dict)
     states: dict[str, MonitorState] = field(default_factory=dict)
-    latency: dict[tuple[str, int], str] = field(default_factory=dict)
+    latency: dict[tuple[str, int], JsonAble] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.results) + len(self.runs) + len(self.states) + len(self.latency)
@@ -255,8 +260,8 @@ class Store:
         for row in runs:
             self._batch.runs[row.id] = row
 
-    def buffer_latency(self, monitor: str, hour: int, data: str) -> None:
-        """Queue a monitor-hour latency aggregate (JSON) to be upserted at the next flush."""
+    def buffer_latency(self, monitor: str, hour: int, data: JsonAble) -> None:
+        """Queue a monitor-hour latency aggregate to be upserted (as JSON) at the next flush."""
         self._batch.latency[(monitor, hour)] = data
 
     @property
@@ -295,7 +300,8 @@ class Store:
                 if batch.latency:
                     await self._conn.executemany(
                         "INSERT OR REPLACE INTO latency_hourly (monitor_id, hour, data) VALUES (?, ?, ?)",
-                        [(ids[k], hour, data) for (k, hour), data in batch.latency.items()],
+                        [(ids[k], hour, json.dumps(data.to_json(), separators=(",", ":")))
+                         for (k, hour), data in batch.latency.items()],
                     )
                 await self._conn.execute("COMMIT")
             except BaseException:
@@ -349,6 +355,15 @@ class Store:
             (mid, since_hour),
         )
         return [(int(h), str(d)) for h, d in rows]
+
+    async def latency_hour(self, hour: int) -> dict[str, str]:
+        """Every monitor's latency aggregate (JSON) for one epoch hour: what a restart merges into."""
+        rows = await self._fetchall(
+            "SELECT m.key, l.data FROM latency_hourly l JOIN monitors m ON m.id = l.monitor_id "
+            "WHERE l.hour = ?",
+            (hour,),
+        )
+        return {str(k): str(d) for k, d in rows}
 
     async def prune_results(self, before: float, chunk: int = 5000) -> int:
         """Delete raw results older than `before`, in small transactions so probing never waits long."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import itertools
 import signal
 import sqlite3
@@ -87,6 +88,9 @@ async def test_outage_is_backdated_and_nothing_is_lost(
     assert all(e == "connect" for at, o, e in results if o == "down")
     # Every request the server answered became a recorded up result: nothing lost at SIGTERM.
     assert sum(1 for _, o, _ in results if o == "up") == len(served)
+    # Hourly response-time aggregates count every answered check (kept after raw rows are pruned).
+    hours = _rows(db, "SELECT data FROM latency_hourly")
+    assert sum(json.loads(str(h[0]))["n"] for h in hours) == len(served)
     # Runs tile the time without overlap.
     for a, b in itertools.pairwise(runs):
         assert a[2] <= b[1]
