@@ -46,6 +46,14 @@ def load_or_exit(path: Path) -> Config:
         raise SystemExit(1) from None
 
 
+def require_database(config: Config) -> None:
+    """Exit 1 with a clear line when the configured database does not exist yet."""
+    if not Path(config.storage.path).exists():
+        raise click.ClickException(
+            f"no database at {config.storage.path} yet: `statuspage run` creates it (storage.path)"
+        )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Logging threshold.")
@@ -147,3 +155,26 @@ def demo(port: int, data_dir: str, out_dir: str) -> None:
 def main() -> None:
     """Entry point of the `statuspage` console script."""
     cli(prog_name="statuspage")
+
+
+@cli.command()
+@config_option
+@click.option("--month", default=None, metavar="YYYY-MM",
+              help="Calendar month (site timezone); default: this one.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def report(config_path: Path, month: str | None, as_json: bool) -> None:
+    """SLA report: uptime vs target, coverage, error budget, burn rate, incident SLA compliance."""
+    from statuspage.report import build_report, format_report, parse_month
+
+    config = load_or_exit(config_path)
+    now = time.time()
+    try:
+        year, mon = parse_month(month, now, config.site.timezone)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    require_database(config)
+    data = asyncio.run(build_report(config, now, year, mon))
+    if as_json:
+        click.echo(json.dumps(data.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(data))
