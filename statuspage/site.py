@@ -1,0 +1,310 @@
+"""Render the static status site: HTML (Jinja2, autoescaped), Statuspage JSON, Atom, SVG badges.
+
+`render_site` reads a snapshot from the store and writes the site; `render_snapshot` is the pure
+part (snapshot in, files out). Every file is built in memory first, then written only when its
+bytes differ from what is on disk, through a temporary file in the same directory and
+`os.replace`, so a reader (a static host, the live server) never sees a half-written file and an
+unchanged site costs no writes at all. Links are relative, so the site works under any base path
+and straight from the file system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+from markupsafe import Markup
+
+from statuspage import badges
+from statuspage.config import Config
+from statuspage.i18n import Translator
+from statuspage.site_json import page_documents
+from statuspage.site_sla import sla_context
+from statuspage.site_view import View
+from statuspage.snapshot import ComponentView, PageView, Snapshot, take_snapshot
+from statuspage.store import Store
+
+__all__ = ["STATIC_SUFFIXES", "RenderResult", "build_files", "environment", "render_site", "render_snapshot",
+           "write_files"]
+
+log = logging.getLogger(__name__)
+
+STATIC_SUFFIXES: Final = frozenset({".css", ".svg", ".ico", ".png", ".woff2"})
+"""Files of `statuspage.static` copied to `<out>/static/` (the public pages need no scripts)."""
+UPTIME_WINDOWS: Final = ("24h", "7d", "30d", "90d")
+
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """What a render did: files written, files left as they were, stale files removed, time taken."""
+
+    written: int
+    unchanged: int
+    seconds: float
+    removed: int = 0
+    snapshot: Snapshot | None = None
+    """The snapshot rendered (so a caller can feed /metrics from the same instant)."""
+
+
+# --- Jinja2 ------------------------------------------------------------------------------------------
+
+
+def _finalize(value: Any) -> Any:
+    """Drop characters that XML (Atom, SVG) and HTML cannot carry from every printed value."""
+    if isinstance(value, Markup):
+        return Markup(_NOT_XML.sub("", str(value)))
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    return "" if value is None else value
+
+
+@lru_cache(maxsize=4)
+def environment(templates: str | None = None) -> jinja2.Environment:
+    """The Jinja2 environment (autoescape on for html/xml/svg/atom); cached, as compiling costs ~50 ms.
+
+    `templates` is a directory of templates; by default the `statuspage.templates` package.
+    """
+    folder = templates or str(resources.files("statuspage.templates"))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "svg", "atom"), default_for_string=True, default=True,
+        ),
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson_text"] = lambda value: json.dumps(value, ensure_ascii=False)
+    return env
+
+
+# --- building the files ------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Renders every file of the site into memory."""
+
+    def __init__(self, config: Config, snapshot: Snapshot, env: jinja2.Environment) -> None:
+        self.config = config
+        self.snapshot = snapshot
+        self.env = env
+        self.t = Translator(config.site.locale, config.site.timezone)
+        self.view = View(self.t, snapshot.target)
+        self.files: dict[str, bytes] = {}
+
+    def common(self, root: str) -> dict[str, Any]:
+        t, now = self.t, self.snapshot.now
+        return {
+            "t": t,
+            "v": self.view,
+            "site": self.config.site,
+            "sla": self.config.sla,
+            "snapshot": self.snapshot,
+            "pages": self.snapshot.pages,
+            "now": now,
+            "root": root,
+            "generated": t.datetime(now),
+            "tz_note": t("times_in", tz=t.tz_name, offset=t.utc_offset(now)),
+            "windows": UPTIME_WINDOWS,
+        }
+
+    def html(self, path: str, template: str, *, root: str | None = None, active: str = "",
+             **context: Any) -> None:
+        if root is None:
+            root = "../" * path.count("/")
+        text = self.env.get_template(template).render(**self.common(root), active=active, **context)
+        self.files[path] = text.encode("utf-8")
+
+    def json(self, path: str, data: Any) -> None:
+        text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+        self.files[path] = (text + "\n").encode("utf-8")
+
+    def badge(self, path: str, badge: badges.Badge) -> None:
+        self.files[f"{path}.svg"] = badges.render_svg(badge).encode("utf-8")
+        self.json(f"{path}.json", badges.endpoint_json(badge))
+
+    def build(self) -> dict[str, bytes]:
+        self.html("index.html", "index.html", active="overview")
+        self.html("sla.html", "sla.html", active="sla", **sla_context(self.config, self.snapshot, self.t))
+        # Served for any missing path by the live server, so its links start at the site root.
+        self.html("404.html", "404.html", root="/")
+        for page in self.snapshot.pages:
+            self.page(page)
+        for name, data in _static_files():
+            self.files[f"static/{name}"] = data
+        return self.files
+
+    def page(self, page: PageView) -> None:
+        slug = page.slug
+        self.html(f"{slug}/index.html", "page.html", active=slug, page=page)
+        self.html(f"{slug}/history.html", "history.html", active=slug, page=page,
+                  months=_by_month(page, self.t))
+        for incident in page.incidents:
+            self.html(f"{slug}/incidents/{incident.id}.html", "incident.html", active=slug, page=page,
+                      incident=incident)
+        feed = self.env.get_template("feed.atom.xml").render(
+            **self.common(""), page=page, feed=_feed_urls(self.config, page))
+        self.files[f"{slug}/feed.atom"] = feed.encode("utf-8")
+        for name, doc in page_documents(self.snapshot, page, self.config.site.base_url).items():
+            self.json(f"{slug}/api/v2/{name}", doc)
+        self.badges(page)
+
+    def badges(self, page: PageView) -> None:
+        t, target = self.t, self.snapshot.target
+        banner = page.banner
+        self.badge(f"{page.slug}/badges/status", badges.Badge(
+            page.name, t(f"badge.banner.{banner}"), _banner_color(banner)))
+        for window in UPTIME_WINDOWS:
+            ratio = page.uptime.ratio(window)
+            self.badge(f"{page.slug}/badges/uptime-{window}", badges.Badge(
+                t("badge.uptime", window=window), t.percent(ratio, no_data=t("badge.status.no_data")),
+                badges.uptime_color(ratio, target)))
+        for comp in page.components:
+            self.component_badges(page, comp)
+
+    def component_badges(self, page: PageView, comp: ComponentView) -> None:
+        t, target = self.t, self.snapshot.target
+        base = f"{page.slug}/badges/{comp.slug}"
+        key = comp.status or "no_data"
+        self.badge(f"{base}/status", badges.Badge(comp.name, t(f"badge.status.{key}"),
+                                                  badges.status_color(comp.status)))
+        for window in UPTIME_WINDOWS:
+            ratio = comp.uptime.ratio(window)
+            self.badge(f"{base}/uptime-{window}", badges.Badge(
+                f"{comp.name} {t('badge.uptime', window=window)}",
+                t.percent(ratio, no_data=t("badge.status.no_data")), badges.uptime_color(ratio, target)))
+
+
+def _banner_color(banner: str) -> badges.BadgeColor:
+    return {
+        "operational": "brightgreen", "maintenance": "blue", "degraded": "yellow", "minor": "yellow",
+        "partial": "orange", "major": "red",
+    }.get(banner, "lightgrey")  # type: ignore[return-value]
+
+
+def _by_month(page: PageView, t: Translator) -> list[tuple[str, list[Any]]]:
+    """Incidents grouped under month headings, newest first (as Statuspage's history)."""
+    months: dict[tuple[int, int], list[Any]] = {}
+    for view in page.incidents:
+        d = t.local(view.incident.started_at)
+        months.setdefault((d.year, d.month), []).append(view)
+    return [(t.month(y, m), views) for (y, m), views in months.items()]
+
+
+def _feed_urls(config: Config, page: PageView) -> dict[str, str]:
+    base = config.site.base_url.rstrip("/")
+    if base:
+        return {"id": f"{base}/{page.slug}/feed.atom", "self": f"{base}/{page.slug}/feed.atom",
+                "alternate": f"{base}/{page.slug}/index.html", "base": f"{base}/{page.slug}/",
+                "entry_prefix": f"{base}/{page.slug}/incidents/"}
+    # Without a public URL, ids must still be stable absolute IRIs; links stay relative to the feed.
+    return {"id": f"urn:statuspage:{page.slug}:feed", "self": "feed.atom", "alternate": "index.html",
+            "base": "", "entry_prefix": "incidents/"}
+
+
+@lru_cache(maxsize=1)
+def _static_files() -> tuple[tuple[str, bytes], ...]:
+    folder = resources.files("statuspage.static")
+    out: list[tuple[str, bytes]] = []
+    for entry in folder.iterdir():
+        if entry.is_file() and Path(entry.name).suffix in STATIC_SUFFIXES:
+            out.append((entry.name, entry.read_bytes()))
+    return tuple(sorted(out))
+
+
+def build_files(
+    config: Config, snapshot: Snapshot, env: jinja2.Environment | None = None
+) -> dict[str, bytes]:
+    """Every file of the site as bytes, keyed by its path relative to the output directory."""
+    return _Builder(config, snapshot, env or environment()).build()
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless it already holds exactly that; True when written."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A dotfile in the same directory: same file system (so the rename is atomic), and the live
+    # server never serves dotfiles.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a static host must be able to read the file
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def write_files(out_dir: Path, files: Mapping[str, bytes], prune: Iterable[str] = ()) -> RenderResult:
+    """Write changed files atomically; remove `*.html` in the `prune` folders that `files` lacks."""
+    started = time.perf_counter()
+    written = unchanged = removed = 0
+    for rel, data in files.items():
+        if _write_atomic(out_dir / rel, data):
+            written += 1
+        else:
+            unchanged += 1
+    for folder in prune:
+        directory = out_dir / folder
+        if not directory.is_dir():
+            continue
+        for stale in directory.glob("*.html"):
+            if f"{folder}/{stale.name}" not in files:
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+                    removed += 1
+    return RenderResult(written, unchanged, time.perf_counter() - started, removed)
+
+
+def render_snapshot(
+    config: Config, snapshot: Snapshot, out_dir: str | Path, env: jinja2.Environment | None = None
+) -> RenderResult:
+    """Render `snapshot` into `out_dir`, rewriting only the files whose bytes changed."""
+    started = time.perf_counter()
+    files = build_files(config, snapshot, env)
+    prune = [f"{p.slug}/incidents" for p in snapshot.pages]  # pages of deleted incidents
+    result = write_files(Path(out_dir), files, prune)
+    return replace(result, seconds=time.perf_counter() - started, snapshot=snapshot)
+
+
+async def render_site(
+    config: Config, store: Store, out_dir: str | Path | None = None, now: float | None = None
+) -> RenderResult:
+    """Snapshot the store at `now` (default: the current time) and write the site to `out_dir`
+    (default: `site.output_dir`). Rendering runs in a worker thread so probing is not held up."""
+    started = time.perf_counter()
+    at = time.time() if now is None else now
+    snapshot = await take_snapshot(config, store, at)
+    target = Path(out_dir if out_dir is not None else config.site.output_dir)
+    result = await asyncio.to_thread(render_snapshot, config, snapshot, target)
+    elapsed = time.perf_counter() - started
+    log.info("rendered site=%s written=%d unchanged=%d removed=%d seconds=%.3f", target, result.written,
+             result.unchanged, result.removed, elapsed)
+    return replace(result, seconds=elapsed)

@@ -1,0 +1,453 @@
+"""Everything a render needs, read from the Store at one instant `now`, as plain immutable view data.
+
+`take_snapshot` is the only coroutine here; the rest is pure. The snapshot is UI-agnostic: the static
+site, `/metrics` and `statuspage report` all read it, so it carries figures and states, never text
+or markup.
+
+What "now" means for a component: each monitor's persisted confirmation state counts only while its
+last check still holds (at most 2 × interval, the same rule as uptime); a monitor that was never
+checked, or whose last check is older than that, is *no data*. A component whose monitors all have
+no data has `status=None` and does not influence the page indicator.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from statuspage import uptime
+from statuspage.config import Component, Config, Monitor, Page
+from statuspage.models import ComponentStatus, Impact, Incident, Maintenance, StateRun, component_key
+from statuspage.states import MonitorState, component_status, page_indicator
+from statuspage.store import Store
+
+__all__ = [
+    "HISTORY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView", "LatencySummary",
+    "MaintenanceStatus", "MaintenanceView", "MonitorView", "PageView", "Snapshot", "UptimeView",
+    "banner_kind", "build_page", "take_snapshot",
+]
+
+HISTORY_DAYS = 14
+"""Days of incident history on a page (today included), as on Atlassian Statuspage."""
+
+BannerKind = Literal["operational", "maintenance", "degraded", "minor", "partial", "major", "no_data"]
+"""Which Statuspage-style banner a page shows (`i18n` turns it into words, the site into a colour)."""
+
+MaintenanceStatus = Literal["scheduled", "in_progress", "completed"]
+"""Statuspage's scheduled-maintenance statuses we can tell apart from the windows we store."""
+
+
+# --- view data -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UptimeView:
+    """Time-weighted uptime of a component or page: rolling windows, daily bars, budget, burn rates."""
+
+    windows: Mapping[str, uptime.WindowUptime]
+    """By name: 24h, 7d, 30d, 90d (ending at `now`)."""
+    bars: tuple[uptime.DailyBar, ...]
+    """90 calendar days in the site timezone, oldest first; the last one is today up to `now`."""
+    budget_30d: uptime.ErrorBudget
+    budget_month: uptime.ErrorBudget
+    """The current calendar month to date: what the SLA page reports as "this month"."""
+    burn_rates: tuple[uptime.BurnRate, ...]
+
+    @property
+    def alerting(self) -> bool:
+        """True when any multi-window burn-rate pair fires."""
+        return any(b.fires for b in self.burn_rates)
+
+    def ratio(self, window: str) -> float | None:
+        """The uptime ratio of a rolling window (`24h`, `7d`, `30d`, `90d`); None with no data."""
+        return self.windows[window].uptime
+
+    @property
+    def month(self) -> uptime.WindowUptime:
+        """The current calendar month to date."""
+        return self.budget_month.window
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    """Response times over the last 24 hours (merged hourly aggregates of a component's monitors)."""
+
+    count: int
+    mean_ms: float
+    p95_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorView:
+    """One monitor's current reading; `state` is None when it has no data now."""
+
+    key: str
+    name: str
+    type: str
+    interval: float
+    state: MonitorState | None
+
+    @property
+    def has_data(self) -> bool:
+        """True while the monitor's last check still holds."""
+        return self.state is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentView:
+    """A component of a page: its current status, monitors, uptime and response times."""
+
+    key: str
+    """`page/component`."""
+    slug: str
+    name: str
+    description: str
+    position: int
+    """1-based, in config order (Statuspage's `position`)."""
+    status: ComponentStatus | None
+    """None when no monitor of the component has data now."""
+    monitors: tuple[MonitorView, ...]
+    uptime: UptimeView
+    latency_24h: LatencySummary | None
+    since: float | None
+    """When the component entered its current level (up / partial / major / maintenance), if known."""
+    first_seen: float | None
+    """The start of the oldest data in the snapshot's span (Statuspage's `created_at` stand-in)."""
+    maintenance_ids: tuple[int, ...]
+    """Maintenance windows in force for this component now."""
+
+    @property
+    def has_data(self) -> bool:
+        """True when at least one monitor has data now (or the component is in maintenance)."""
+        return self.status is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """An incident with what `now` says about it: breach, time left, names of its components."""
+
+    incident: Incident
+    component_names: tuple[str, ...]
+    """Names of `incident.components`, in the same order (the slug when it is no longer configured)."""
+    breached: bool
+    """Unresolved past `due_at`, or resolved after it."""
+    time_left: float | None
+    """Seconds until `due_at` while open (negative once overdue); None when resolved."""
+    duration: float
+    """From `started_at` to `resolved_at`, or to `now` while open."""
+
+    @property
+    def id(self) -> int:
+        """The incident id."""
+        return self.incident.id
+
+    @property
+    def is_open(self) -> bool:
+        """True until resolved."""
+        return self.incident.is_open
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceView:
+    """A maintenance window and its state at `now`."""
+
+    maintenance: Maintenance
+    status: MaintenanceStatus
+    component_names: tuple[str, ...]
+    """Names of the covered components (every component of the page when the window names none)."""
+    component_slugs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDay:
+    """One calendar day (site timezone) of a page's recent history, with the incidents started that day."""
+
+    date: date
+    incidents: tuple[IncidentView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """One product's status page at `now`."""
+
+    slug: str
+    name: str
+    description: str
+    url: str
+    position: int
+    indicator: Impact
+    """Statuspage's page indicator: worst of open incidents' impacts and components' statuses."""
+    banner: BannerKind
+    components: tuple[ComponentView, ...]
+    uptime: UptimeView
+    """The page as a whole: at each moment as down as its worst component."""
+    open_incidents: tuple[IncidentView, ...]
+    """Unresolved incidents, newest first."""
+    incidents: tuple[IncidentView, ...]
+    """Every incident of the page, newest first."""
+    history: tuple[HistoryDay, ...]
+    """The last `HISTORY_DAYS` days, today first; days without incidents have none."""
+    active_maintenances: tuple[MaintenanceView, ...]
+    upcoming_maintenances: tuple[MaintenanceView, ...]
+    maintenances: tuple[MaintenanceView, ...]
+    """Every non-cancelled window ending inside the snapshot's span or later, by start time."""
+    updated_at: float
+    """The last change a visitor could notice: an incident update, a maintenance, a status change."""
+
+    def component(self, slug: str) -> ComponentView | None:
+        """The component with this slug, or None."""
+        return next((c for c in self.components if c.slug == slug), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every page at one instant; built by `take_snapshot`."""
+
+    now: float
+    timezone: str
+    target: float
+    """The uptime target as a ratio (0.995)."""
+    pages: tuple[PageView, ...]
+
+    def page(self, slug: str) -> PageView | None:
+        """The page with this slug, or None."""
+        return next((p for p in self.pages if p.slug == slug), None)
+
+    @property
+    def indicator(self) -> Impact:
+        """The worst indicator over every page (for an overview)."""
+        return page_indicator((), (p.indicator for p in self.pages))
+
+    @property
+    def banner(self) -> BannerKind:
+        """The banner of all pages together (for an overview)."""
+        return banner_kind(
+            self.indicator,
+            [c.status for p in self.pages for c in p.components],
+            any(p.open_incidents for p in self.pages),
+        )
+
+
+# --- reading the store -----------------------------------------------------------------------------
+
+
+async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
+    """Read states, runs, incidents, maintenance and latency from `store` and build the snapshot at `now`."""
+    tz = config.site.timezone
+    span_start, _ = uptime.report_span(now, tz)
+    states = await store.load_monitor_states()
+    pages: list[PageView] = []
+    for position, page in enumerate(config.pages, start=1):
+        maintenances = await store.list_maintenances(page=page.slug, ending_after=span_start)
+        runs: dict[str, list[StateRun]] = {}
+        latency: dict[str, LatencySummary | None] = {}
+        for comp in page.components:
+            holds = {m.key: 2.0 * m.interval_s for m in comp.monitors}
+            rows = await store.runs(holds, span_start, now)
+            runs[comp.slug] = [r.to_run(now, holds[r.monitor]) for r in rows]
+            latency[comp.slug] = await _latency_24h(store, comp.monitors, now)
+        incidents = await store.list_incidents(page=page.slug)
+        pages.append(build_page(config, page, position, now, states, runs, maintenances, incidents, latency))
+    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=tuple(pages))
+
+
+async def _latency_24h(store: Store, monitors: Sequence[Monitor], now: float) -> LatencySummary | None:
+    first_hour = int(now // uptime.HOUR) - 23
+    merged = uptime.LatencyAggregate()
+    for monitor in monitors:
+        for hour, data in await store.latency_hours(monitor.key, first_hour):
+            if hour * uptime.HOUR > now:
+                continue
+            try:
+                merged.merge(uptime.LatencyAggregate.from_json(json.loads(data)))
+            except ValueError:
+                continue  # an unreadable hour is left out rather than failing the whole render
+    mean, p95 = merged.mean(), merged.p95()
+    if mean is None or p95 is None:
+        return None
+    return LatencySummary(merged.count, mean, p95, merged.max_ms)
+
+
+# --- pure assembly ---------------------------------------------------------------------------------
+
+
+def build_page(
+    config: Config,
+    page: Page,
+    position: int,
+    now: float,
+    states: Mapping[str, MonitorState],
+    runs: Mapping[str, Sequence[StateRun]],
+    maintenances: Sequence[Maintenance],
+    incidents: Sequence[Incident],
+    latency: Mapping[str, LatencySummary | None] | None = None,
+) -> PageView:
+    """Assemble one page's view from already-read data (`runs` and `latency` keyed by component slug)."""
+    tz = config.site.timezone
+    target = config.sla.target_ratio
+    weight = config.sla.partial_outage_weight
+    latency = latency or {}
+    windows = [m for m in maintenances if m.page == page.slug and not m.cancelled]
+    report = uptime.page_report(
+        {component_key(page.slug, c.slug): runs.get(c.slug, ()) for c in page.components},
+        windows, now, tz, target, weight,
+    )
+    names = {c.slug: c.name for c in page.components}
+    components = tuple(
+        _component(page, comp, i, now, states, report.components[component_key(page.slug, comp.slug)],
+                   windows, latency.get(comp.slug))
+        for i, comp in enumerate(page.components, start=1)
+    )
+    views = tuple(_incident(i, names, now) for i in incidents if i.page == page.slug)
+    views = tuple(sorted(views, key=lambda v: (v.incident.started_at, v.incident.id), reverse=True))
+    open_views = tuple(v for v in views if v.is_open)
+    ordered = sorted(windows, key=lambda m: (m.start, m.id))
+    maint_views = tuple(_maintenance(m, page, names, now) for m in ordered)
+    indicator = page_indicator(
+        (c.status for c in components if c.status is not None),
+        (v.incident.impact for v in open_views),
+    )
+    changes = [v.incident.updated_at for v in views] + [v.incident.started_at for v in views]
+    changes += [m.maintenance.created_at for m in maint_views]
+    changes += [t for m in maint_views for t in (m.maintenance.start, m.maintenance.end) if t <= now]
+    changes += [c.since for c in components if c.since is not None]
+    return PageView(
+        slug=page.slug,
+        name=page.name,
+        description=page.description,
+        url=page.url,
+        position=position,
+        indicator=indicator,
+        banner=banner_kind(indicator, [c.status for c in components], bool(open_views)),
+        components=components,
+        uptime=_uptime_view(report.page),
+        open_incidents=open_views,
+        incidents=views,
+        history=_history(views, now, tz),
+        active_maintenances=tuple(m for m in maint_views if m.status == "in_progress"),
+        upcoming_maintenances=tuple(m for m in maint_views if m.status == "scheduled"),
+        maintenances=maint_views,
+        updated_at=max((t for t in changes if t <= now), default=now),
+    )
+
+
+def banner_kind(
+    indicator: Impact, statuses: Iterable[ComponentStatus | None], has_open_incident: bool = False
+) -> BannerKind:
+    """The Statuspage banner of a page: from its indicator, refined by what its components show.
+
+    critical → major ("Major System Outage"), major → partial ("Partial System Outage"), minor →
+    degraded when only slow components explain it, else minor; none → maintenance, no data, or
+    operational.
+    """
+    known = [s for s in statuses if s is not None]
+    if indicator == "critical":
+        return "major"
+    if indicator == "major":
+        return "partial"
+    if indicator == "minor":
+        only_slow = any(s == "degraded_performance" for s in known) and not any(
+            s in ("partial_outage", "major_outage") for s in known)
+        return "degraded" if only_slow and not has_open_incident else "minor"
+    if any(s == "under_maintenance" for s in known):
+        return "maintenance"
+    if not known:
+        return "no_data"
+    return "operational"
+
+
+def _uptime_view(report: uptime.UptimeReport) -> UptimeView:
+    return UptimeView(
+        windows=MappingProxyType(dict(report.windows)),
+        bars=tuple(report.bars),
+        budget_30d=report.budget_30d,
+        budget_month=report.budget_month,
+        burn_rates=report.burn_rates,
+    )
+
+
+def _live_state(state: MonitorState | None, monitor: Monitor, now: float) -> MonitorState | None:
+    """The state while its last check still holds (2 × interval, the uptime gap rule), else None."""
+    if state is None or state.last_at is None:
+        return None
+    if now - state.last_at > 2.0 * monitor.interval_s:
+        return None
+    return state
+
+
+def _component(
+    page: Page,
+    comp: Component,
+    position: int,
+    now: float,
+    states: Mapping[str, MonitorState],
+    report: uptime.UptimeReport,
+    maintenances: Sequence[Maintenance],
+    latency: LatencySummary | None,
+) -> ComponentView:
+    monitors = tuple(
+        MonitorView(m.key, m.name, m.type, m.interval_s, _live_state(states.get(m.key), m, now))
+        for m in comp.monitors
+    )
+    live = [m.state for m in monitors if m.state is not None]
+    in_force = tuple(m.id for m in maintenances if m.covers(comp.slug, now))
+    status: ComponentStatus | None = None
+    if in_force or live:
+        status = component_status(live, in_maintenance=bool(in_force))
+    segments = report.timeline.segments
+    since = segments[-1].start if segments and segments[-1].end >= now else None
+    first_seen = segments[0].start if segments else None
+    if first_seen is not None and not math.isfinite(first_seen):
+        first_seen = None
+    return ComponentView(
+        key=component_key(page.slug, comp.slug),
+        slug=comp.slug,
+        name=comp.name,
+        description=comp.description,
+        position=position,
+        status=status,
+        monitors=monitors,
+        uptime=_uptime_view(report),
+        latency_24h=latency,
+        since=since,
+        first_seen=first_seen,
+        maintenance_ids=in_force,
+    )
+
+
+def _incident(incident: Incident, names: Mapping[str, str], now: float) -> IncidentView:
+    end = incident.resolved_at if incident.resolved_at is not None else now
+    return IncidentView(
+        incident=incident,
+        component_names=tuple(names.get(c, c) for c in incident.components),
+        breached=incident.breached(now),
+        time_left=None if not incident.is_open else incident.due_at - now,
+        duration=max(0.0, end - incident.started_at),
+    )
+
+
+def _maintenance(m: Maintenance, page: Page, names: Mapping[str, str], now: float) -> MaintenanceView:
+    status: MaintenanceStatus = "in_progress" if now < m.end else "completed"
+    if now < m.start:
+        status = "scheduled"
+    slugs = m.components or tuple(c.slug for c in page.components)
+    return MaintenanceView(m, status, tuple(names.get(s, s) for s in slugs), tuple(slugs))
+
+
+def _history(views: Sequence[IncidentView], now: float, tz: str) -> tuple[HistoryDay, ...]:
+    zone = ZoneInfo(tz)
+    today = datetime.fromtimestamp(now, zone).date()
+    days = [today - timedelta(days=k) for k in range(HISTORY_DAYS)]
+    by_day: dict[date, list[IncidentView]] = {d: [] for d in days}
+    for view in views:
+        started = datetime.fromtimestamp(view.incident.started_at, zone).date()
+        if started in by_day:
+            by_day[started].append(view)
+    return tuple(HistoryDay(d, tuple(by_day[d])) for d in days)
