@@ -302,19 +302,24 @@ class IncidentService:
         self._notify("incident.updated", incident)
         return incident
 
-    async def tick(self) -> None:
-        """Auto-resolve quiet incidents and remind about unacknowledged T1s (called every few seconds)."""
+    async def tick(self) -> int:
+        """Auto-resolve quiet incidents and remind about unacknowledged T1s (called every few seconds).
+
+        Returns how many incidents changed (so the caller knows to re-render)."""
         now = self.clock()
+        changed = 0
         for incident in await self.store.list_incidents(open_only=True):
             resolved = self.policy.auto_resolve(incident, now)
             if resolved is not None:
                 saved = await self.store.save_incident(*_pair(resolved))
                 log.info("incident auto-resolved id=%d", saved.id)
                 self._notify("incident.resolved", saved)
+                changed += 1
                 continue
             if self.policy.needs_reminder(incident, await self.store.reminded_at(incident.id), now):
                 await self.store.mark_reminded(incident.id, now)
                 self._notify("incident.reminder", incident)
+        return changed
 
     # engineers' commands
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from statuspage import uptime
+from statuspage.compliance import SeverityMonth, compliance
 from statuspage.config import Config, Page
 from statuspage.durations import format_duration
 from statuspage.models import StateRun, component_key
@@ -173,6 +174,8 @@ class Report:
     generated_at: float
     timezone: str
     pages: list[PageFigures]
+    incidents: dict[str, list[SeverityMonth]]
+    """Per page slug: the month's T1–T4 compliance rows."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for `report --json`."""
@@ -181,7 +184,8 @@ class Report:
             "generated_at": self.generated_at,
             "timezone": self.timezone,
             "pages": [
-                {"slug": p.slug, **p.page.to_json(), "components": [c.to_json() for c in p.components]}
+                {"slug": p.slug, **p.page.to_json(), "components": [c.to_json() for c in p.components],
+                 "incidents": [row.to_json() for row in self.incidents.get(p.slug, [])]}
                 for p in self.pages
             ],
         }
@@ -192,12 +196,44 @@ async def build_report(config: Config, now: float, year: int, month: int) -> Rep
     store = await Store.open(config.storage.path)
     try:
         pages = await uptime_figures(config, store, now, year, month)
+        label = f"{year:04d}-{month:02d}"
+        incidents = {
+            p.slug: compliance(await store.list_incidents(page=p.slug), config.sla, config.site.timezone, now,
+                               month=label)
+            for p in config.pages
+        }
     finally:
         await store.close()
-    return Report(year, month, now, config.site.timezone, pages)
+    return Report(year, month, now, config.site.timezone, pages, incidents)
 
 
 def format_report(report: Report) -> str:
     """The report as a terminal would show it."""
     title = f"SLA report {report.year:04d}-{report.month:02d} ({report.timezone}), month to date"
-    return "\n".join([title, "", "Uptime", format_uptime_table(report.pages)])
+    parts = [title, "", "Uptime", format_uptime_table(report.pages), "", "Incidents (SLA resolution times)"]
+    parts.append(format_compliance_table(report.incidents))
+    return "\n".join(parts)
+
+
+def format_compliance_table(by_page: dict[str, list[SeverityMonth]]) -> str:
+    """Per page and severity: count, mean time to resolve vs target, share within limit, time to ack."""
+    header = ("", "SEV", "COUNT", "OPEN", "MEAN RESOLVE", "TARGET", "WITHIN LIMIT", "BREACHED", "MEAN ACK")
+    rows: list[tuple[str, ...]] = [header]
+    for slug, items in by_page.items():
+        for row in items:
+            share = row.within_share
+            rows.append((
+                slug.upper(), row.severity, str(row.count), str(row.open),
+                _dur(row.mean_time_to_resolve),
+                f"{format_duration(row.target_mean)} / {format_duration(row.limit)}"
+                + ("" if row.mean_met is None else (" met" if row.mean_met else " MISSED")),
+                "-" if share is None else f"{row.within_limit}/{row.judged} ({share * 100:.0f}%)",
+                str(row.breached),
+                _dur(row.mean_time_to_acknowledge),
+            ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows)
+
+
+def _dur(seconds: float | None) -> str:
+    return "-" if seconds is None else format_duration(seconds)
