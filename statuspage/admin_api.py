@@ -1,0 +1,423 @@
+"""The engineers' JSON API under /api/admin/: bearer auth, strict bodies, one error shape.
+
+Every error is `{"error": "<what is wrong>", "field": "<which field>"}` (`field` only when one
+field is at fault):
+
+    400  malformed JSON, wrong types, missing / unknown fields, over-long or empty text,
+         unknown page / component / severity / status, a bad maintenance window
+    401  missing or wrong bearer token (with `WWW-Authenticate: Bearer`)
+    404  unknown incident or maintenance id, unknown route
+    405  known route, wrong method
+    409  a lifecycle step that is not allowed now (an update to a resolved incident, ...)
+    413  body larger than `server.max_body_bytes`
+    415  a body that is not `application/json`
+
+Tokens are compared in constant time against every admin's (hashed first, so their lengths don't
+leak either) and are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from statuspage import incidents as incident_errors
+from statuspage.config import Config
+from statuspage.http_api import ApiError, Fields, json_response, read_json, show
+from statuspage.i18n import Translator
+from statuspage.incidents import IncidentService
+from statuspage.models import (
+    INCIDENT_STATUSES,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Maintenance,
+    Severity,
+)
+from statuspage.store import Store
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX = incident_errors.MAX_MESSAGE
+RECENT_S = 7 * 86400.0
+"""How far back GET /api/admin/incidents lists resolved incidents."""
+MAX_ID = 2**63 - 1
+"""SQLite's largest integer: ids beyond it cannot exist (and would overflow the driver)."""
+
+SEVERITIES: tuple[Severity, ...] = ("T1", "T2", "T3", "T4")
+OPEN_STATUSES: tuple[IncidentStatus, ...] = ("investigating", "identified", "monitoring")
+
+
+# --- state ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdminState:
+    """What the API handlers need, stored once on the application."""
+
+    config: Config
+    store: Store
+    incidents: IncidentService
+    clock: Callable[[], float]
+    on_change: Callable[[], Awaitable[None] | None] | None
+    push_tokens: dict[str, str]
+    """Push token → monitor key."""
+
+
+STATE = web.AppKey("statuspage_admin", AdminState)
+
+
+def setup_admin_routes(app: web.Application) -> None:
+    """Add the /api/admin/ routes to `app`."""
+    r = app.router
+    r.add_get("/api/admin/openapi.yaml", _openapi)
+    r.add_get("/api/admin/pages", _pages)
+    r.add_get("/api/admin/incidents", _list_incidents)
+    r.add_post("/api/admin/incidents", _open_incident)
+    r.add_get(r"/api/admin/incidents/{id:\d+}", _get_incident)
+    r.add_post(r"/api/admin/incidents/{id:\d+}/ack", _acknowledge)
+    r.add_post(r"/api/admin/incidents/{id:\d+}/updates", _post_update)
+    r.add_post(r"/api/admin/incidents/{id:\d+}/resolve", _resolve)
+    r.add_get("/api/admin/maintenances", _list_maintenances)
+    r.add_post("/api/admin/maintenances", _add_maintenance)
+    r.add_delete(r"/api/admin/maintenances/{id:\d+}", _cancel_maintenance)
+
+
+# --- auth -------------------------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+
+
+def authenticate(request: web.Request) -> str:
+    """The name of the admin whose bearer token the request carries; ApiError 401 otherwise."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    challenge = 'Bearer realm="statuspage"'
+    if scheme.lower() != "bearer" or not given.strip():
+        raise ApiError(401, "missing bearer token: send Authorization: Bearer <token>",
+                       headers={"WWW-Authenticate": challenge})
+    try:
+        given_digest = _digest(given.strip())
+    except UnicodeEncodeError:
+        given_digest = b""
+    found: str | None = None
+    # Compare against every admin, without stopping at a match, so timing says nothing.
+    for admin in request.app[STATE].config.admins:
+        if hmac.compare_digest(given_digest, _digest(admin.token)) and found is None:
+            found = admin.name
+    if found is None:
+        raise ApiError(401, "invalid bearer token",
+                       headers={"WWW-Authenticate": challenge + ', error="invalid_token"'})
+    return found
+
+
+async def _body(request: web.Request, *, required: bool) -> dict[str, Any]:
+    return await read_json(request, request.app[STATE].config.server.max_body_bytes, required=required)
+
+
+def _path_id(request: web.Request) -> int:
+    value = int(request.match_info["id"])
+    if value > MAX_ID:
+        raise ApiError(404, "no such id")
+    return value
+
+
+# --- JSON shapes --------------------------------------------------------------------------------------
+
+
+def _iso(tr: Translator, t: float | None) -> str | None:
+    return None if t is None else tr.iso(t)
+
+
+def incident_json(config: Config, incident: Incident, now: float) -> dict[str, Any]:
+    """An incident in Atlassian Statuspage's shape plus our SLA fields (times as on the public JSON)."""
+    tr = Translator("en", config.site.timezone)
+    page = config.page(incident.page)
+    names = {c.slug: c.name for c in page.components} if page else {}
+    return {
+        "id": str(incident.id),
+        "name": incident.title,
+        "status": incident.status,
+        "impact": incident.impact,
+        "page_id": incident.page,
+        "shortlink": f"{config.site.base_url.rstrip('/')}/{incident.page}/incidents/{incident.id}.html",
+        "created_at": _iso(tr, incident.created_at or incident.started_at),
+        "updated_at": _iso(tr, max(incident.updated_at, incident.created_at or incident.started_at)),
+        "started_at": _iso(tr, incident.started_at),
+        "monitoring_at": _iso(tr, incident.monitoring_at),
+        "resolved_at": _iso(tr, incident.resolved_at),
+        "components": [{"id": c, "code": c, "name": names.get(c, c)} for c in incident.components],
+        # Statuspage lists updates newest first.
+        "incident_updates": [_update_json(tr, u, names) for u in
+                             sorted(incident.updates, key=lambda u: (u.at, u.id), reverse=True)],
+        "reminder_intervals": None,
+        "severity": incident.severity,
+        "automatic": incident.automatic,
+        "acknowledged_at": _iso(tr, incident.acknowledged_at),
+        "acknowledged_by": incident.acknowledged_by,
+        "due_at": _iso(tr, incident.due_at),
+        "sla_breached": incident.breached(now),
+        "postmortem_body": incident.postmortem or None,
+    }
+
+
+def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str]) -> dict[str, Any]:
+    at = _iso(tr, u.at)
+    return {
+        "id": str(u.id),
+        "incident_id": str(u.incident_id),
+        "status": u.status,
+        "body": u.message,
+        "created_at": at,
+        "updated_at": at,
+        "display_at": at,
+        "author": u.author or None,
+        "affected_components": [
+            {"code": c.component, "name": names.get(c.component, c.component),
+             "old_status": c.old_status, "new_status": c.new_status}
+            for c in u.components
+        ],
+    }
+
+
+def maintenance_json(config: Config, m: Maintenance, now: float) -> dict[str, Any]:
+    """A maintenance window in the shape of Statuspage's scheduled maintenances, plus ours."""
+    tr = Translator("en", config.site.timezone)
+    page = config.page(m.page)
+    names = {c.slug: c.name for c in page.components} if page else {}
+    if m.cancelled:
+        status = "cancelled"
+    elif now < m.start:
+        status = "scheduled"
+    elif now < m.end:
+        status = "in_progress"
+    else:
+        status = "completed"
+    return {
+        "id": str(m.id),
+        "name": m.title,
+        "status": status,
+        "impact": "maintenance",
+        "page_id": m.page,
+        "scheduled_for": _iso(tr, m.start),
+        "scheduled_until": _iso(tr, m.end),
+        "components": [{"id": c, "code": c, "name": names.get(c, c)} for c in m.components],
+        "message": m.message,
+        "created_at": _iso(tr, m.created_at),
+        "created_by": m.created_by or None,
+        "cancelled": m.cancelled,
+    }
+
+
+# --- handlers -------------------------------------------------------------------------------------------
+
+
+async def _changed(state: AdminState) -> None:
+    if state.on_change is None:
+        return
+    try:
+        result = state.on_change()
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        # The write is committed; a failed re-render is retried by the next periodic render.
+        log.exception("on_change hook failed")
+
+
+def _service_error(exc: Exception) -> ApiError:
+    """Translate IncidentService's errors, most specific first."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, incident_errors.NotFound):
+        return ApiError(404, message)
+    if isinstance(exc, incident_errors.BadTransition):
+        return ApiError(409, message, "status")
+    if isinstance(exc, incident_errors.UnknownPage):
+        return ApiError(400, message, "page")
+    if isinstance(exc, incident_errors.UnknownComponent):
+        return ApiError(400, message, "components")
+    if isinstance(exc, incident_errors.BadSeverity):
+        return ApiError(400, message, "severity")
+    if isinstance(exc, incident_errors.BadWindow):
+        return ApiError(400, message, "end")
+    return ApiError(400, message)  # BadInput, and any error added later: the request was at fault
+
+
+def _page_slugs(state: AdminState) -> tuple[str, ...]:
+    return tuple(p.slug for p in state.config.pages)
+
+
+def _components_of(state: AdminState, page_slug: str) -> tuple[str, ...]:
+    page = state.config.page(page_slug)
+    return tuple(c.slug for c in page.components) if page else ()
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    text = resources.files("statuspage").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    return web.Response(text=text, content_type="application/yaml", charset="utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+
+async def _pages(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    sla = state.config.sla
+    return json_response({
+        "user": who,
+        "pages": [
+            {"slug": p.slug, "name": p.name,
+             "components": [{"slug": c.slug, "name": c.name} for c in p.components]}
+            for p in state.config.pages
+        ],
+        "severities": [
+            {"name": s, "mean_s": sla.severities[s].mean, "limit_s": sla.severities[s].limit}
+            for s in SEVERITIES
+        ],
+        "statuses": list(INCIDENT_STATUSES),
+    })
+
+
+async def _list_incidents(request: web.Request) -> web.Response:
+    authenticate(request)
+    state = request.app[STATE]
+    page = request.query.get("page")
+    if page is not None and page not in _page_slugs(state):
+        raise ApiError(400, f"unknown page {show(page)}", "page")
+    now = state.clock()
+    found = await state.store.list_incidents(page=page, since=now - RECENT_S)
+    return json_response({"incidents": [incident_json(state.config, i, now) for i in found]})
+
+
+async def _get_incident(request: web.Request) -> web.Response:
+    authenticate(request)
+    state = request.app[STATE]
+    incident = await state.store.get_incident(_path_id(request))
+    if incident is None:
+        raise ApiError(404, "no incident has this id")
+    return json_response(incident_json(state.config, incident, state.clock()))
+
+
+async def _open_incident(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    f = Fields(await _body(request, required=True),
+               ("page", "title", "severity", "components", "status", "message", "started_at"))
+    page = f.choice("page", _page_slugs(state))
+    title = f.text("title")
+    severity = f.choice("severity", SEVERITIES)
+    components = f.slugs("components", _components_of(state, page), "component")
+    status = f.choice("status", OPEN_STATUSES, default="investigating")
+    # Without a message the first update repeats the title (the service's choice).
+    message = f.text("message", required=False, max_len=MESSAGE_MAX, multiline=True, allow_empty=True)
+    started_at = f.time("started_at") if f.body.get("started_at") is not None else None
+    if started_at is not None and started_at > state.clock():
+        raise ApiError(400, "is in the future; an incident starts now or earlier", "started_at")
+    try:
+        incident = await state.incidents.open_manual(
+            page=page, title=title, severity=severity, components=components, status=status,
+            message=message, author=who, started_at=started_at,
+        )
+    except incident_errors.IncidentError as exc:
+        raise _service_error(exc) from None
+    log.info("incident opened id=%d page=%s severity=%s by=%s", incident.id, page, severity, who)
+    await _changed(state)
+    return json_response(incident_json(state.config, incident, state.clock()), 201)
+
+
+async def _acknowledge(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    Fields(await _body(request, required=False), ())
+    try:
+        incident = await state.incidents.acknowledge(_path_id(request), who)
+    except incident_errors.IncidentError as exc:
+        raise _service_error(exc) from None
+    log.info("incident acknowledged id=%d by=%s", incident.id, who)
+    await _changed(state)
+    return json_response(incident_json(state.config, incident, state.clock()))
+
+
+async def _post_update(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    f = Fields(await _body(request, required=True), ("status", "message"))
+    status = f.choice("status", INCIDENT_STATUSES)
+    message = f.text("message", max_len=MESSAGE_MAX, multiline=True)
+    try:
+        incident = await state.incidents.post_update(_path_id(request), status, message, author=who)
+    except incident_errors.IncidentError as exc:
+        raise _service_error(exc) from None
+    log.info("incident updated id=%d status=%s by=%s", incident.id, status, who)
+    await _changed(state)
+    return json_response(incident_json(state.config, incident, state.clock()), 201)
+
+
+async def _resolve(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    f = Fields(await _body(request, required=False), ("message",))
+    message = f.text("message", required=False, max_len=MESSAGE_MAX, multiline=True)
+    try:
+        incident = await state.incidents.resolve(_path_id(request), message, author=who)
+    except incident_errors.IncidentError as exc:
+        raise _service_error(exc) from None
+    log.info("incident resolved id=%d by=%s", incident.id, who)
+    await _changed(state)
+    return json_response(incident_json(state.config, incident, state.clock()))
+
+
+async def _list_maintenances(request: web.Request) -> web.Response:
+    authenticate(request)
+    state = request.app[STATE]
+    page = request.query.get("page")
+    if page is not None and page not in _page_slugs(state):
+        raise ApiError(400, f"unknown page {show(page)}", "page")
+    now = state.clock()
+    found = await state.store.list_maintenances(page=page, ending_after=now - RECENT_S)
+    return json_response({"maintenances": [maintenance_json(state.config, m, now) for m in found]})
+
+
+async def _add_maintenance(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    f = Fields(await _body(request, required=True),
+               ("page", "title", "start", "end", "components", "message"))
+    page = f.choice("page", _page_slugs(state))
+    title = f.text("title")
+    start = f.time("start")
+    end = f.time("end")
+    if end <= start:
+        raise ApiError(400, "must be after start", "end")
+    components = f.slugs("components", _components_of(state, page), "component")
+    message = f.text("message", required=False, max_len=MESSAGE_MAX, multiline=True, allow_empty=True)
+    try:
+        window = await state.incidents.add_maintenance(
+            page=page, title=title, start=start, end=end, components=components, message=message, author=who,
+        )
+    except incident_errors.IncidentError as exc:
+        raise _service_error(exc) from None
+    log.info("maintenance scheduled id=%d page=%s by=%s", window.id, page, who)
+    await _changed(state)
+    return json_response(maintenance_json(state.config, window, state.clock()), 201)
+
+
+async def _cancel_maintenance(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    Fields(await _body(request, required=False), ())
+    try:
+        window = await state.incidents.cancel_maintenance(_path_id(request))
+    except incident_errors.IncidentError as exc:
+        raise _service_error(exc) from None
+    log.info("maintenance cancelled id=%d by=%s", window.id, who)
+    await _changed(state)
+    return json_response(maintenance_json(state.config, window, state.clock()))

@@ -1,0 +1,402 @@
+"""The live HTTP server of `statuspage run`: the static site, push heartbeats, admin API, metrics.
+
+Routes (DESIGN.md section 4):
+
+    GET  /healthz                      liveness
+    GET  /metrics                      Prometheus text
+    GET|POST /api/push/<token>         heartbeat of a push monitor
+    *    /api/admin/...                the engineers' API (admin_api.py), bearer tokens
+    GET  /admin                        the engineers' page (templates/admin.html + static/admin.js)
+    GET  /…                            the rendered site from `site_dir`
+
+No request gets a 500 by design: bad input is a 4xx with a JSON error; `_errors` turns anything
+unexpected into a logged 500 only as a last resort. Request headers and push tokens are never
+logged (`AccessLogger`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import os
+import re
+import stat
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler
+
+from statuspage.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.checks import PushBoard
+from statuspage.config import Config
+from statuspage.http_api import ApiError, error_response, json_response, read_params
+from statuspage.incidents import IncidentService
+from statuspage.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from statuspage.metrics import Metrics
+from statuspage.store import Store
+
+log = logging.getLogger(__name__)
+
+PUSH_MSG_MAX = 200
+"""Longest heartbeat message kept; longer ones are cut (push clients send what they send)."""
+
+CONTENT_TYPES: dict[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".atom": "application/atom+xml",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
+}
+
+PAGE_MAX_AGE = 30
+"""Seconds browsers and proxies may keep pages, JSON and badges: they change with every render."""
+STATIC_MAX_AGE = 3600
+"""Seconds for site assets under static/ (not fingerprinted, so not `immutable`)."""
+
+SITE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+_NOT_FOUND_HTML = (
+    b"<!doctype html><html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>404</title></head>"
+    b"<body><h1>404</h1><p>P\xc3\xa1gina n\xc3\xa3o encontrada / Page not found.</p>"
+    b"<p><a href=\"/\">Status</a></p></body></html>"
+)
+
+ChangeHook = Callable[[], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _SiteFile:
+    body: bytes
+    etag: str
+    mtime: float
+
+
+def build_app(
+    *,
+    config: Config,
+    store: Store,
+    push_board: PushBoard,
+    incidents: IncidentService,
+    site_dir: Path,
+    metrics: Metrics,
+    clock: Callable[[], float] = time.time,
+    on_change: ChangeHook | None = None,
+) -> web.Application:
+    """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
+
+    `on_change` is called after every successful admin write so the caller re-renders the site;
+    if it returns an awaitable, that is awaited before the response is sent (keep it quick).
+    """
+    app = web.Application(
+        middlewares=[_errors],
+        client_max_size=config.server.max_body_bytes,
+    )
+    app[STATE] = AdminState(
+        config=config, store=store, incidents=incidents, clock=clock, on_change=on_change,
+        push_tokens={m.token: m.key for _, _, m in config.monitors() if m.type == "push" and m.token},
+    )
+    app[_SITE] = _Site(Path(site_dir))
+    app[_METRICS] = metrics
+    app[_PUSH] = push_board
+    app.on_response_prepare.append(_security_headers)
+
+    r = app.router
+    r.add_get("/healthz", _healthz)
+    r.add_get("/metrics", _metrics)
+    r.add_route("GET", "/api/push/{token}", _push)
+    r.add_route("POST", "/api/push/{token}", _push)
+    setup_admin_routes(app)
+    r.add_get("/admin", _admin_page)
+    r.add_get("/admin/", _admin_redirect)
+    r.add_get("/admin/admin.js", _admin_js)
+    # Anything else under /api/ is an API miss (JSON), not a site page.
+    r.add_route("*", "/api/{tail:.*}", _api_not_found)
+    r.add_get("/{tail:.*}", _site)
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop."""
+    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("serving host=%s port=%d", host, port)
+    return runner
+
+
+# --- app state ------------------------------------------------------------------------------------
+
+
+class _Site:
+    """The rendered site directory; every lookup is confined to it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def locate(self, tail: str) -> tuple[Path | None, str | None]:
+        """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404."""
+        parts = [p for p in tail.split("/") if p]
+        for part in parts:
+            # Dot segments, dotfiles (atomic-write temporaries) and Windows separators never map to a file.
+            if part.startswith(".") or "\\" in part or "\x00" in part:
+                return None, None
+        try:
+            path = self.root.joinpath(*parts).resolve()
+        except (OSError, RuntimeError, ValueError):
+            return None, None
+        if path != self.root and not path.is_relative_to(self.root):
+            return None, None  # a symlink pointing out of the site
+        try:
+            is_dir = path.is_dir()
+        except (OSError, ValueError):
+            return None, None
+        if is_dir:
+            if parts and not tail.endswith("/"):
+                return None, "/" + "/".join(quote(p) for p in parts) + "/"
+            path = path / "index.html"
+        return path, None
+
+
+def _read_site_file(path: Path) -> _SiteFile | None:
+    """Read a file and stat the same descriptor, so the ETag always matches the bytes sent."""
+    try:
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            body = f.read()
+    except (OSError, ValueError):
+        return None
+    return _SiteFile(body, f'"{st.st_mtime_ns:x}-{st.st_size:x}-{st.st_ino:x}"', st.st_mtime)
+
+
+_SITE = web.AppKey("site", _Site)
+_METRICS = web.AppKey("metrics", Metrics)
+_PUSH = web.AppKey("push_board", PushBoard)
+
+
+# --- middleware and headers ------------------------------------------------------------------------
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn API errors into JSON; anything unexpected into a logged 500 (the last resort)."""
+    try:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response()
+        except web.HTTPException as exc:
+            if exc.status >= 400 and request.path.startswith("/api/"):
+                return error_response(exc.status, exc.reason.lower(), headers=_allow_header(exc))
+            raise
+    except (web.HTTPException, asyncio.CancelledError):
+        raise
+    except Exception:
+        # Also covers a failure while building an error response: the client still gets JSON.
+        log.exception("unhandled error method=%s path=%s", request.method, redact_path(request.path))
+        return web.Response(status=500, body=_INTERNAL_ERROR, content_type="application/json",
+                            headers={"Cache-Control": "no-store"})
+
+
+_INTERNAL_ERROR = b'{"error":"internal error; it has been logged"}'
+
+
+def _allow_header(exc: web.HTTPException) -> dict[str, str] | None:
+    allow = exc.headers.get("Allow")
+    return {"Allow": allow} if allow else None
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    content_type = headers.get("Content-Type", "")
+    if content_type.startswith("text/html"):
+        headers.setdefault("Content-Security-Policy", SITE_CSP)
+    elif content_type.startswith("image/svg+xml"):
+        headers.setdefault("Content-Security-Policy", SVG_CSP)
+    else:
+        headers.setdefault("Content-Security-Policy", DATA_CSP)
+
+
+_PUSH_PATH = re.compile(r"^(/api/push/)[^/]*")
+
+
+def redact_path(path: str) -> str:
+    """A request path safe to log: push tokens are secrets and are replaced by `…`."""
+    return _PUSH_PATH.sub(r"\1…", path)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request without headers, query strings or push tokens (they carry secrets)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """Log method, redacted path, status, size and duration."""
+        self.logger.info(
+            'access remote=%s request="%s %s" status=%d bytes=%d seconds=%.4f',
+            request.remote, request.method, redact_path(request.path), response.status,
+            response.body_length, time,
+        )
+
+
+# --- small handlers -----------------------------------------------------------------------------
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    metrics = request.app[_METRICS]
+    metrics.set_store_pending(request.app[STATE].store.pending)
+    return web.Response(
+        body=metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"}
+    )
+
+
+async def _push(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    token = request.match_info["token"]
+    if token not in state.push_tokens:
+        raise ApiError(404, "no push monitor has this token")
+    params: dict[str, Any] = dict(request.query)
+    if request.method == "POST":
+        params.update(await read_params(request, state.config.server.max_body_bytes))
+    status = params.get("status", "up")
+    if status not in ("up", "down"):
+        raise ApiError(400, "status must be up or down", "status")
+    msg = params.get("msg", "")
+    if not isinstance(msg, str):
+        raise ApiError(400, "msg must be text", "msg")
+    # Heartbeat senders are scripts: a long or odd message is trimmed, never refused.
+    msg = "".join(ch for ch in msg[:PUSH_MSG_MAX] if ch.isprintable()).encode("utf-8", "replace").decode()
+    request.app[_PUSH].record(token, state.clock(), status, msg)
+    log.debug("push monitor=%s status=%s", state.push_tokens[token], status)
+    return json_response({"ok": True, "monitor": state.push_tokens[token]})
+
+
+async def _api_not_found(request: web.Request) -> web.Response:
+    # This catch-all also catches a known API path with a wrong method: that is a 405, not a 404.
+    this = request.match_info.route.resource
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not this and resource.canonical.startswith("/api/"):
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+    if allowed:
+        raise ApiError(405, f"method {request.method} is not allowed here",
+                       headers={"Allow": ", ".join(sorted(allowed))})
+    raise ApiError(404, "no such API route")
+
+
+# --- the engineers' page ---------------------------------------------------------------------------
+
+
+def _resource_text(package: str, name: str) -> str:
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+def admin_csp(html: str) -> str:
+    """The admin page's CSP: scripts only from this origin; its one inline <style> by hash."""
+    hashes = []
+    for block in re.findall(r"<style>(.*?)</style>", html, flags=re.S):
+        digest = base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode()
+        hashes.append(f" 'sha256-{digest}'")
+    return (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        f"style-src 'self'{''.join(hashes)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+async def _admin_page(request: web.Request) -> web.Response:
+    html = _resource_text("statuspage.templates", "admin.html")
+    return web.Response(
+        text=html, content_type="text/html", charset="utf-8",
+        headers={"Content-Security-Policy": admin_csp(html), "Cache-Control": "no-store",
+                 "X-Frame-Options": "DENY"},
+    )
+
+
+async def _admin_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/admin")
+
+
+async def _admin_js(request: web.Request) -> web.Response:
+    return web.Response(
+        text=_resource_text("statuspage.static", "admin.js"), content_type="text/javascript",
+        charset="utf-8", headers={"Cache-Control": "no-cache"},
+    )
+
+
+# --- the static site -----------------------------------------------------------------------------------
+
+
+async def _site(request: web.Request) -> web.StreamResponse:
+    site = request.app[_SITE]
+    tail = request.match_info["tail"]
+    path, redirect = site.locate(tail)
+    if redirect is not None:
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise web.HTTPMovedPermanently(redirect + query)
+    loop = asyncio.get_running_loop()
+    found = None if path is None else await loop.run_in_executor(None, _read_site_file, path)
+    if path is None or found is None:
+        return await _not_found(site, loop)
+    headers = {
+        "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+        "ETag": found.etag,
+        "Cache-Control": f"public, max-age={STATIC_MAX_AGE if tail.startswith('static/') else PAGE_MAX_AGE}",
+    }
+    if path.suffix.lower() in (".json", ".svg", ".atom"):
+        # Statuspage's JSON and the badges are meant to be read from other sites.
+        headers["Access-Control-Allow-Origin"] = "*"
+    if _etag_matches(request.headers.get("If-None-Match", ""), found.etag):
+        return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    response = web.Response(body=found.body, headers=headers)
+    response.last_modified = found.mtime
+    return response
+
+
+async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop) -> web.Response:
+    custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
+    body = custom.body if custom is not None else _NOT_FOUND_HTML
+    return web.Response(
+        status=404, body=body,
+        headers={"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"},
+    )
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2)."""
+    if not header:
+        return False
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == etag:
+            return True
+    return False
