@@ -134,8 +134,7 @@ def run(config_path: Path, no_serve: bool) -> None:
     from statuspage.runner import Runtime, run_until_stopped
 
     config = load_or_exit(config_path)
-    runtime = Runtime(config)
-    runtime.serve = not no_serve
+    runtime = Runtime(config, serve=not no_serve)
     asyncio.run(run_until_stopped(runtime))
 
 
@@ -178,3 +177,38 @@ def report(config_path: Path, month: str | None, as_json: bool) -> None:
         click.echo(json.dumps(data.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(format_report(data))
+
+
+@cli.command()
+@config_option
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: site.output_dir).")
+def render(config_path: Path, out_dir: Path | None) -> None:
+    """Write the static site from the database."""
+    from statuspage.site import render_site
+    from statuspage.store import Store
+
+    config = load_or_exit(config_path)
+    require_database(config)
+
+    async def go() -> tuple[int, int, float]:
+        store = await Store.open(config.storage.path)
+        try:
+            result = await render_site(config, store, out_dir)
+        finally:
+            await store.close()
+        return result.written, result.unchanged, result.seconds
+
+    written, unchanged, seconds = asyncio.run(go())
+    target = out_dir or Path(config.site.output_dir)
+    click.echo(f"rendered {target}/: {written} files written, {unchanged} unchanged in {seconds:.2f}s")
+
+
+def _register_groups() -> None:
+    from statuspage.cli_incidents import incident, maintenance
+
+    cli.add_command(incident)
+    cli.add_command(maintenance)
+
+
+_register_groups()

@@ -1,4 +1,9 @@
-"""`statuspage run`: wire the store, checker, prober and housekeeping together, and shut down cleanly."""
+"""`statuspage run`: wire the store, checker, prober, incidents, renderer and server together.
+
+Order of a check: check → confirm → record (buffered) → metrics; on a confirmed transition the
+store is flushed first, then the incident policy acts, then the site is re-rendered. Housekeeping
+(flush, prune, incident ticks, periodic renders) runs beside it; none of it can stop probing.
+"""
 
 from __future__ import annotations
 
@@ -8,50 +13,141 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
 
 from statuspage.checks import Checker, PushBoard
 from statuspage.config import Config
+from statuspage.incidents import IncidentService
+from statuspage.metrics import Metrics
+from statuspage.models import ComponentStatus, component_key
+from statuspage.notify import Notifier
 from statuspage.scheduler import CheckEvent, Prober
+from statuspage.site import render_site
+from statuspage.states import component_status
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 0.5
 """How often buffered results are committed: the most a crash can lose is this much probing."""
+TICK_EVERY_S = 5.0
+"""How often incidents are checked for auto-resolve and reminders."""
+RENDER_COALESCE_S = 0.3
+"""Changes arriving this close together share one render."""
 
 
 class Runtime:
     """Everything one `statuspage run` process owns, created once and closed once."""
 
-    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time, serve: bool = True) -> None:
         self.config = config
         self.clock = clock
+        self.serve = serve
         self.push_board = PushBoard(clock)
+        self.metrics = Metrics()
         self.store: Store | None = None
         self.checker: Checker | None = None
         self.prober: Prober | None = None
+        self.notifier: Notifier | None = None
+        self.incidents: IncidentService | None = None
+        self.server: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self.started_at = clock()
-        self.serve = True
-        self.check_hooks: list[Callable[[CheckEvent], None]] = []
-        self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = []
+        self._dirty = asyncio.Event()
+        self._run_states: dict[str, str] = {}
+        self._major: dict[str, bool] = {}
+        self._monitors_of: dict[str, list[str]] = {}
+        for page, comp, mon in config.monitors():
+            self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
+        self.check_hooks: list[Callable[[CheckEvent], None]] = [self.metrics.observe_check]
+        self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
+        self.renders = 0
 
     async def start(self) -> None:
-        """Open the store and the HTTP session, resume monitor state and start probing."""
+        """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
         self.store = await Store.open(cfg.storage.path)
+        self.notifier = Notifier(cfg)
+        await self.notifier.start()
+        self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
                              on_check=self._on_check, on_transition=self._on_transition)
         await self.prober.load()
+        await self._reconcile_incidents()
+        await self.render()
         self.prober.start()
         self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
+        self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
+        self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
+        if self.serve:
+            from statuspage.server import build_app, serve
+
+            app = build_app(
+                config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
+                site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
+                on_change=self.mark_dirty,
+            )
+            self.server = await serve(app, cfg.server.host, cfg.server.port)
+
+    # --- component status and incidents ------------------------------------------------------------
+
+    def component_status(self, page: str, component: str) -> ComponentStatus:
+        """A component's live status from its monitors' confirmed states (maintenance not applied)."""
+        assert self.prober is not None
+        states = [self.prober.states[k] for k in self._monitors_of.get(component_key(page, component), [])]
+        return component_status(states)
+
+    async def _reconcile_incidents(self) -> None:
+        # After a restart: outages confirmed before the stop get (or keep) their incident, and an
+        # automatic incident whose components all recovered while we were away moves on.
+        assert self.prober is not None and self.incidents is not None and self.store is not None
+        for key, monitors in self._monitors_of.items():
+            page, _, comp = key.partition("/")
+            major = self.component_status(page, comp) == "major_outage"
+            self._major[key] = major
+            if major:
+                starts = [self.prober.states[m].down_since or self.clock() for m in monitors]
+                await self.incidents.component_down(page, comp, max(starts))
+        for incident in await self.store.list_incidents(open_only=True):
+            if incident.automatic and incident.status != "monitoring" and not any(
+                    self._major.get(component_key(incident.page, c)) for c in incident.components):
+                for comp in incident.components:
+                    await self.incidents.component_recovered(incident.page, comp, self.clock())
+
+    async def _incident_hook(self, component: str, event: CheckEvent) -> None:
+        assert self.incidents is not None and event.transition is not None and self.prober is not None
+        page, _, comp = component.partition("/")
+        major = self.component_status(page, comp) == "major_outage"
+        was = self._major.get(component, False)
+        self._major[component] = major
+        if major and not was:
+            starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
+            # The component is fully down from the moment its last monitor went down.
+            await self.incidents.component_down(page, comp, max(s for s in starts if s is not None))
+        elif was and not major:
+            await self.incidents.component_recovered(page, comp, event.transition.at)
+
+    async def tick(self) -> None:
+        """Auto-resolve and reminders; re-render when an incident changed."""
+        assert self.incidents is not None
+        if await self.incidents.tick():
+            self.mark_dirty()
+
+    # --- checks ------------------------------------------------------------------------------------
 
     def _on_check(self, event: CheckEvent) -> None:
         for hook in self.check_hooks:
             hook(event)
+        key = event.result.monitor
+        if self._run_states.get(key) != event.state.run_state:
+            # A monitor turned degraded (or back): the page shows it without waiting a minute.
+            if key in self._run_states:
+                self.mark_dirty()
+            self._run_states[key] = event.state.run_state
 
     async def _on_transition(self, component: str, event: CheckEvent) -> None:
         # Commit the transition before incidents act on it: an incident never refers to an
@@ -60,6 +156,34 @@ class Runtime:
         await self.store.flush()
         for hook in self.transition_hooks:
             await hook(component, event)
+        self.mark_dirty()
+
+    # --- housekeeping --------------------------------------------------------------------------------
+
+    def mark_dirty(self) -> None:
+        """Ask for a re-render soon (coalesced)."""
+        self._dirty.set()
+
+    async def render(self) -> None:
+        """Write the site from the database now and refresh the metrics from the same snapshot."""
+        assert self.store is not None
+        await self.store.flush()
+        result = await render_site(self.config, self.store, now=self.clock())
+        self.renders += 1
+        if result.snapshot is not None:
+            self.metrics.update_from_snapshot(result.snapshot)
+        self.metrics.set_store_pending(self.store.pending)
+
+    async def _render_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), timeout=self.config.server.render_every)
+            await asyncio.sleep(RENDER_COALESCE_S)
+            self._dirty.clear()
+            try:
+                await self.render()
+            except Exception:
+                log.exception("render failed; will retry")
 
     async def _flush_loop(self) -> None:
         assert self.store is not None
@@ -80,7 +204,10 @@ class Runtime:
             log.info("pruned results=%d", deleted)
 
     async def close(self) -> None:
-        """Stop scheduling, let running checks end, flush, close the session and the database."""
+        """Stop serving and scheduling, let running checks end, flush, close everything."""
+        if self.server is not None:
+            await self.server.cleanup()
+            self.server = None
         if self.prober is not None:
             await self.prober.stop()
         for task in self._tasks:
@@ -93,6 +220,8 @@ class Runtime:
             await self.checker.close()
         if self.store is not None:
             await self.store.close()
+        if self.notifier is not None:
+            await self.notifier.close()
         log.info("stopped")
 
 

@@ -1,0 +1,284 @@
+"""Incident notifications: signed webhooks (Statuspage webhook shape) and plain-text e-mail (SMTP).
+
+`Notifier.notify()` only queues: each destination has its own bounded queue and worker, so a slow
+or failing receiver never blocks probing, the caller, or the other receivers, and one receiver
+gets its events in order. Failed deliveries are retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import aiosmtplib
+
+from statuspage.config import Config, Email, Webhook
+from statuspage.models import Incident
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("incident.created", "incident.acknowledged", "incident.updated", "incident.resolved",
+          "incident.reminder")
+MAX_BACKOFF_S = 300.0
+USER_AGENT = "statuspage/0.1 (+webhook)"
+
+_WORDS = {
+    "pt-BR": {
+        "investigating": "Investigando", "identified": "Identificado", "monitoring": "Monitorando",
+        "resolved": "Resolvido", "T1": "Impacto Crítico", "T2": "Alto Impacto", "T3": "Médio Impacto",
+        "T4": "Baixo Impacto", "reminder": "Lembrete: {sev} sem reconhecimento",
+        "page": "Página", "title": "Incidente", "severity": "Severidade", "status": "Situação",
+        "started": "Início", "due": "Prazo (SLA)", "breached": "PRAZO ESTOURADO", "ack": "Reconhecido por",
+        "not_acked": "Ainda não reconhecido", "components": "Componentes afetados",
+        "latest": "Última atualização", "link": "Detalhes", "none": "nenhum",
+    },
+    "en": {
+        "investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring",
+        "resolved": "Resolved", "T1": "Critical impact", "T2": "High impact", "T3": "Medium impact",
+        "T4": "Low impact", "reminder": "Reminder: {sev} not acknowledged",
+        "page": "Page", "title": "Incident", "severity": "Severity", "status": "Status",
+        "started": "Started", "due": "Due (SLA)", "breached": "DEADLINE BREACHED", "ack": "Acknowledged by",
+        "not_acked": "Not acknowledged yet", "components": "Affected components", "latest": "Latest update",
+        "link": "Details", "none": "none",
+    },
+}
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds, as Statuspage writes webhook times."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+def webhook_payload(config: Config, event: str, incident: Incident, now: float) -> dict[str, Any]:
+    """The Statuspage webhook body for an incident event, with our SLA fields beside theirs."""
+    page = config.page(incident.page)
+    names = {c.slug: c.name for c in page.components} if page else {}
+    base = config.site.base_url.rstrip("/")
+    updates = [
+        {
+            "id": str(u.id), "status": u.status, "body": u.message, "incident_id": str(incident.id),
+            "created_at": iso_utc(u.at), "updated_at": iso_utc(u.at), "display_at": iso_utc(u.at),
+            "affected_components": [
+                {"code": c.component, "name": names.get(c.component, c.component), "old_status": c.old_status,
+                 "new_status": c.new_status} for c in u.components
+            ],
+        }
+        for u in reversed(incident.updates)
+    ]
+    resolved = incident.status == "resolved"
+    return {
+        "meta": {"unsubscribe": None, "documentation": None, "event": event, "generated_at": iso_utc(now)},
+        "page": {
+            "id": incident.page,
+            "status_indicator": "none" if resolved else incident.impact,
+            "status_description": page.name if page else incident.page,
+        },
+        "incident": {
+            "id": str(incident.id), "name": incident.title, "status": incident.status,
+            "impact": incident.impact, "created_at": iso_utc(incident.created_at or incident.started_at),
+            "updated_at": iso_utc(incident.updated_at or incident.started_at),
+            "started_at": iso_utc(incident.started_at), "monitoring_at": iso_utc(incident.monitoring_at),
+            "resolved_at": iso_utc(incident.resolved_at),
+            "shortlink": f"{base}/{incident.page}/incidents/{incident.id}.html",
+            "page_id": incident.page,
+            "incident_updates": updates,
+            "components": [{"id": c, "name": names.get(c, c), "page_id": incident.page}
+                           for c in incident.components],
+            "postmortem_body": incident.postmortem or None,
+            # ours
+            "severity": incident.severity, "automatic": incident.automatic,
+            "acknowledged_at": iso_utc(incident.acknowledged_at), "acknowledged_by": incident.acknowledged_by,
+            "due_at": iso_utc(incident.due_at), "sla_breached": incident.breached(now),
+        },
+    }
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Statuspage-Signature` header value: HMAC-SHA256 of the exact body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def email_message(config: Config, email: Email, event: str, incident: Incident, now: float) -> EmailMessage:
+    """A plain-text mail about an incident event, in the site's locale."""
+    w = _WORDS[config.site.locale]
+    tz = ZoneInfo(config.site.timezone)
+    page = config.page(incident.page)
+    page_name = page.name if page else incident.page
+    names = {c.slug: c.name for c in page.components} if page else {}
+
+    def when(ts: float) -> str:
+        return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    title = " ".join(incident.title.split())  # no CR/LF can reach a header
+    if event == "incident.reminder":
+        subject = f"[{page_name}] {w['reminder'].format(sev=incident.severity)}: {title}"
+    else:
+        subject = f"[{page_name}] {incident.severity} · {w[incident.status]}: {title}"
+    ack = (f"{w['ack']}: {incident.acknowledged_by} ({when(incident.acknowledged_at)})"
+           if incident.acknowledged_by and incident.acknowledged_at is not None else w["not_acked"])
+    latest = incident.updates[-1].message if incident.updates else ""
+    comps = ", ".join(names.get(c, c) for c in incident.components) or w["none"]
+    base = config.site.base_url.rstrip("/")
+    lines = [
+        f"{w['page']}: {page_name}",
+        f"{w['title']}: {incident.title}",
+        f"{w['severity']}: {incident.severity} — {w[incident.severity]}",
+        f"{w['status']}: {w[incident.status]}",
+        f"{w['started']}: {when(incident.started_at)}",
+        f"{w['due']}: {when(incident.due_at)}" + (f" — {w['breached']}" if incident.breached(now) else ""),
+        ack,
+        f"{w['components']}: {comps}",
+        "",
+        f"{w['latest']}:",
+        latest,
+        "",
+        f"{w['link']}: {base}/{incident.page}/incidents/{incident.id}.html",
+    ]
+    msg = EmailMessage()
+    msg["Subject"] = subject[:250]
+    msg["From"] = email.sender
+    msg["To"] = ", ".join(email.to)
+    msg["X-Statuspage-Event"] = event
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+class _Destination:
+    """One receiver: a bounded queue and a worker that delivers in order with retries."""
+
+    def __init__(self, name: str, deliver: Callable[[str, Incident, float], Awaitable[None]], retries: int,
+                 base_delay: float, queue_size: int) -> None:
+        self.name = name
+        self.deliver = deliver
+        self.retries = retries
+        self.base_delay = base_delay
+        self.queue: asyncio.Queue[tuple[str, Incident, float]] = asyncio.Queue(queue_size)
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        while True:
+            event, incident, at = await self.queue.get()
+            try:
+                await self._deliver_with_retries(event, incident, at)
+            finally:
+                self.queue.task_done()
+
+    async def _deliver_with_retries(self, event: str, incident: Incident, at: float) -> None:
+        for attempt in range(self.retries + 1):
+            try:
+                await self.deliver(event, incident, at)
+                log.info("notified destination=%s event=%s incident=%d", self.name, event, incident.id)
+                return
+            except _Permanent as exc:
+                log.warning("notification refused destination=%s event=%s: %s", self.name, event, exc)
+                return
+            except Exception as exc:  # network, timeout, 5xx: worth another try
+                if attempt == self.retries:
+                    log.warning("notification failed destination=%s event=%s attempts=%d: %s", self.name,
+                                event, attempt + 1, exc)
+                    return
+                await asyncio.sleep(min(self.base_delay * 2**attempt, MAX_BACKOFF_S))
+
+
+class _Permanent(Exception):
+    """A receiver said no in a way retrying cannot fix (a 4xx other than 429)."""
+
+
+class Notifier:
+    """Delivers incident events to every configured webhook and e-mail destination."""
+
+    def __init__(self, config: Config, *, retry_base_delay: float = 1.0, queue_size: int = 1000,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._destinations: list[_Destination] = []
+        for n, hook in enumerate(config.notifications.webhooks):
+            self._destinations.append(_Destination(
+                f"webhook[{n}]", self._webhook_sender(hook), hook.retries, retry_base_delay, queue_size))
+        email = config.notifications.email
+        if email is not None:
+            self._destinations.append(_Destination(
+                "email", self._email_sender(email), 3, retry_base_delay, queue_size))
+        self._started = False
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start one worker per destination (idempotent)."""
+        if self._started or not self._destinations:
+            return
+        self._started = True
+        if self.config.notifications.webhooks:
+            self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}, trust_env=False)
+        for dest in self._destinations:
+            dest.task = asyncio.create_task(dest.run(), name=f"notify-{dest.name}")
+
+    def notify(self, event: str, incident: Incident) -> None:
+        """Queue an event for every destination; never blocks, drops (with a warning) when a queue is full."""
+        if self._closed or not self._destinations:
+            return
+        if event not in EVENTS:
+            raise ValueError(f"unknown notification event {event!r}")
+        at = self.clock()
+        for dest in self._destinations:
+            try:
+                dest.queue.put_nowait((event, incident, at))
+            except asyncio.QueueFull:
+                log.warning("notification dropped destination=%s event=%s: queue full", dest.name, event)
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Deliver what is queued (for at most `timeout` seconds), then stop; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._started:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(d.queue.join() for d in self._destinations)), timeout)
+        for dest in self._destinations:
+            if dest.task is not None:
+                dest.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await dest.task
+        if self._session is not None:
+            await self._session.close()
+
+    def _webhook_sender(self, hook: Webhook) -> Callable[[str, Incident, float], Awaitable[None]]:
+        async def send(event: str, incident: Incident, at: float) -> None:
+            assert self._session is not None
+            body = json.dumps(webhook_payload(self.config, event, incident, at), ensure_ascii=False).encode()
+            headers = {"Content-Type": "application/json", "X-Statuspage-Event": event}
+            if hook.secret:
+                headers["X-Statuspage-Signature"] = sign(hook.secret, body)
+            async with self._session.post(hook.url, data=body, headers=headers,
+                                          timeout=aiohttp.ClientTimeout(total=hook.timeout),
+                                          allow_redirects=False) as resp:
+                if resp.status == 429 or resp.status >= 500:
+                    raise RuntimeError(f"HTTP {resp.status}")
+                if resp.status >= 400:
+                    raise _Permanent(f"HTTP {resp.status}")
+
+        return send
+
+    def _email_sender(self, email: Email) -> Callable[[str, Incident, float], Awaitable[None]]:
+        async def send(event: str, incident: Incident, at: float) -> None:
+            msg = email_message(self.config, email, event, incident, at)
+            await aiosmtplib.send(
+                msg, hostname=email.host, port=email.port, start_tls=email.starttls,
+                use_tls=False, username=email.username or None, password=email.password or None,
+                timeout=email.timeout,
+            )
+
+        return send
