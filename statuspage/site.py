@@ -305,6 +305,6 @@ async def render_site(
     target = Path(out_dir if out_dir is not None else config.site.output_dir)
     result = await asyncio.to_thread(render_snapshot, config, snapshot, target)
     elapsed = time.perf_counter() - started
-    log.info("rendered site=%s written=%d unchanged=%d removed=%d seconds=%.3f", target, result.written,
+    log.debug("rendered site=%s written=%d unchanged=%d removed=%d seconds=%.3f", target, result.written,
              result.unchanged, result.removed, elapsed)
     return replace(result, seconds=elapsed)
