@@ -144,9 +144,9 @@ class Runtime:
             hook(event)
         key = event.result.monitor
         if self._run_states.get(key) != event.state.run_state:
-            # A monitor turned degraded (or back): the page shows it without waiting a minute.
-            if key in self._run_states:
-                self.mark_dirty()
+            # A monitor's first result, or it turned degraded (or back): the page shows it without
+            # waiting for the periodic render.
+            self.mark_dirty()
             self._run_states[key] = event.state.run_state
 
     async def _on_transition(self, component: str, event: CheckEvent) -> None:
