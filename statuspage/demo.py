@@ -118,7 +118,7 @@ async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event
     token = secrets.token_urlsafe(18)
     config = demo_config(sim_port, port, data_dir, out_dir, token)
     runtime = Runtime(config)
-    runtime.check_hooks.append(_print_transitions)
+    runtime.check_hooks.append(TransitionPrinter())
     pusher = asyncio.create_task(_push_heartbeats(runtime))
     _banner(config, sim_port, token, runtime)
     try:
@@ -137,12 +137,26 @@ async def _push_heartbeats(runtime: Runtime) -> None:
         await asyncio.sleep(PUSH_EVERY_S)
 
 
-def _print_transitions(event: CheckEvent) -> None:
-    if event.transition is None:
-        return
-    when = time.strftime("%H:%M:%S", time.localtime(event.transition.at))
-    verb = "DOWN (confirmed; outage backdated to" if event.transition.kind == "down" else "UP (recovered at"
-    print(f"  {event.result.monitor}: {verb} {when})", flush=True)
+class TransitionPrinter:
+    """Prints what a newcomer should notice: confirmed outages and recoveries, slowness, blips."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, str] = {}
+
+    def __call__(self, event: CheckEvent) -> None:
+        key, result = event.result.monitor, event.result
+        if event.transition is not None:
+            when = time.strftime("%H:%M:%S", time.localtime(event.transition.at))
+            verb = ("DOWN (confirmed; outage backdated to" if event.transition.kind == "down"
+                    else "UP (recovered at")
+            print(f"  {key}: {verb} {when})", flush=True)
+        elif result.outcome == "down" and event.state.confirmed == "up":
+            print(f"  {key}: failed check ({result.message}), not confirmed yet", flush=True)
+        previous = self._shown.get(key)
+        if previous is not None and previous != event.state.run_state and "down" not in (
+                previous, event.state.run_state):
+            print(f"  {key}: {event.state.run_state} ({result.message or 'ok'})", flush=True)
+        self._shown[key] = event.state.run_state
 
 
 def _banner(config: Config, sim_port: int, token: str, runtime: Runtime) -> None:
