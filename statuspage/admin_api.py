@@ -256,6 +256,14 @@ def _page_slugs(state: AdminState) -> tuple[str, ...]:
     return tuple(p.slug for p in state.config.pages)
 
 
+def _page_query(request: web.Request, state: AdminState) -> str | None:
+    """The optional `?page=` filter of the list routes, checked against the config."""
+    page = request.query.get("page")
+    if page is not None and page not in _page_slugs(state):
+        raise ApiError(400, f"unknown page {show(page)}", "page")
+    return page
+
+
 def _components_of(state: AdminState, page_slug: str) -> tuple[str, ...]:
     page = state.config.page(page_slug)
     return tuple(c.slug for c in page.components) if page else ()
@@ -289,9 +297,7 @@ async def _pages(request: web.Request) -> web.Response:
 async def _list_incidents(request: web.Request) -> web.Response:
     authenticate(request)
     state = request.app[STATE]
-    page = request.query.get("page")
-    if page is not None and page not in _page_slugs(state):
-        raise ApiError(400, f"unknown page {show(page)}", "page")
+    page = _page_query(request, state)
     now = state.clock()
     found = await state.store.list_incidents(page=page, since=now - RECENT_S)
     return json_response({"incidents": [incident_json(state.config, i, now) for i in found]})
@@ -378,9 +384,7 @@ async def _resolve(request: web.Request) -> web.Response:
 async def _list_maintenances(request: web.Request) -> web.Response:
     authenticate(request)
     state = request.app[STATE]
-    page = request.query.get("page")
-    if page is not None and page not in _page_slugs(state):
-        raise ApiError(400, f"unknown page {show(page)}", "page")
+    page = _page_query(request, state)
     now = state.clock()
     found = await state.store.list_maintenances(page=page, ending_after=now - RECENT_S)
     return json_response({"maintenances": [maintenance_json(state.config, m, now) for m in found]})
