@@ -139,6 +139,16 @@ async def test_outage_to_resolved_incident_with_notifications(
     assert [h["json"]["incident"]["status"] for h in hooks] == ["investigating", "investigating", "monitoring",
                                                                 "resolved"]
     assert hooks[0]["json"]["incident"]["severity"] == "T1"
+    # The SLA report counts it: one T1 this month, resolved well within its 4 h limit.
+    report = subprocess.run([sys.executable, "-m", "statuspage", "report", "--json", "--config", str(cfg)],
+                            capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    nps = json.loads(report.stdout)["pages"][0]
+    [t1] = [row for row in nps["incidents"] if row["severity"] == "T1"]
+    assert (t1["count"], t1["resolved"], t1["within_limit"], t1["judged"], t1["mean_met"]) == (1, 1, 1, 1, True)
+    assert t1["mean_time_to_resolve_s"] == first_up_after - first_down
+    print("\nreport:", json.dumps({"t1": t1, "uptime": nps["uptime"], "downtime_s": nps["downtime_s"],
+                                   "coverage": nps["coverage"]}))
     subjects = [m["Subject"] for m in mailbox.messages]
     assert len(subjects) == 4 and all("[NPS]" in s for s in subjects), subjects
     assert "Relatórios" in mailbox.messages[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
