@@ -7,6 +7,7 @@ reported at once (`ConfigError.problems`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zoneinfo
@@ -106,7 +107,7 @@ StatusCodes = Annotated[tuple[int, ...], BeforeValidator(_status_codes)]
 def _show(value: Any) -> str:
     """Show a bad value the way the user wrote it."""
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
+        return _quote(value if len(value) <= 200 else value[:197] + "...")
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -468,7 +469,23 @@ def interpolate(value: Any, env: Mapping[str, str], path: str, problems: list[st
     return _VAR.sub(repl, value)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _quote(text: str) -> str:
+    """A string in double quotes with control characters and line breaks escaped (one line)."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    for char, escaped in _LINE_BREAKS.items():
+        quoted = quoted.replace(char, escaped)
+    return quoted
+
+
 def _join(path: str, key: str) -> str:
+    # A key with spaces, dots or control characters is shown quoted and escaped, so the path
+    # stays one readable line.
+    if not _PLAIN_KEY.match(key):
+        return f"{path}[{_quote(key)}]"
     return f"{path}.{key}" if path else key
 
 
