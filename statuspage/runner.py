@@ -171,7 +171,8 @@ class Runtime:
         result = await render_site(self.config, self.store, now=self.clock())
         self.renders += 1
         if result.snapshot is not None:
-            self.metrics.update_from_snapshot(result.snapshot)
+            # Tens of thousands of gauges: off the event loop, like the render itself.
+            await asyncio.to_thread(self.metrics.update_from_snapshot, result.snapshot)
         self.metrics.set_store_pending(self.store.pending)
 
     async def _render_loop(self) -> None:

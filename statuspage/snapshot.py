@@ -12,6 +12,7 @@ no data has `status=None` and does not influence the page indicator.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -243,7 +244,8 @@ async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
     tz = config.site.timezone
     span_start, _ = uptime.report_span(now, tz)
     states = await store.load_monitor_states()
-    pages: list[PageView] = []
+    inputs: list[tuple[Page, int, dict[str, list[StateRun]], list[Maintenance], list[Incident],
+                       dict[str, LatencySummary | None]]] = []
     for position, page in enumerate(config.pages, start=1):
         maintenances = await store.list_maintenances(page=page.slug, ending_after=span_start)
         runs: dict[str, list[StateRun]] = {}
@@ -254,8 +256,16 @@ async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
             runs[comp.slug] = [r.to_run(now, holds[r.monitor]) for r in rows]
             latency[comp.slug] = await _latency_24h(store, comp.monitors, now)
         incidents = await store.list_incidents(page=page.slug)
-        pages.append(build_page(config, page, position, now, states, runs, maintenances, incidents, latency))
-    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=tuple(pages))
+        inputs.append((page, position, runs, maintenances, incidents, latency))
+
+    def build() -> tuple[PageView, ...]:
+        return tuple(build_page(config, page, position, now, states, runs, maintenances, incidents, latency)
+                     for page, position, runs, maintenances, incidents, latency in inputs)
+
+    # The uptime sweeps are pure CPU (seconds for tens of thousands of components): a worker thread
+    # keeps the event loop, and so the probes' schedule, responsive meanwhile.
+    pages = await asyncio.to_thread(build)
+    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages)
 
 
 async def _latency_24h(store: Store, monitors: Sequence[Monitor], now: float) -> LatencySummary | None:

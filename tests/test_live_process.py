@@ -93,11 +93,15 @@ async def test_live_outage_ack_and_recovery(tmp_path: Path, spawn: Callable[...,
             # Step 1: everything up.
             await until(lambda: _equals(app_status(), "operational"))
             assert (await get_json("/healthz"))["status"] == "ok"
-            text = await metrics()
-            assert (metric(text, "statuspage_checks_total", page="nps", component="app", monitor="web",
-                           outcome="up") or 0) >= 1
-            assert metric(text, "statuspage_component_status", page="nps", component="app",
-                          status="operational") == 1
+            # Metrics follow each render a moment after its files (they are refreshed off the loop).
+            async def metrics_operational() -> bool:
+                text = await metrics()
+                return ((metric(text, "statuspage_checks_total", page="nps", component="app", monitor="web",
+                                outcome="up") or 0) >= 1
+                        and metric(text, "statuspage_component_status", page="nps", component="app",
+                                   status="operational") == 1)
+
+            await until(metrics_operational)
             # The e-mail pipeline reports in over the push endpoint.
             async with http.get(base + "/api/push/nps-email-heartbeat") as resp:
                 assert resp.status == 200
@@ -109,10 +113,13 @@ async def test_live_outage_ack_and_recovery(tmp_path: Path, spawn: Callable[...,
             assert summary["status"]["indicator"] == "critical"
             [incident] = summary["incidents"]
             assert incident["severity"] == "T1" and incident["acknowledged_by"] is None
-            text = await metrics()
-            assert metric(text, "statuspage_component_status", page="nps", component="app",
-                          status="major_outage") == 1
-            assert metric(text, "statuspage_incidents_open", page="nps", severity="T1") == 1
+            async def metrics_down() -> bool:
+                text = await metrics()
+                return (metric(text, "statuspage_component_status", page="nps", component="app",
+                               status="major_outage") == 1
+                        and metric(text, "statuspage_incidents_open", page="nps", severity="T1") == 1)
+
+            await until(metrics_down)
 
             # Step 3: an engineer acknowledges through the admin API (wrong token first).
             async with http.post(f"{base}/api/admin/incidents/{incident['id']}/ack",
@@ -127,7 +134,12 @@ async def test_live_outage_ack_and_recovery(tmp_path: Path, spawn: Callable[...,
                 return bool(s["incidents"]) and s["incidents"][0]["acknowledged_by"] == "alice"
 
             await until(acked)
-            assert metric(await metrics(), "statuspage_incidents_unacknowledged", page="nps", severity="T1") == 0
+
+            async def metrics_acked() -> bool:
+                text = await metrics()
+                return metric(text, "statuspage_incidents_unacknowledged", page="nps", severity="T1") == 0
+
+            await until(metrics_acked)
 
             # Step 4: the target comes back → monitoring → resolved, all visible live.
             runner = await target()
@@ -140,10 +152,15 @@ async def test_live_outage_ack_and_recovery(tmp_path: Path, spawn: Callable[...,
             await until(resolved)
             summary = await get_json("/nps/api/v2/summary.json")
             assert summary["status"]["indicator"] == "none" and summary["incidents"] == []
+
+            async def metrics_resolved() -> bool:
+                text = await metrics()
+                return metric(text, "statuspage_incidents_open", page="nps", severity="T1") == 0
+
+            await until(metrics_resolved)
             text = await metrics()
             assert (metric(text, "statuspage_checks_total", page="nps", component="app", monitor="web",
                            outcome="down") or 0) >= 2
-            assert metric(text, "statuspage_incidents_open", page="nps", severity="T1") == 0
             lag_count = metric(text, "statuspage_schedule_lag_seconds_count")
             assert lag_count is not None and lag_count > 5
         finally:
