@@ -1,0 +1,40 @@
+"""`make bench`: every benchmark in bench/, each printing its own figures, then a short summary.
+
+`--quick` passes through to the scale benchmark (20-second windows instead of 2 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# bench/ is not a package: its modules are imported from the path set above.
+import render_bench
+import scale_bench
+import uptime_bench
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the uptime, render and scale benchmarks in turn."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short scale-benchmark windows (smoke run)")
+    args, rest = parser.parse_known_args(argv)
+    started = time.monotonic()
+    results: dict[str, Any] = {}
+    print(f"== uptime (machine: {os.cpu_count()} cores)", flush=True)
+    results["uptime"] = uptime_bench.main()
+    print("\n== render", flush=True)
+    results["render"] = render_bench.main()
+    print("\n== scale", flush=True)
+    results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
+    print(f"\nall benchmarks took {(time.monotonic() - started) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
