@@ -14,7 +14,9 @@ import hmac
 import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -156,31 +158,47 @@ def email_message(config: Config, email: Email, event: str, incident: Incident, 
     return msg
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One event on its way to a destination; `id` is the same on every retry, so a receiver that got a
+    delivery whose response was lost (a timeout, a reset) can recognise the retry and drop it."""
+
+    event: str
+    incident: Incident
+    at: float
+    id: str
+
+
+Sender = Callable[[Delivery], Awaitable[None]]
+
+
 class _Destination:
     """One receiver: a bounded queue and a worker that delivers in order with retries."""
 
-    def __init__(self, name: str, deliver: Callable[[str, Incident, float], Awaitable[None]], retries: int,
+    def __init__(self, name: str, deliver: Sender, retries: int,
                  base_delay: float, queue_size: int) -> None:
         self.name = name
         self.deliver = deliver
         self.retries = retries
         self.base_delay = base_delay
-        self.queue: asyncio.Queue[tuple[str, Incident, float]] = asyncio.Queue(queue_size)
+        self.queue: asyncio.Queue[Delivery] = asyncio.Queue(queue_size)
         self.task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         while True:
-            event, incident, at = await self.queue.get()
+            delivery = await self.queue.get()
             try:
-                await self._deliver_with_retries(event, incident, at)
+                await self._deliver_with_retries(delivery)
             finally:
                 self.queue.task_done()
 
-    async def _deliver_with_retries(self, event: str, incident: Incident, at: float) -> None:
+    async def _deliver_with_retries(self, delivery: Delivery) -> None:
+        event = delivery.event
         for attempt in range(self.retries + 1):
             try:
-                await self.deliver(event, incident, at)
-                log.info("notified destination=%s event=%s incident=%d", self.name, event, incident.id)
+                await self.deliver(delivery)
+                log.info("notified destination=%s event=%s incident=%d id=%s", self.name, event,
+                         delivery.incident.id, delivery.id)
                 return
             except _Permanent as exc:
                 log.warning("notification refused destination=%s event=%s: %s", self.name, event, exc)
@@ -232,10 +250,10 @@ class Notifier:
             return
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")
-        at = self.clock()
+        delivery = Delivery(event, incident, self.clock(), uuid.uuid4().hex)
         for dest in self._destinations:
             try:
-                dest.queue.put_nowait((event, incident, at))
+                dest.queue.put_nowait(delivery)
             except asyncio.QueueFull:
                 log.warning("notification dropped destination=%s event=%s: queue full", dest.name, event)
 
@@ -255,11 +273,13 @@ class Notifier:
         if self._session is not None:
             await self._session.close()
 
-    def _webhook_sender(self, hook: Webhook) -> Callable[[str, Incident, float], Awaitable[None]]:
-        async def send(event: str, incident: Incident, at: float) -> None:
+    def _webhook_sender(self, hook: Webhook) -> Sender:
+        async def send(d: Delivery) -> None:
             assert self._session is not None
-            body = json.dumps(webhook_payload(self.config, event, incident, at), ensure_ascii=False).encode()
-            headers = {"Content-Type": "application/json", "X-Statuspage-Event": event}
+            payload = webhook_payload(self.config, d.event, d.incident, d.at)
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            headers = {"Content-Type": "application/json", "X-Statuspage-Event": d.event,
+                       "X-Statuspage-Delivery": d.id}
             if hook.secret:
                 headers["X-Statuspage-Signature"] = sign(hook.secret, body)
             async with self._session.post(hook.url, data=body, headers=headers,
@@ -272,9 +292,11 @@ class Notifier:
 
         return send
 
-    def _email_sender(self, email: Email) -> Callable[[str, Incident, float], Awaitable[None]]:
-        async def send(event: str, incident: Incident, at: float) -> None:
-            msg = email_message(self.config, email, event, incident, at)
+    def _email_sender(self, email: Email) -> Sender:
+        async def send(d: Delivery) -> None:
+            msg = email_message(self.config, email, d.event, d.incident, d.at)
+            # A stable Message-ID lets mail clients fold a retried message into the first one.
+            msg["Message-ID"] = f"<{d.id}@statuspage>"
             await aiosmtplib.send(
                 msg, hostname=email.host, port=email.port, start_tls=email.starttls,
                 use_tls=False, username=email.username or None, password=email.password or None,

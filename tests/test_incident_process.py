@@ -108,9 +108,13 @@ async def test_outage_to_resolved_incident_with_notifications(
         await runner.cleanup()
         await until(lambda: bool(_rows(db, "SELECT 1 FROM incidents")))
         # An engineer acknowledges from the command line while the outage lasts.
-        ack = subprocess.run([sys.executable, "-m", "statuspage", "incident", "ack", "1", "--by", "alice",
-                              "--config", str(cfg)], capture_output=True, text=True, timeout=60)
-        assert ack.returncode == 0, ack.stdout + ack.stderr
+        # Run it without blocking this loop: the loop serves the webhook receiver, and a frozen receiver
+        # makes the daemon's in-flight delivery time out and retry.
+        ack = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "statuspage", "incident", "ack", "1", "--by", "alice", "--config", str(cfg),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        ack_out, _ = await asyncio.wait_for(ack.communicate(), 60)
+        assert ack.returncode == 0, ack_out.decode()
         await asyncio.sleep(1.5)
         runner = await target()
         await until(lambda: _rows(db, "SELECT status FROM incidents") == [("resolved",)], timeout=40)

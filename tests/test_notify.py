@@ -46,15 +46,18 @@ def config(hooks: list[dict[str, Any]] | None = None, email: dict[str, Any] | No
 class Receiver:
     """A webhook receiver that answers with a scripted sequence of status codes."""
 
-    def __init__(self, codes: list[int] | None = None, delay: float = 0.0) -> None:
+    def __init__(self, codes: list[int] | None = None, delay: float = 0.0, slow_attempts: int = 10**6) -> None:
         self.codes = codes or []
         self.delay = delay
+        self.slow_attempts = slow_attempts
         self.got: list[tuple[dict[str, str], bytes]] = []
         self.attempts = 0
+        self.delivery_ids: list[str] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         self.attempts += 1
-        if self.delay:
+        self.delivery_ids.append(request.headers.get("X-Statuspage-Delivery", ""))
+        if self.delay and self.attempts <= self.slow_attempts:
             await asyncio.sleep(self.delay)
         body = await request.read()
         code = self.codes.pop(0) if self.codes else 200
@@ -104,6 +107,20 @@ async def test_failures_are_retried_and_4xx_is_not(aiohttp_server: Any) -> None:
     await notifier.close()
     assert flaky.attempts == 3 and len(flaky.got) == 1
     assert refusing.attempts == 1 and refusing.got == []
+
+
+async def test_a_retry_after_a_lost_response_carries_the_same_delivery_id(aiohttp_server: Any) -> None:
+    # The first attempt reaches the receiver but its answer comes too late: the sender must retry (it
+    # cannot know), and the receiver must be able to tell the retry from a new event.
+    rx = Receiver(delay=1.0, slow_attempts=1)
+    url = await serve(aiohttp_server, rx)
+    notifier = Notifier(config([{"url": url, "timeout": "200ms", "retries": 2}]), retry_base_delay=0.01)
+    await notifier.start()
+    notifier.notify("incident.created", incident())
+    notifier.notify("incident.resolved", incident("resolved"))
+    await notifier.close()
+    first, retry, other = rx.delivery_ids
+    assert len(first) == 32 and first == retry and other != first
 
 
 async def test_a_hanging_receiver_blocks_nobody(aiohttp_server: Any) -> None:
