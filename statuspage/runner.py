@@ -23,8 +23,8 @@ from statuspage.incidents import IncidentService
 from statuspage.metrics import Metrics
 from statuspage.models import ComponentStatus, component_key
 from statuspage.notify import Notifier
+from statuspage.render_worker import RenderWorker
 from statuspage.scheduler import CheckEvent, Prober
-from statuspage.site import render_site
 from statuspage.states import component_status
 from statuspage.store import Store
 
@@ -53,6 +53,7 @@ class Runtime:
         self.notifier: Notifier | None = None
         self.incidents: IncidentService | None = None
         self.server: web.AppRunner | None = None
+        self.render_worker = RenderWorker(config)
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
@@ -165,15 +166,17 @@ class Runtime:
         self._dirty.set()
 
     async def render(self) -> None:
-        """Write the site from the database now and refresh the metrics from the same snapshot."""
+        """Write the site from the database now and refresh the metrics from the same snapshot.
+
+        The work happens in the render worker process; flushing first means it sees every check."""
         assert self.store is not None
         await self.store.flush()
-        result = await render_site(self.config, self.store, now=self.clock())
+        done = await self.render_worker.render(self.clock())
         self.renders += 1
-        if result.snapshot is not None:
-            # Tens of thousands of gauges: off the event loop, like the render itself.
-            await asyncio.to_thread(self.metrics.update_from_snapshot, result.snapshot)
+        self.metrics.set_snapshot_text(done.metrics)
         self.metrics.set_store_pending(self.store.pending)
+        log.debug("rendered written=%d unchanged=%d removed=%d seconds=%.3f", done.written, done.unchanged,
+                  done.removed, done.seconds)
 
     async def _render_loop(self) -> None:
         while True:
@@ -217,6 +220,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.render_worker.close()
         if self.checker is not None:
             await self.checker.close()
         if self.store is not None:

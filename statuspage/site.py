@@ -10,7 +10,6 @@ and straight from the file system.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -298,12 +297,12 @@ async def render_site(
     config: Config, store: Store, out_dir: str | Path | None = None, now: float | None = None
 ) -> RenderResult:
     """Snapshot the store at `now` (default: the current time) and write the site to `out_dir`
-    (default: `site.output_dir`). Rendering runs in a worker thread so probing is not held up."""
+    (default: `site.output_dir`). CPU-bound: `statuspage run` calls it through its render worker."""
     started = time.perf_counter()
     at = time.time() if now is None else now
     snapshot = await take_snapshot(config, store, at)
     target = Path(out_dir if out_dir is not None else config.site.output_dir)
-    result = await asyncio.to_thread(render_snapshot, config, snapshot, target)
+    result = render_snapshot(config, snapshot, target)
     elapsed = time.perf_counter() - started
     log.debug("rendered site=%s written=%d unchanged=%d removed=%d seconds=%.3f", target, result.written,
              result.unchanged, result.removed, elapsed)

@@ -12,7 +12,6 @@ no data has `status=None` and does not influence the page indicator.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -258,13 +257,10 @@ async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
         incidents = await store.list_incidents(page=page.slug)
         inputs.append((page, position, runs, maintenances, incidents, latency))
 
-    def build() -> tuple[PageView, ...]:
-        return tuple(build_page(config, page, position, now, states, runs, maintenances, incidents, latency)
-                     for page, position, runs, maintenances, incidents, latency in inputs)
-
-    # The uptime sweeps are pure CPU (seconds for tens of thousands of components): a worker thread
-    # keeps the event loop, and so the probes' schedule, responsive meanwhile.
-    pages = await asyncio.to_thread(build)
+    # The uptime sweeps are pure CPU (seconds for tens of thousands of components); `statuspage run`
+    # calls this in its render worker process, never on the probes' event loop.
+    pages = tuple(build_page(config, page, position, now, states, runs, maintenances, incidents, latency)
+                  for page, position, runs, maintenances, incidents, latency in inputs)
     return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages)
 
 

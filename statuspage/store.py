@@ -96,9 +96,10 @@ class _Batch:
 class Store:
     """The database of one statuspage installation. Create with `await Store.open(path)`."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, readonly: bool = False) -> None:
         self._conn = conn
         self.path = path
+        self.readonly = readonly
         self._ids: dict[str, int] = {}
         self._batch = _Batch()
         self._tx = asyncio.Lock()
@@ -120,6 +121,28 @@ class Store:
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await store._migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return store
+
+    @classmethod
+    async def open_readonly(cls, path: str | Path) -> Store:
+        """Open an existing database for reading only (a second process beside the writer, which is
+        free to keep writing: WAL readers see the last commit and never block it)."""
+        p = str(path)
+        if not Path(p).is_file():
+            raise FileNotFoundError(f"database {p} does not exist")
+        uri = f"{Path(p).resolve().as_uri()}?mode=ro"
+        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        store = cls(conn, p, readonly=True)
+        try:
+            await conn.execute("PRAGMA busy_timeout = 10000")
+            version = await store.schema_version()
+            if version != len(MIGRATIONS):
+                raise RuntimeError(f"database {p} has schema version {version}, expected {len(MIGRATIONS)}")
+            for key, mid in await store._fetchall("SELECT key, id FROM monitors"):
+                store._ids[key] = int(mid)
         except BaseException:
             await conn.close()
             raise
@@ -207,6 +230,8 @@ class Store:
 
     async def _id(self, key: str) -> int:
         if key not in self._ids:
+            if self.readonly:
+                return 0  # never registered, so it has no rows: 0 matches none
             await self.register_monitors([key])
         return self._ids[key]
 

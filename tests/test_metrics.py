@@ -46,9 +46,9 @@ def value(m: Metrics, name: str, **labels: str) -> float | None:
 def test_exposition_parses_and_has_the_design_names() -> None:
     m = Metrics()
     m.observe_check(event("nps/app/web", "up"))
-    m.set_component_status("nps", "app", "operational")
-    m.set_uptime("nps", "app", {"24h": 1.0})
-    m.set_budget("nps", "app", 12960.0)
+    m.snapshot.set_component_status("nps", "app", "operational")
+    m.snapshot.set_uptime("nps", "app", {"24h": 1.0})
+    m.snapshot.set_budget("nps", "app", 12960.0)
     families = {f.name for f in text_string_to_metric_families(m.render().decode())}
     assert families >= DESIGN_NAMES
 
@@ -88,8 +88,8 @@ def test_monitor_up_follows_the_confirmed_state_not_each_check() -> None:
 
 def test_component_status_is_an_enum_gauge() -> None:
     m = Metrics()
-    m.set_component_status("nps", "app", "operational")
-    m.set_component_status("nps", "app", "major_outage")
+    m.snapshot.set_component_status("nps", "app", "operational")
+    m.snapshot.set_component_status("nps", "app", "major_outage")
     got = {s: value(m, "statuspage_component_status", page="nps", component="app", status=s)
            for s in ("operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance")}
     assert got == {"operational": 0, "degraded_performance": 0, "partial_outage": 0, "major_outage": 1,
@@ -98,11 +98,11 @@ def test_component_status_is_an_enum_gauge() -> None:
 
 def test_uptime_and_budget_without_data_have_no_series() -> None:
     m = Metrics()
-    m.set_uptime("nps", "", {"24h": 0.99, "7d": 0.999})
-    m.set_budget("nps", "", 100.0)
+    m.snapshot.set_uptime("nps", "", {"24h": 0.99, "7d": 0.999})
+    m.snapshot.set_budget("nps", "", 100.0)
     assert value(m, "statuspage_uptime_ratio", page="nps", component="", window="24h") == 0.99
-    m.set_uptime("nps", "", {"24h": None, "7d": 0.998})
-    m.set_budget("nps", "", None)
+    m.snapshot.set_uptime("nps", "", {"24h": None, "7d": 0.998})
+    m.snapshot.set_budget("nps", "", None)
     assert value(m, "statuspage_uptime_ratio", page="nps", component="", window="24h") is None
     assert value(m, "statuspage_uptime_ratio", page="nps", component="", window="7d") == 0.998
     assert value(m, "statuspage_error_budget_remaining_seconds", page="nps", component="") is None
@@ -117,7 +117,7 @@ def test_open_and_unacknowledged_incidents_by_severity() -> None:
                  acknowledged_by="alice", **base),
         Incident(id=3, page="nps", severity="T2", status="resolved", resolved_at=9.0, **base),  # type: ignore[arg-type]
     ]
-    m.set_incidents(["nps", "cxm"], incidents)
+    m.snapshot.set_incidents(["nps", "cxm"], incidents)
     assert value(m, "statuspage_incidents_open", page="nps", severity="T1") == 2
     assert value(m, "statuspage_incidents_unacknowledged", page="nps", severity="T1") == 1
     assert value(m, "statuspage_incidents_open", page="nps", severity="T2") == 0
@@ -189,3 +189,10 @@ async def test_update_from_snapshot_sets_statuses_uptime_budget_and_incidents(tm
     assert budget is not None and budget < 0  # 595 s down against 0.5 % of ~1 h allowed
     assert value(m, "statuspage_incidents_open", page="nps", severity="T1") == 1
     assert value(m, "statuspage_incidents_unacknowledged", page="nps", severity="T1") == 1
+
+
+def test_label_values_are_escaped_in_the_exposition() -> None:
+    m = Metrics()
+    m.observe_check(event('nps/app/we"b\\x\ny', "up"))
+    assert value(m, "statuspage_checks_total", page="nps", component="app", monitor='we"b\\x\ny', outcome="up") == 1
+    assert value(m, "statuspage_monitor_up", page="nps", component="app", monitor='we"b\\x\ny') == 1
