@@ -6,26 +6,31 @@ and each time the event loop gives the GIL up for I/O it waits up to a switch in
 back, so a 20,000-component render delayed checks by seconds. In a process of its own it runs on
 another core and the prober does not notice it.
 
-The worker reads the database through a read-only connection (WAL: it sees the last commit and
-never blocks the writer), writes the site files, fills the snapshot metrics in a registry of its own
-and hands back their exposition text. The parent flushes before asking, so a render sees every
-check recorded so far. A worker that dies is replaced at the next render.
+The worker is `statuspage.render_worker.run()` in a new interpreter, talking over its stdin/stdout:
+length-prefixed pickles between two processes of the same program (the config first, then one
+request per render).
+It reads the database through a read-only connection (WAL: it sees the last commit and never blocks
+the writer), writes the site files, fills the snapshot metrics and hands back their exposition text.
+The parent flushes before asking, so a render sees every check recorded so far. When the parent dies,
+even by SIGKILL, the worker reads end-of-file and exits; a worker that dies is replaced at the next
+render.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
+import pickle
 import signal
-import threading
+import struct
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import jinja2
 
@@ -36,6 +41,8 @@ from statuspage.snapshot import take_snapshot
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!Q")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,92 +57,153 @@ class WorkerRender:
     """Prometheus exposition text of the snapshot series (statuses, uptime, budgets, incidents)."""
 
 
+class RenderError(RuntimeError):
+    """A render failed in the worker (the message carries its traceback), or the worker died."""
+
+
 class RenderWorker:
-    """A single child process that renders on request; `render()` is awaited, never blocks the loop."""
+    """One child process that renders on request; `render()` is awaited and never blocks the loop."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._pool: ProcessPoolExecutor | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn, not fork: the parent has threads (aiosqlite, the default executor) and a running
-            # event loop, neither of which survives a fork safely.
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init, initargs=(self.config, logging.getLogger().level),
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while one runs."""
+        return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
+
+    async def _started(self) -> asyncio.subprocess.Process:
+        if self._proc is None or self._proc.returncode is not None:
+            # stderr is inherited: the worker's log lines go where the parent's go.
+            self._proc = await asyncio.create_subprocess_exec(
+                # -c, not -m: as __main__ the classes it pickles would not be found by this process.
+                sys.executable, "-c", "from statuspage.render_worker import run; run()",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             )
-        return self._pool
+            self._send((self.config, logging.getLogger().level))
+        return self._proc
+
+    def _send(self, message: Any) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self._proc.stdin.write(_HEADER.pack(len(data)) + data)
 
     async def render(self, now: float) -> WorkerRender:
         """Render the site as of `now` in the worker process."""
-        loop = asyncio.get_running_loop()
+        async with self._lock:
+            proc = await self._started()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                self._send(now)
+                await proc.stdin.drain()
+                (size,) = _HEADER.unpack(await proc.stdout.readexactly(_HEADER.size))
+                ok, reply = pickle.loads(await proc.stdout.readexactly(size))
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                await self._kill()
+                raise RenderError(f"render worker died ({exc.__class__.__name__}); the next render "
+                                  "starts a new one") from None
+            except BaseException:
+                # Cancelled mid-exchange: the pipe's framing is unknown now, so the worker goes.
+                await self._kill()
+                raise
+        if not ok:
+            raise RenderError(str(reply))
+        assert isinstance(reply, WorkerRender)
+        return reply
+
+    async def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    async def close(self, timeout: float = 30.0) -> None:
+        """Let the render in progress finish, then stop the worker (killed after `timeout` seconds)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()
         try:
-            return await loop.run_in_executor(self._executor(), _render, now)
-        except BrokenProcessPool:
-            log.error("render worker died; starting a new one for the next render")
-            self._drop()
-            raise
-
-    def _drop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    async def close(self) -> None:
-        """Stop the worker (after the render in progress, if any)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
+            await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
 
 
 # --- in the worker process ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _State:
-    config: Config
-    loop: asyncio.AbstractEventLoop
-    env: jinja2.Environment
-    metrics: SnapshotMetrics
+def _read(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
 
 
-_state: _State | None = None
+def _write(stream: IO[bytes], message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
 
 
-def _init(config: Config, log_level: int) -> None:
-    global _state
-    # Ctrl-C reaches the whole process group; the parent decides when the worker stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s [render] %(message)s")
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
-    _state = _State(config, asyncio.new_event_loop(), environment(), SnapshotMetrics())
-
-
-def _exit_with(sentinel: int) -> None:
-    # A parent killed with SIGKILL cannot stop its pool: without this the worker would wait for work
-    # forever, an orphan holding the parent's stdout open.
-    multiprocessing.connection.wait([sentinel])
-    os._exit(0)
-
-
-def _render(now: float) -> WorkerRender:
-    assert _state is not None, "the worker was not initialised"
-    return _state.loop.run_until_complete(_render_async(_state, now))
-
-
-async def _render_async(state: _State, now: float) -> WorkerRender:
+async def _render(
+    config: Config, env: jinja2.Environment, metrics: SnapshotMetrics, now: float
+) -> WorkerRender:
     started = time.perf_counter()
-    config = state.config
-    # A connection per render: nothing (no aiosqlite thread) outlives it, so the worker can always exit.
+    # A connection per render: nothing (no aiosqlite thread) outlives it between renders.
     store = await Store.open_readonly(config.storage.path)
     try:
         snapshot = await take_snapshot(config, store, now)
     finally:
         await store.close()
-    result = render_snapshot(config, snapshot, Path(config.site.output_dir), state.env)
-    state.metrics.update_from_snapshot(snapshot)
+    result = render_snapshot(config, snapshot, Path(config.site.output_dir), env)
+    metrics.update_from_snapshot(snapshot)
     return WorkerRender(result.written, result.unchanged, result.removed, time.perf_counter() - started,
-                        state.metrics.render())
+                        metrics.render())
+
+
+def main() -> None:
+    """Serve render requests from stdin until it closes."""
+    # Ctrl-C reaches the whole process group; the parent decides when the worker stops (by closing
+    # the pipe), so a render in progress is never cut short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests = sys.stdin.buffer
+    # The protocol owns the real stdout; anything printed by accident goes to stderr instead.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        config, level = _read(requests)
+    except EOFError:
+        return
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s [render] %(message)s")
+    env, metrics = environment(), SnapshotMetrics()
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                now = _read(requests)
+            except EOFError:
+                return  # the parent closed the pipe, or died
+            try:
+                reply: tuple[bool, Any] = (True, loop.run_until_complete(_render(config, env, metrics, now)))
+            except Exception:
+                log.exception("render failed")
+                reply = (False, traceback.format_exc(limit=5))
+            _write(replies, reply)
+    finally:
+        loop.close()
+
+
+def run() -> None:
+    """The worker process's entry point."""
+    with contextlib.suppress(BrokenPipeError):
+        main()

@@ -8,14 +8,13 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 
 from statuspage.metrics import SnapshotMetrics
 from statuspage.models import Incident
-from statuspage.render_worker import RenderWorker
+from statuspage.render_worker import RenderError, RenderWorker
 from statuspage.site import render_site
 from statuspage.store import Store
 from tests.conftest import Process, write_config
@@ -48,19 +47,20 @@ async def test_worker_renders_what_an_in_process_render_does(tmp_path: Path) -> 
     assert b'statuspage_uptime_ratio{page="nps",component="api",window="30d"}' in first.metrics
 
 
-async def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+async def test_a_dead_worker_is_replaced_and_a_failed_render_is_reported(tmp_path: Path) -> None:
     config, store, _ = await open_populated(tmp_path)
     await store.close()
     worker = RenderWorker(config)
     try:
         await worker.render(NOW)
-        pool = worker._executor()
-        [pid] = list(pool._processes)  # type: ignore[attr-defined]
-        os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.5)
-        with pytest.raises(BrokenProcessPool):
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        with pytest.raises(RenderError, match="died"):
             await worker.render(NOW)
         again = await worker.render(NOW)
+        Path(config.storage.path).rename(tmp_path / "moved.sqlite")
+        with pytest.raises(RenderError, match="does not exist"):
+            await worker.render(NOW)
     finally:
         await worker.close()
     assert again.unchanged > 40
