@@ -13,6 +13,7 @@ Series and their labels (names are contract, DESIGN.md section 4):
     statuspage_incidents_open{page,severity}                   gauge
     statuspage_incidents_unacknowledged{page,severity}         gauge
     statuspage_store_pending_rows                              gauge, rows waiting for the next flush
+    statuspage_cert_expiry_timestamp_seconds{page,component,monitor}  gauge, https certificate's notAfter
 
 Page-level figures use `component=""` (in PromQL an empty label equals an absent one, so
 `statuspage_uptime_ratio{component=""}` selects pages). A figure with no data (no coverage in its
@@ -103,6 +104,7 @@ class SnapshotMetrics:
         self.budget_remaining: dict[tuple[str, str], float] = {}
         self.incidents_open: dict[tuple[str, str], int] = {}
         self.incidents_unacknowledged: dict[tuple[str, str], int] = {}
+        self.cert_expiry: dict[tuple[str, str, str], float] = {}
 
     def set_component_status(self, page: str, component: str, status: str) -> None:
         """Set the enum gauge of one component: 1 for `status`, 0 for every other status."""
@@ -155,6 +157,11 @@ class SnapshotMetrics:
             (p.slug for p in snapshot.pages),
             (view.incident for p in snapshot.pages for view in p.open_incidents),
         )
+        self.cert_expiry = {
+            (page.slug, comp.slug, mon.key.rpartition("/")[2]): mon.cert_expires_at
+            for page in snapshot.pages for comp in page.components for mon in comp.monitors
+            if mon.cert_expires_at is not None
+        }
 
     def _set_uptime_view(self, page: str, component: str, view: UptimeView) -> None:
         self.set_uptime(page, component, {w: view.ratio(w) for w in WINDOWS if w in view.windows})
@@ -191,6 +198,10 @@ class SnapshotMetrics:
         ):
             family(name, help_text, (f'{{page="{_label(p)}",severity="{_label(s)}"}} {n}'
                                      for (p, s), n in counts.items()))
+        family("statuspage_cert_expiry_timestamp_seconds",
+               "When the TLS certificate an https monitor last saw expires (Unix time).",
+               (f'{{{pc(p, c)},monitor="{_label(m)}"}} {_number(v)}'
+                for (p, c, m), v in self.cert_expiry.items()))
         return ("\n".join(lines) + "\n").encode()
 
 

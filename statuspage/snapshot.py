@@ -93,11 +93,22 @@ class MonitorView:
     type: str
     interval: float
     state: MonitorState | None
+    cert_expires_at: float | None = None
+    """When the TLS certificate last seen by an https check expires (known even while it has no data)."""
 
     @property
     def has_data(self) -> bool:
         """True while the monitor's last check still holds."""
         return self.state is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CertWarning:
+    """An https monitor whose certificate expires within its `cert_warn_days` (not downtime)."""
+
+    monitor: str
+    expires_at: float
+    days_left: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,7 @@ class ComponentView:
     """The start of the oldest data in the snapshot's span (Statuspage's `created_at` stand-in)."""
     maintenance_ids: tuple[int, ...]
     """Maintenance windows in force for this component now."""
+    cert_warnings: tuple[CertWarning, ...] = ()
 
     @property
     def has_data(self) -> bool:
@@ -399,7 +411,8 @@ def _component(
     latency: LatencySummary | None,
 ) -> ComponentView:
     monitors = tuple(
-        MonitorView(m.key, m.name, m.type, m.interval_s, _live_state(states.get(m.key), m, now))
+        MonitorView(m.key, m.name, m.type, m.interval_s, _live_state(states.get(m.key), m, now),
+                    _cert_expiry(states.get(m.key)))
         for m in comp.monitors
     )
     live = [m.state for m in monitors if m.state is not None]
@@ -425,7 +438,23 @@ def _component(
         since=since,
         first_seen=first_seen,
         maintenance_ids=in_force,
+        cert_warnings=_cert_warnings(comp, monitors, now),
     )
+
+
+def _cert_expiry(state: MonitorState | None) -> float | None:
+    return None if state is None else state.cert_expires_at
+
+
+def _cert_warnings(comp: Component, monitors: Sequence[MonitorView], now: float) -> tuple[CertWarning, ...]:
+    warn_days = {m.key: m.cert_warn_days for m in comp.monitors}
+    out = []
+    for view in monitors:
+        expires, days = view.cert_expires_at, warn_days.get(view.key, 0)
+        # An expired certificate fails the check itself (a tls error), so only the future warns.
+        if expires is not None and days and now < expires <= now + days * 86400.0:
+            out.append(CertWarning(view.name, expires, math.floor((expires - now) / 86400.0)))
+    return tuple(out)
 
 
 def _incident(incident: Incident, names: Mapping[str, str], now: float) -> IncidentView:
