@@ -32,15 +32,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
 from statuspage.models import COMPONENT_STATUSES, Incident
-from statuspage.scheduler import CheckEvent
 from statuspage.snapshot import Snapshot, UptimeView
+
+if TYPE_CHECKING:  # the render worker imports this module and needs no aiohttp or APScheduler
+    from statuspage.scheduler import CheckEvent
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The Content-Type of `Metrics.render()`'s output."""

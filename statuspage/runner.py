@@ -78,7 +78,11 @@ class Runtime:
                              on_check=self._on_check, on_transition=self._on_transition)
         await self.prober.load()
         await self._reconcile_incidents()
-        await self.render()
+        try:
+            await self.render()
+        except Exception:
+            # Probing matters more than the page: the render loop tries again.
+            log.exception("first render failed; probing anyway")
         self.prober.start()
         self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
         self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")

@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -98,15 +98,16 @@ def environment(templates: str | None = None) -> jinja2.Environment:
 
 
 class _Builder:
-    """Renders every file of the site into memory."""
+    """Renders every file of the site, handing each to `emit(path, bytes)` as soon as it is built."""
 
-    def __init__(self, config: Config, snapshot: Snapshot, env: jinja2.Environment) -> None:
+    def __init__(self, config: Config, snapshot: Snapshot, env: jinja2.Environment,
+                 emit: Callable[[str, bytes], None]) -> None:
         self.config = config
         self.snapshot = snapshot
         self.env = env
         self.t = Translator(config.site.locale, config.site.timezone)
         self.view = View(self.t, snapshot.target)
-        self.files: dict[str, bytes] = {}
+        self.emit = emit
 
     def common(self, root: str) -> dict[str, Any]:
         t, now = self.t, self.snapshot.now
@@ -129,17 +130,17 @@ class _Builder:
         if root is None:
             root = "../" * path.count("/")
         text = self.env.get_template(template).render(**self.common(root), active=active, **context)
-        self.files[path] = text.encode("utf-8")
+        self.emit(path, text.encode("utf-8"))
 
     def json(self, path: str, data: Any) -> None:
         text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
-        self.files[path] = (text + "\n").encode("utf-8")
+        self.emit(path, (text + "\n").encode("utf-8"))
 
     def badge(self, path: str, badge: badges.Badge) -> None:
-        self.files[f"{path}.svg"] = badges.render_svg(badge).encode("utf-8")
+        self.emit(f"{path}.svg", badges.render_svg(badge).encode("utf-8"))
         self.json(f"{path}.json", badges.endpoint_json(badge))
 
-    def build(self) -> dict[str, bytes]:
+    def build(self) -> None:
         self.html("index.html", "index.html", active="overview")
         self.html("sla.html", "sla.html", active="sla", **sla_context(self.config, self.snapshot, self.t))
         # Served for any missing path by the live server, so its links start at the site root.
@@ -147,8 +148,7 @@ class _Builder:
         for page in self.snapshot.pages:
             self.page(page)
         for name, data in _static_files():
-            self.files[f"static/{name}"] = data
-        return self.files
+            self.emit(f"static/{name}", data)
 
     def page(self, page: PageView) -> None:
         slug = page.slug
@@ -160,7 +160,7 @@ class _Builder:
                       incident=incident)
         feed = self.env.get_template("feed.atom.xml").render(
             **self.common(""), page=page, feed=_feed_urls(self.config, page))
-        self.files[f"{slug}/feed.atom"] = feed.encode("utf-8")
+        self.emit(f"{slug}/feed.atom", feed.encode("utf-8"))
         for name, doc in page_documents(self.snapshot, page, self.config.site.base_url).items():
             self.json(f"{slug}/api/v2/{name}", doc)
         self.badges(page)
@@ -232,7 +232,9 @@ def build_files(
     config: Config, snapshot: Snapshot, env: jinja2.Environment | None = None
 ) -> dict[str, bytes]:
     """Every file of the site as bytes, keyed by its path relative to the output directory."""
-    return _Builder(config, snapshot, env or environment()).build()
+    files: dict[str, bytes] = {}
+    _Builder(config, snapshot, env or environment(), files.__setitem__).build()
+    return files
 
 
 # --- writing -----------------------------------------------------------------------------------------
@@ -261,25 +263,45 @@ def _write_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
+class _Writer:
+    """Writes each file as it is built (the site is never whole in memory: 200,000 badge files at
+    20,000 components), counting what changed and remembering every name for pruning."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.names: set[str] = set()
+        self.written = self.unchanged = 0
+
+    def __call__(self, rel: str, data: bytes) -> None:
+        self.names.add(rel)
+        if _write_atomic(self.out_dir / rel, data):
+            self.written += 1
+        else:
+            self.unchanged += 1
+
+    def prune(self, folders: Iterable[str]) -> int:
+        """Remove `*.html` in `folders` that this render did not write; return how many."""
+        removed = 0
+        for folder in folders:
+            directory = self.out_dir / folder
+            if not directory.is_dir():
+                continue
+            for stale in directory.glob("*.html"):
+                if f"{folder}/{stale.name}" not in self.names:
+                    with contextlib.suppress(FileNotFoundError):
+                        stale.unlink()
+                        removed += 1
+        return removed
+
+
 def write_files(out_dir: Path, files: Mapping[str, bytes], prune: Iterable[str] = ()) -> RenderResult:
     """Write changed files atomically; remove `*.html` in the `prune` folders that `files` lacks."""
     started = time.perf_counter()
-    written = unchanged = removed = 0
+    writer = _Writer(out_dir)
     for rel, data in files.items():
-        if _write_atomic(out_dir / rel, data):
-            written += 1
-        else:
-            unchanged += 1
-    for folder in prune:
-        directory = out_dir / folder
-        if not directory.is_dir():
-            continue
-        for stale in directory.glob("*.html"):
-            if f"{folder}/{stale.name}" not in files:
-                with contextlib.suppress(FileNotFoundError):
-                    stale.unlink()
-                    removed += 1
-    return RenderResult(written, unchanged, time.perf_counter() - started, removed)
+        writer(rel, data)
+    removed = writer.prune(prune)
+    return RenderResult(writer.written, writer.unchanged, time.perf_counter() - started, removed)
 
 
 def render_snapshot(
@@ -287,10 +309,10 @@ def render_snapshot(
 ) -> RenderResult:
     """Render `snapshot` into `out_dir`, rewriting only the files whose bytes changed."""
     started = time.perf_counter()
-    files = build_files(config, snapshot, env)
-    prune = [f"{p.slug}/incidents" for p in snapshot.pages]  # pages of deleted incidents
-    result = write_files(Path(out_dir), files, prune)
-    return replace(result, seconds=time.perf_counter() - started, snapshot=snapshot)
+    writer = _Writer(Path(out_dir))
+    _Builder(config, snapshot, env or environment(), writer).build()
+    removed = writer.prune(f"{p.slug}/incidents" for p in snapshot.pages)  # pages of deleted incidents
+    return RenderResult(writer.written, writer.unchanged, time.perf_counter() - started, removed, snapshot)
 
 
 async def render_site(
