@@ -120,8 +120,9 @@ class RenderWorker:
                 proc.kill()
             await proc.wait()
 
-    async def close(self, timeout: float = 30.0) -> None:
-        """Let the render in progress finish, then stop the worker (killed after `timeout` seconds)."""
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop the worker: it exits at once when idle; a render still running after `timeout` seconds
+        is killed, which is safe because every file is replaced atomically."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
