@@ -163,7 +163,8 @@ async def _render(
     # A connection per render: nothing (no aiosqlite thread) outlives it between renders.
     store = await Store.open_readonly(config.storage.path)
     try:
-        snapshot = await take_snapshot(config, store, now)
+        async with store.read_transaction():
+            snapshot = await take_snapshot(config, store, now)
     finally:
         await store.close()
     result = render_snapshot(config, snapshot, Path(config.site.output_dir), env)

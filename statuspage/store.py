@@ -12,7 +12,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -147,6 +148,17 @@ class Store:
             await conn.close()
             raise
         return store
+
+    @asynccontextmanager
+    async def read_transaction(self) -> AsyncIterator[None]:
+        """Every read inside sees one commit (a WAL read snapshot), however long it takes and whatever
+        the writer commits meanwhile: a render never mixes two instants."""
+        async with self._tx:
+            await self._conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                await self._conn.execute("COMMIT")
 
     async def _migrate(self) -> None:
         async with self._tx:

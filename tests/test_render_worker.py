@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from statuspage.metrics import SnapshotMetrics
-from statuspage.models import Incident
+from statuspage.models import CheckResult, Incident
 from statuspage.render_worker import RenderError, RenderWorker
 from statuspage.site import render_site
+from statuspage.states import MonitorState
 from statuspage.store import Store
 from tests.conftest import Process, write_config
 from tests.site_data import NOW, open_populated
@@ -79,6 +80,24 @@ async def test_the_readonly_store_cannot_write(tmp_path: Path) -> None:
         await reader.close()
     with pytest.raises(FileNotFoundError):
         await Store.open_readonly(tmp_path / "missing.sqlite")
+
+
+async def test_a_read_transaction_sees_one_commit_while_the_writer_goes_on(tmp_path: Path) -> None:
+    writer = await Store.open(tmp_path / "db.sqlite")
+    await writer.register_monitors(["nps/app/web"])
+    writer.buffer_check(CheckResult("nps/app/web", NOW, "up", 10.0), MonitorState())
+    await writer.flush()
+    reader = await Store.open_readonly(tmp_path / "db.sqlite")
+    try:
+        async with reader.read_transaction():
+            assert await reader.count_results() == 1
+            writer.buffer_check(CheckResult("nps/app/web", NOW + 1, "up", 10.0), MonitorState())
+            assert await writer.flush() == 2  # committed while the reader is inside its transaction
+            assert await reader.count_results() == 1
+        assert await reader.count_results() == 2
+    finally:
+        await reader.close()
+        await writer.close()
 
 
 def _children(pid: int) -> set[int]:
