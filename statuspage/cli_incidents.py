@@ -46,7 +46,8 @@ def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]]) -> T
         from statuspage.notify import Notifier
 
         store = await Store.open(config.storage.path)
-        notifier = Notifier(config)
+        # Outbox rows it cannot deliver before exiting are sent by `statuspage run` at its next start.
+        notifier = Notifier(config, store=store)
         await notifier.start()
         try:
             return await action(IncidentService(store, config, notifier))

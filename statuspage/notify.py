@@ -3,12 +3,18 @@
 `Notifier.notify()` only queues: each destination has its own bounded queue and worker, so a slow
 or failing receiver never blocks probing, the caller, or the other receivers, and one receiver
 gets its events in order. Failed deliveries are retried with exponential backoff.
+
+With a store, each queued delivery is also an outbox row (committed with the next flush; `statuspage
+run` flushes right after a transition's incident work) and is removed once delivered, refused or given
+up on. A process that crashes leaves its rows; the next `statuspage run` sends them first, with the
+same `X-Statuspage-Delivery` id, so a T1 opened just before a crash still pages someone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -26,13 +32,16 @@ import aiohttp
 import aiosmtplib
 
 from statuspage.config import Config, Email, Webhook
-from statuspage.models import Incident
+from statuspage.models import ComponentChange, Incident, IncidentUpdate
+from statuspage.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
 EVENTS = ("incident.created", "incident.acknowledged", "incident.updated", "incident.resolved",
           "incident.reminder")
 MAX_BACKOFF_S = 300.0
+OUTBOX_MAX_AGE_S = 86400.0
+"""Undelivered notifications older than this are dropped at start-up rather than sent late."""
 USER_AGENT = "statuspage/0.1 (+webhook)"
 
 _WORDS = {
@@ -108,6 +117,21 @@ def webhook_payload(config: Config, event: str, incident: Incident, now: float) 
     }
 
 
+def incident_to_json(incident: Incident) -> str:
+    """The incident as it is now, for the outbox."""
+    return json.dumps(dataclasses.asdict(incident), ensure_ascii=False)
+
+
+def incident_from_json(text: str) -> Incident:
+    """The inverse of `incident_to_json`."""
+    data = json.loads(text)
+    data["components"] = tuple(data["components"])
+    data["updates"] = tuple(
+        IncidentUpdate(**{**u, "components": tuple(ComponentChange(**c) for c in u["components"])})
+        for u in data["updates"])
+    return Incident(**data)
+
+
 def sign(secret: str, body: bytes) -> str:
     """The `X-Statuspage-Signature` header value: HMAC-SHA256 of the exact body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -173,12 +197,17 @@ Sender = Callable[[Delivery], Awaitable[None]]
 
 
 class _Destination:
-    """One receiver: a bounded queue and a worker that delivers in order with retries."""
+    """One receiver: a bounded queue and a worker that delivers in order with retries.
 
-    def __init__(self, name: str, deliver: Sender, retries: int,
+    `name` is for logs; `key` identifies the receiver in the outbox across restarts (a hash, never
+    the URL itself: webhook URLs often carry secrets)."""
+
+    def __init__(self, name: str, key: str, deliver: Sender, retries: int,
                  base_delay: float, queue_size: int) -> None:
         self.name = name
+        self.key = key
         self.deliver = deliver
+        self.on_done: Callable[[Delivery, str], None] = lambda delivery, key: None
         self.retries = retries
         self.base_delay = base_delay
         self.queue: asyncio.Queue[Delivery] = asyncio.Queue(queue_size)
@@ -189,6 +218,8 @@ class _Destination:
             delivery = await self.queue.get()
             try:
                 await self._deliver_with_retries(delivery)
+                # Delivered, refused or given up on: either way it leaves the outbox.
+                self.on_done(delivery, self.key)
             finally:
                 self.queue.task_done()
 
@@ -218,31 +249,62 @@ class _Permanent(Exception):
 class Notifier:
     """Delivers incident events to every configured webhook and e-mail destination."""
 
-    def __init__(self, config: Config, *, retry_base_delay: float = 1.0, queue_size: int = 1000,
+    def __init__(self, config: Config, *, store: Store | None = None, resume: bool = False,
+                 retry_base_delay: float = 1.0, queue_size: int = 1000,
                  clock: Callable[[], float] = time.time) -> None:
+        """With a `store`, every queued delivery is kept in its outbox until it is done, and with
+        `resume` (the one long-running process only) `start()` delivers what an earlier process left."""
         self.config = config
         self.clock = clock
+        self.store = store
+        self.resume = resume
         self._session: aiohttp.ClientSession | None = None
         self._destinations: list[_Destination] = []
         for n, hook in enumerate(config.notifications.webhooks):
+            key = "webhook:" + hashlib.sha256(str(hook.url).encode()).hexdigest()[:16]
             self._destinations.append(_Destination(
-                f"webhook[{n}]", self._webhook_sender(hook), hook.retries, retry_base_delay, queue_size))
+                f"webhook[{n}]", key, self._webhook_sender(hook), hook.retries, retry_base_delay, queue_size))
         email = config.notifications.email
         if email is not None:
             self._destinations.append(_Destination(
-                "email", self._email_sender(email), 3, retry_base_delay, queue_size))
+                "email", "email", self._email_sender(email), 3, retry_base_delay, queue_size))
+        if store is not None:
+            for dest in self._destinations:
+                dest.on_done = lambda delivery, key: store.buffer_outbox_done(delivery.id, key)
         self._started = False
         self._closed = False
 
     async def start(self) -> None:
-        """Start one worker per destination (idempotent)."""
+        """Start one worker per destination (idempotent), after queueing what the outbox still holds."""
         if self._started or not self._destinations:
             return
         self._started = True
         if self.config.notifications.webhooks:
             self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}, trust_env=False)
+        if self.store is not None and self.resume:
+            await self._resume(self.store)
         for dest in self._destinations:
             dest.task = asyncio.create_task(dest.run(), name=f"notify-{dest.name}")
+
+    async def _resume(self, store: Store) -> None:
+        by_key = {d.key: d for d in self._destinations}
+        resumed = 0
+        for row in await store.outbox():
+            dest = by_key.get(row.destination)
+            stale = self.clock() - row.at > OUTBOX_MAX_AGE_S
+            try:
+                incident = incident_from_json(row.incident)
+            except (ValueError, TypeError, KeyError):
+                incident = None
+            if dest is None or stale or incident is None or dest.queue.full():
+                # A receiver no longer configured, a day-old event, an unreadable row: drop it.
+                log.warning("outbox: dropping event=%s destination=%s", row.event, row.destination)
+                store.buffer_outbox_done(row.delivery_id, row.destination)
+                continue
+            dest.queue.put_nowait(Delivery(row.event, incident, row.at, row.delivery_id))
+            resumed += 1
+        if resumed:
+            log.info("outbox: resuming %d undelivered notifications", resumed)
 
     def notify(self, event: str, incident: Incident) -> None:
         """Queue an event for every destination; never blocks, drops (with a warning) when a queue is full."""
@@ -251,11 +313,15 @@ class Notifier:
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")
         delivery = Delivery(event, incident, self.clock(), uuid.uuid4().hex)
+        snapshot = incident_to_json(incident) if self.store is not None else ""
         for dest in self._destinations:
             try:
                 dest.queue.put_nowait(delivery)
             except asyncio.QueueFull:
                 log.warning("notification dropped destination=%s event=%s: queue full", dest.name, event)
+                continue
+            if self.store is not None:
+                self.store.buffer_outbox(OutboxRow(delivery.id, dest.key, event, snapshot, delivery.at))
 
     async def close(self, timeout: float = 10.0) -> None:
         """Deliver what is queued (for at most `timeout` seconds), then stop; safe to call twice."""

@@ -69,7 +69,7 @@ class Runtime:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
         self.store = await Store.open(cfg.storage.path)
-        self.notifier = Notifier(cfg)
+        self.notifier = Notifier(cfg, store=self.store, resume=True)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
@@ -161,6 +161,8 @@ class Runtime:
         await self.store.flush()
         for hook in self.transition_hooks:
             await hook(component, event)
+        # The outbox rows of the notifications it caused: committed now, not at the next flush.
+        await self.store.flush()
         self.mark_dirty()
 
     # --- housekeeping --------------------------------------------------------------------------------
@@ -227,10 +229,11 @@ class Runtime:
         await self.render_worker.close()
         if self.checker is not None:
             await self.checker.close()
+        if self.notifier is not None:
+            # Before the store: what it delivers while closing leaves the outbox in the last flush.
+            await self.notifier.close()
         if self.store is not None:
             await self.store.close()
-        if self.notifier is not None:
-            await self.notifier.close()
         log.info("stopped")
 
 

@@ -73,6 +73,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX maintenances_page_end ON maintenances (page, end_at);
     """,
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL, destination TEXT NOT NULL, event TEXT NOT NULL,
+        incident TEXT NOT NULL, at REAL NOT NULL, UNIQUE (delivery_id, destination)
+    );
+    """,
 )
 
 
@@ -89,9 +95,23 @@ class _Batch:
     runs: dict[int, RunRow] = field(default_factory=dict)
     states: dict[str, MonitorState] = field(default_factory=dict)
     latency: dict[tuple[str, int], JsonAble] = field(default_factory=dict)
+    outbox: dict[tuple[str, str], OutboxRow] = field(default_factory=dict)
+    outbox_done: set[tuple[str, str]] = field(default_factory=set)
 
     def __len__(self) -> int:
-        return len(self.results) + len(self.runs) + len(self.states) + len(self.latency)
+        return (len(self.results) + len(self.runs) + len(self.states) + len(self.latency) + len(self.outbox)
+                + len(self.outbox_done))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A notification not yet delivered to one destination (the incident as JSON, as it was then)."""
+
+    delivery_id: str
+    destination: str
+    event: str
+    incident: str
+    at: float
 
 
 class Store:
@@ -301,6 +321,22 @@ class Store:
         """Queue a monitor-hour latency aggregate to be upserted (as JSON) at the next flush."""
         self._batch.latency[(monitor, hour)] = data
 
+    def buffer_outbox(self, row: OutboxRow) -> None:
+        """Queue a notification for the outbox: it survives a crash from the next flush on."""
+        self._batch.outbox[(row.delivery_id, row.destination)] = row
+
+    def buffer_outbox_done(self, delivery_id: str, destination: str) -> None:
+        """Queue the removal of a delivered (or abandoned) notification."""
+        key = (delivery_id, destination)
+        if self._batch.outbox.pop(key, None) is None:  # delivered before it was ever written: nothing to do
+            self._batch.outbox_done.add(key)
+
+    async def outbox(self) -> list[OutboxRow]:
+        """Notifications left undelivered by an earlier process, oldest first."""
+        rows = await self._fetchall(
+            "SELECT delivery_id, destination, event, incident, at FROM outbox ORDER BY id")
+        return [OutboxRow(str(d), str(dest), str(e), str(i), float(at)) for d, dest, e, i, at in rows]
+
     @property
     def pending(self) -> int:
         """How many buffered rows wait for the next flush."""
@@ -340,6 +376,18 @@ class Store:
                         [(ids[k], hour, json.dumps(data.to_json(), separators=(",", ":")))
                          for (k, hour), data in batch.latency.items()],
                     )
+                if batch.outbox:
+                    await self._conn.executemany(
+                        "INSERT OR IGNORE INTO outbox (delivery_id, destination, event, incident, at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [(r.delivery_id, r.destination, r.event, r.incident, r.at)
+                         for r in batch.outbox.values()],
+                    )
+                if batch.outbox_done:
+                    await self._conn.executemany(
+                        "DELETE FROM outbox WHERE delivery_id = ? AND destination = ?",
+                        list(batch.outbox_done),
+                    )
                 await self._conn.execute("COMMIT")
             except BaseException:
                 await self._conn.execute("ROLLBACK")
@@ -354,6 +402,10 @@ class Store:
         old.runs.update(new.runs)
         old.states.update(new.states)
         old.latency.update(new.latency)
+        old.outbox.update(new.outbox)
+        old.outbox_done |= new.outbox_done
+        for key in new.outbox_done:
+            old.outbox.pop(key, None)
         self._batch = old
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from aiosmtpd.controller import Controller
 
 from statuspage.config import Config, parse_config
 from statuspage.models import ComponentChange, Incident, IncidentUpdate
-from statuspage.notify import Notifier
+from statuspage.notify import Notifier, incident_from_json, incident_to_json
+from statuspage.store import OutboxRow, Store
 from tests.conftest import free_port
 
 T0 = 1_795_000_000.0
@@ -197,3 +199,43 @@ async def test_title_cannot_inject_mail_headers(smtp: tuple[Mailbox, int]) -> No
     [msg] = box.messages
     assert msg["Bcc"] is None
     assert "\n" not in msg["Subject"] and "Bcc: attacker@evil.test" in msg["Subject"]
+
+
+async def test_undelivered_notifications_survive_a_crash_in_the_outbox(
+    aiohttp_server: Any, tmp_path: Path
+) -> None:
+    store = await Store.open(tmp_path / "db.sqlite")
+    down = Receiver([503] * 100)
+    cfg = config([{"url": await serve(aiohttp_server, down), "retries": 20}])
+    first = Notifier(cfg, store=store, resume=True, retry_base_delay=0.01)
+    await first.start()
+    first.notify("incident.created", incident())
+    while down.attempts < 2:
+        await asyncio.sleep(0.01)
+    await store.flush()
+    await first.close(timeout=0)  # as good as a crash: the delivery never finished
+    [row] = await store.outbox()
+    assert row.event == "incident.created" and "webhook:" in row.destination
+
+    # The next process, with the receiver back up (same URL, so the same destination).
+    down.codes = []
+    stale = incident("resolved")
+    store.buffer_outbox(OutboxRow("old", row.destination, "incident.resolved", incident_to_json(stale),
+                                  time.time() - 2 * 86400))
+    store.buffer_outbox(OutboxRow("gone", "webhook:0000000000000000", "incident.updated",
+                                  incident_to_json(stale), time.time()))
+    await store.flush()
+    second = Notifier(cfg, store=store, resume=True, retry_base_delay=0.01)
+    await second.start()
+    await second.close()
+    await store.flush()
+    assert [h["X-Statuspage-Event"] for h, _ in down.got] == ["incident.created"]
+    assert down.delivery_ids[-1] == down.delivery_ids[0] == row.delivery_id
+    assert json.loads(down.got[0][1])["incident"]["id"] == "7"
+    assert await store.outbox() == [], "delivered, stale and orphaned rows all leave the outbox"
+    await store.close()
+
+
+def test_incident_json_round_trip() -> None:
+    original = incident()
+    assert incident_from_json(incident_to_json(original)) == original
