@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,6 +31,25 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
     """Write a config dict as YAML."""
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path
+
+
+def db_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on the database a process under test writes; [] while its tables do not exist yet."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+async def start_app(app: web.Application, port: int, **site: Any) -> web.AppRunner:
+    """Serve `app` on 127.0.0.1:`port` (`site` goes to TCPSite, e.g. ssl_context); clean up the runner."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, **site).start()
+    return runner
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, every: float = 0.1) -> bool:

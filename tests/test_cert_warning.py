@@ -15,7 +15,7 @@ import pytest
 import trustme
 from aiohttp import web
 
-from tests.conftest import Process, free_port, write_config
+from tests.conftest import Process, free_port, start_app, write_config
 from tests.test_live_process import metric
 
 
@@ -41,10 +41,8 @@ async def test_expiring_certificate_warns_without_downtime(
 
     app = web.Application()
     app.router.add_get("/", ok)
-    runner = web.AppRunner(app)
-    await runner.setup()
     tls_port, port = free_port(), free_port()
-    await web.TCPSite(runner, "127.0.0.1", tls_port, ssl_context=server_ctx).start()
+    runner = await start_app(app, tls_port, ssl_context=server_ctx)
     cfg = write_config(tmp_path / "config.yaml", {
         "site": {"output_dir": str(tmp_path / "site"), "locale": locale},
         "storage": {"path": str(tmp_path / "db.sqlite")},

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.conftest import Process, free_port, write_config
+from tests.conftest import Process, free_port, start_app, write_config
 
 CYCLES = 20
 INTERVAL = 1.0
@@ -42,9 +42,7 @@ async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, spawn: Ca
 
     app = web.Application()
     app.router.add_get("/{n}", ok)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner = await start_app(app, port)
     site_dir = tmp_path / "site"
     db = tmp_path / "db.sqlite"
     cfg = write_config(tmp_path / "config.yaml", {

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from tests.conftest import Process, free_port, write_config
+from tests.conftest import Process, db_rows, free_port, start_app, write_config
 
 SECRET = "webhook-secret-for-tests"
 
@@ -34,16 +33,6 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        conn.close()
 
 
 async def test_outage_to_resolved_incident_with_notifications(
@@ -61,9 +50,7 @@ async def test_outage_to_resolved_incident_with_notifications(
 
     hook_app = web.Application()
     hook_app.router.add_post("/hook", receive)
-    hook_runner = web.AppRunner(hook_app)
-    await hook_runner.setup()
-    await web.TCPSite(hook_runner, "127.0.0.1", hook_port).start()
+    hook_runner = await start_app(hook_app, hook_port)
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
@@ -74,10 +61,7 @@ async def test_outage_to_resolved_incident_with_notifications(
     async def target() -> web.AppRunner:
         app = web.Application()
         app.router.add_get("/", reports)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", target_port).start()
-        return runner
+        return await start_app(app, target_port)
 
     db = tmp_path / "db.sqlite"
     cfg = write_config(tmp_path / "config.yaml", {
@@ -104,9 +88,9 @@ async def test_outage_to_resolved_incident_with_notifications(
             await asyncio.sleep(0.1)
 
     try:
-        await until(lambda: len(_rows(db, "SELECT 1 FROM results WHERE outcome='up'")) >= 2)
+        await until(lambda: len(db_rows(db, "SELECT 1 FROM results WHERE outcome='up'")) >= 2)
         await runner.cleanup()
-        await until(lambda: bool(_rows(db, "SELECT 1 FROM incidents")))
+        await until(lambda: bool(db_rows(db, "SELECT 1 FROM incidents")))
         # An engineer acknowledges from the command line while the outage lasts.
         # Run it without blocking this loop: the loop serves the webhook receiver, and a frozen receiver
         # makes the daemon's in-flight delivery time out and retry.
@@ -117,7 +101,7 @@ async def test_outage_to_resolved_incident_with_notifications(
         assert ack.returncode == 0, ack_out.decode()
         await asyncio.sleep(1.5)
         runner = await target()
-        await until(lambda: _rows(db, "SELECT status FROM incidents") == [("resolved",)], timeout=40)
+        await until(lambda: db_rows(db, "SELECT status FROM incidents") == [("resolved",)], timeout=40)
         await until(lambda: len(hooks) >= 4 and len(mailbox.messages) >= 4)
     finally:
         code = proc.stop()
@@ -126,10 +110,10 @@ async def test_outage_to_resolved_incident_with_notifications(
         smtp.stop()
     assert code == 0, proc.output()
 
-    results = _rows(db, "SELECT at, outcome FROM results ORDER BY at")
+    results = db_rows(db, "SELECT at, outcome FROM results ORDER BY at")
     first_down = next(at for at, o in results if o == "down")
     first_up_after = next(at for at, o in results if o == "up" and at > first_down)
-    incidents = _rows(db, "SELECT severity, impact, status, started_at, monitoring_at, resolved_at, "
+    incidents = db_rows(db, "SELECT severity, impact, status, started_at, monitoring_at, resolved_at, "
                           "acknowledged_by, automatic FROM incidents")
     assert len(incidents) == 1, incidents
     sev, impact, status, started, monitoring, resolved, acked_by, automatic = incidents[0]

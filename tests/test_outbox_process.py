@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,17 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.conftest import Process, free_port, write_config
-
-
-def _count(db: Path, sql: str) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
+from tests.conftest import Process, db_rows, free_port, start_app, write_config
 
 
 async def test_a_notification_pending_at_a_crash_is_sent_after_the_restart(
@@ -42,9 +31,7 @@ async def test_a_notification_pending_at_a_crash_is_sent_after_the_restart(
 
     app = web.Application()
     app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", hook_port).start()
+    runner = await start_app(app, hook_port)
     db = tmp_path / "db.sqlite"
     cfg = write_config(tmp_path / "config.yaml", {
         "site": {"output_dir": str(tmp_path / "site")},
@@ -63,16 +50,16 @@ async def test_a_notification_pending_at_a_crash_is_sent_after_the_restart(
 
     try:
         first = spawn("run", "--no-serve", "--config", str(cfg))
-        await until(lambda: _count(db, "SELECT COUNT(*) FROM outbox") == 1 and attempts, first)
+        await until(lambda: db_rows(db, "SELECT COUNT(*) FROM outbox") == [(1,)] and attempts, first)
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
         accept = True
         second = spawn("run", "--no-serve", "--config", str(cfg))
         await until(lambda: any(code == 200 for _, _, code in attempts), second)
-        await until(lambda: _count(db, "SELECT COUNT(*) FROM outbox") == 0, second)
+        await until(lambda: db_rows(db, "SELECT COUNT(*) FROM outbox") == [(0,)], second)
         assert second.stop() == 0, second.output()
     finally:
         await runner.cleanup()
     assert {event for event, _, _ in attempts} == {"incident.created"}
     assert len({delivery for _, delivery, _ in attempts}) == 1, "one delivery, retried across the restart"
     assert [code for _, _, code in attempts].count(200) == 1
-    assert _count(db, "SELECT COUNT(*) FROM incidents") == 1
+    assert db_rows(db, "SELECT COUNT(*) FROM incidents") == [(1,)]
