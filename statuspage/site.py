@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -36,8 +36,7 @@ from statuspage.site_view import View
 from statuspage.snapshot import ComponentView, PageView, Snapshot, take_snapshot
 from statuspage.store import Store
 
-__all__ = ["STATIC_SUFFIXES", "RenderResult", "build_files", "environment", "render_site", "render_snapshot",
-           "write_files"]
+__all__ = ["STATIC_SUFFIXES", "RenderResult", "build_files", "environment", "render_site", "render_snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -292,16 +291,6 @@ class _Writer:
                         stale.unlink()
                         removed += 1
         return removed
-
-
-def write_files(out_dir: Path, files: Mapping[str, bytes], prune: Iterable[str] = ()) -> RenderResult:
-    """Write changed files atomically; remove `*.html` in the `prune` folders that `files` lacks."""
-    started = time.perf_counter()
-    writer = _Writer(out_dir)
-    for rel, data in files.items():
-        writer(rel, data)
-    removed = writer.prune(prune)
-    return RenderResult(writer.written, writer.unchanged, time.perf_counter() - started, removed)
 
 
 def render_snapshot(
