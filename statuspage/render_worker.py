@@ -45,6 +45,12 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 
 
+def _frame(message: Any) -> bytes:
+    """One message on the pipe, either way: its pickle's length, then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerRender:
     """What one render in the worker did, and the snapshot metrics it computed."""
@@ -87,8 +93,7 @@ class RenderWorker:
 
     def _send(self, message: Any) -> None:
         assert self._proc is not None and self._proc.stdin is not None
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self._proc.stdin.write(_HEADER.pack(len(data)) + data)
+        self._proc.stdin.write(_frame(message))
 
     async def render(self, now: float) -> WorkerRender:
         """Render the site as of `now` in the worker process."""
@@ -151,8 +156,7 @@ def _read(stream: IO[bytes]) -> Any:
 
 
 def _write(stream: IO[bytes], message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
+    stream.write(_frame(message))
     stream.flush()
 
 
