@@ -34,6 +34,7 @@ test: $(TEST_STAMP) chromium
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check statuspage tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py

@@ -1,6 +1,6 @@
 """Benchmark of the static site render: 2 pages × 25 components, 90 days of history, 500 incidents.
 
-Fills a temporary SQLite file through the Store's API (one run per state change, a few outages a
+Fills a temporary SQLite file through the SQLiteStore's API (one run per state change, a few outages a
 month per monitor, monitor states, 500 incidents with 3 updates each, maintenance windows), then
 times a full first render into an empty directory and a second render with nothing changed
 (every file compared, none written), and prints both with the number of files.
@@ -19,11 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from statuspage.config import Config, parse_config
-from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance, Outcome
-from statuspage.site import render_site
-from statuspage.snapshot import take_snapshot
-from statuspage.states import MonitorState, RunRow
-from statuspage.store import Store
+from statuspage.models import (
+    CheckResult,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MonitorState,
+    Outcome,
+    RunRow,
+)
+from statuspage.site.render import render_site
+from statuspage.site.snapshot import take_snapshot
+from statuspage.store.sqlite import SQLiteStore
 
 PAGES = ("nps", "cxm")
 COMPONENTS_PER_PAGE = 25
@@ -71,7 +78,7 @@ def _history(key: str, first_id: int, rng: random.Random) -> list[RunRow]:
     return rows
 
 
-async def fill(store: Store, config: Config, seed: int = 7) -> None:
+async def fill(store: SQLiteStore, config: Config, seed: int = 7) -> None:
     """Write the benchmark's history, states, incidents and maintenance through the store API."""
     rng = random.Random(seed)
     keys = [m.key for _, _, m in config.monitors()]
@@ -114,7 +121,7 @@ async def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="render-bench-") as tmp:
         root = Path(tmp)
         config = bench_config(root)
-        store = await Store.open(config.storage.path)
+        store = await SQLiteStore.open(config.storage.path)
         try:
             started = time.perf_counter()
             await fill(store, config)

@@ -574,12 +574,12 @@ def monitor_keys(scenario: Scenario) -> list[str]:
 
 def prefill(db: Path, scenario: Scenario, retention_s: float) -> float:
     """Create the schema and write `prune_rows` results older than the retention; return seconds taken."""
-    from statuspage.store import Store
+    from statuspage.store.sqlite import SQLiteStore
 
     started = time.perf_counter()
 
     async def schema() -> None:
-        store = await Store.open(db)
+        store = await SQLiteStore.open(db)
         await store.register_monitors(monitor_keys(scenario))
         await store.close()
 
@@ -741,11 +741,11 @@ async def storage_day(root: Path, monitors: int, bad: bool, seed: int = 11) -> d
     and 2 degraded stretches of 15 min; a quiet day is all up. Latencies vary (log-normal, median 80 ms)
     so the hourly aggregates fill the buckets they would in practice.
     """
-    from statuspage.checks import Checker
     from statuspage.config import parse_config
     from statuspage.models import CheckResult, Outcome
-    from statuspage.scheduler import Prober
-    from statuspage.store import Store
+    from statuspage.probe.checks import Checker
+    from statuspage.probe.scheduler import Prober
+    from statuspage.store.sqlite import SQLiteStore
 
     rng = random.Random(seed)
     interval = 30.0
@@ -768,7 +768,7 @@ async def storage_day(root: Path, monitors: int, bad: bool, seed: int = 11) -> d
                 start = rng.randrange(checks_per_day - length)
                 plan.update(dict.fromkeys(range(start, start + length), state))
         plans[key] = plan
-    store = await Store.open(db)
+    store = await SQLiteStore.open(db)
     try:
         prober = Prober(config, store, Checker())  # the checker is never called: record() is fed
         await prober.load()
@@ -790,7 +790,7 @@ async def storage_day(root: Path, monitors: int, bad: bool, seed: int = 11) -> d
     finally:
         await store.close()
     before = table_bytes(db)
-    store = await Store.open(db)
+    store = await SQLiteStore.open(db)
     try:
         pruned = await store.prune_results(day_start + DAY + 3600)
     finally:

@@ -1,4 +1,4 @@
-"""Benchmark of statuspage.uptime: a full render's uptime figures for 50 components and their pages.
+"""Benchmark of statuspage.sla.uptime: a full render's uptime figures for 50 components and their pages.
 
 Builds 90 days of 30 s history for 2 pages × 25 components × 2 monitors as the store holds it
 (one StateRun per state change, not per check), with a few outages a month (minutes to hours,
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from statuspage.models import Maintenance, Outcome, StateRun
-from statuspage.uptime import DAY, HOUR, page_report, report_span
+from statuspage.sla.uptime import DAY, HOUR, page_report, report_span
 
 INTERVAL = 30.0
 PAGES = ("nps", "cxm")

@@ -1,4 +1,5 @@
-"""Value objects shared by every module: check results, state runs, incidents, maintenance windows.
+"""Value objects shared by every layer: check results, confirmation state, state runs, incidents,
+maintenance windows and response-time aggregates.
 
 Times are UTC epoch seconds (float) everywhere behind the public surfaces; they are formatted
 in the site's timezone only when shown. Monitors are named by key `page/component/monitor`,
@@ -7,8 +8,11 @@ components by `page/component`.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Outcome = Literal["up", "degraded", "down"]
 """What one check found. `degraded` is up but slow (over `degraded_after`)."""
@@ -153,3 +157,134 @@ class Incident:
         if self.resolved_at is not None:
             return self.resolved_at > self.due_at
         return now > self.due_at
+
+
+# --- confirmation state and state runs (the prober writes them, the store keeps them) ---------
+
+Confirmed = Literal["up", "down"]
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorState:
+    """What a monitor's confirmation knows between checks (persisted so a restart resumes it)."""
+
+    confirmed: Confirmed = "up"
+    streak: int = 0
+    """Consecutive checks that contradict `confirmed` (down checks while up, good checks while down)."""
+    streak_start: float | None = None
+    """Time of the first check of that streak: the backdating point."""
+    down_since: float | None = None
+    """Start of the confirmed outage, while confirmed down."""
+    run_state: Outcome = "up"
+    """The state the current run records (up, degraded or down)."""
+    last_at: float | None = None
+    last_outcome: Outcome | None = None
+    last_error: str | None = None
+    last_message: str = ""
+    last_latency_ms: float | None = None
+    cert_expires_at: float | None = None
+
+
+@dataclass(slots=True)
+class RunRow:
+    """A state run as the store holds it; `open` runs still grow with each check."""
+
+    id: int
+    monitor: str
+    state: Outcome
+    start: float
+    end: float
+    open: bool = True
+
+    def to_run(self, now: float, hold: float) -> StateRun:
+        """The covered stretch: an open run's last check holds until now, at most `hold` seconds."""
+        end = min(max(now, self.end), self.end + hold) if self.open else self.end
+        return StateRun(self.monitor, self.state, self.start, end)
+
+
+# --- response times --------------------------------------------------------------------------------
+
+LATENCY_EDGES: tuple[float, ...] = tuple(2.0 ** (i / 4) for i in range(65))
+"""Bucket upper bounds in ms: 1 ms to 65.536 s, four buckets per doubling (ratio 2^(1/4) ≈ 1.189).
+
+Bucket 0 holds [0, 1] ms, bucket i holds (EDGES[i−1], EDGES[i]], the last one everything above
+65.536 s. A percentile is reported as the upper bound of its bucket (capped at the maximum seen),
+so it never understates: it overstates the true nearest-rank value by less than 18.93 %, or by at
+most 1 ms below 1 ms; in the overflow bucket it is the exact maximum, an upper bound.
+"""
+_LATENCY_FORMAT = 1  # bumped if the bucket scheme ever changes, so stored hours are not misread
+
+
+@dataclass(slots=True)
+class LatencyAggregate:
+    """Response times of one monitor-hour (or any merge of them): count, sum, max, log histogram."""
+
+    count: int = 0
+    sum_ms: float = 0.0
+    max_ms: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_EDGES) + 1))
+
+    def add(self, latency_ms: float) -> None:
+        """Record one response time."""
+        if not 0.0 <= latency_ms < math.inf:
+            raise ValueError(f"latency must be a finite number of ms >= 0, not {latency_ms}")
+        self.count += 1
+        self.sum_ms += latency_ms
+        self.max_ms = max(self.max_ms, latency_ms)
+        self.buckets[bisect_left(LATENCY_EDGES, latency_ms)] += 1
+
+    def merge(self, other: LatencyAggregate) -> None:
+        """Add another aggregate into this one (hours into days, monitors into a component)."""
+        self.count += other.count
+        self.sum_ms += other.sum_ms
+        self.max_ms = max(self.max_ms, other.max_ms)
+        self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+
+    def mean(self) -> float | None:
+        """Mean response time, None when empty."""
+        return self.sum_ms / self.count if self.count else None
+
+    def percentile(self, q: float) -> float | None:
+        """Upper bound of the bucket holding the nearest-rank `q` percentile (0 < q ≤ 1); None when empty."""
+        if not 0.0 < q <= 1.0:
+            raise ValueError(f"q must be within (0, 1], not {q}")
+        if not self.count:
+            return None
+        rank = max(1, math.ceil(q * self.count - 1e-9))  # 0.95 × 100 must stay 95 despite rounding
+        seen = 0
+        for i, n in enumerate(self.buckets):
+            seen += n
+            if seen >= rank:
+                return min(LATENCY_EDGES[i], self.max_ms) if i < len(LATENCY_EDGES) else self.max_ms
+        return self.max_ms  # unreachable while the buckets sum to count
+
+    def p95(self) -> float | None:
+        """The 95th percentile, overstated by less than 18.93 % (see LATENCY_EDGES)."""
+        return self.percentile(0.95)
+
+    def to_json(self) -> dict[str, Any]:
+        """A compact JSON-able form; empty buckets are left out."""
+        return {
+            "v": _LATENCY_FORMAT,
+            "n": self.count,
+            "sum": self.sum_ms,
+            "max": self.max_ms,
+            "b": [[i, n] for i, n in enumerate(self.buckets) if n],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LatencyAggregate:
+        """Read `to_json` output back; raise ValueError when it is not one."""
+        try:
+            if data["v"] != _LATENCY_FORMAT:
+                raise ValueError(f"unknown latency aggregate format {data['v']!r}")
+            agg = cls(count=int(data["n"]), sum_ms=float(data["sum"]), max_ms=float(data["max"]))
+            for i, n in data["b"]:
+                if not 0 <= int(i) < len(agg.buckets) or int(n) < 0:
+                    raise ValueError(f"bad bucket {[i, n]!r}")
+                agg.buckets[int(i)] += int(n)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a latency aggregate: {exc}") from None
+        if sum(agg.buckets) != agg.count:
+            raise ValueError("bucket counts do not add up to the count")
+        return agg

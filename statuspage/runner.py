@@ -17,16 +17,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from statuspage.checks import Checker, PushBoard
 from statuspage.config import Config
-from statuspage.incidents import IncidentService
-from statuspage.metrics import Metrics
+from statuspage.incidents.notify import Notifier
+from statuspage.incidents.service import IncidentService
 from statuspage.models import ComponentStatus, component_key
-from statuspage.notify import Notifier
-from statuspage.render_worker import RenderWorker
-from statuspage.scheduler import CheckEvent, Prober
-from statuspage.states import component_status
-from statuspage.store import Store
+from statuspage.probe.checks import Checker, PushBoard
+from statuspage.probe.scheduler import CheckEvent, Prober
+from statuspage.probe.states import component_status
+from statuspage.site.worker import RenderWorker
+from statuspage.store import Store, open_store
+from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Runtime:
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
-        self.store = await Store.open(cfg.storage.path)
+        self.store = await open_store(cfg.storage)
         self.notifier = Notifier(cfg, store=self.store, resume=True)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
@@ -89,7 +89,7 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         if self.serve:
-            from statuspage.server import build_app, serve
+            from statuspage.web.server import build_app, serve
 
             app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,

@@ -1,4 +1,4 @@
-"""A real server for the HTTP tests: build_app on a real Store under tmp_path, a real IncidentService."""
+"""A real server for the HTTP tests: build_app on a real SQLiteStore under tmp_path, a real IncidentService."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from statuspage.checks import PushBoard
 from statuspage.config import Config, parse_config
-from statuspage.incidents import IncidentService
-from statuspage.metrics import Metrics
-from statuspage.server import build_app
-from statuspage.store import Store
+from statuspage.incidents.service import IncidentService
+from statuspage.probe.checks import PushBoard
+from statuspage.store.sqlite import SQLiteStore
+from statuspage.web.metrics import Metrics
+from statuspage.web.server import build_app
 
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-fedcba9876543210"
@@ -57,7 +57,7 @@ def make_config(tmp_path: Path, max_body_bytes: int = 8192) -> Config:
     }, env={})
 
 
-def make_service(config: Config, store: Store, clock: Callable[[], float]) -> IncidentService:
+def make_service(config: Config, store: SQLiteStore, clock: Callable[[], float]) -> IncidentService:
     """The real incident service (notifications off)."""
     return IncidentService(store, config, clock=clock)
 
@@ -67,7 +67,7 @@ class ServerEnv:
     """Everything one server test touches."""
 
     config: Config
-    store: Store
+    store: SQLiteStore
     push_board: PushBoard
     incidents: IncidentService
     metrics: Metrics
@@ -109,7 +109,7 @@ async def open_env(
     """Open the store and start the server through `start_client` (aiohttp_client)."""
     config = make_config(tmp_path, max_body_bytes)
     clock = Clock()
-    store = await Store.open(config.storage.path)
+    store = await SQLiteStore.open(config.storage.path)
     await store.register_monitors(m.key for _, _, m in config.monitors())
     site_dir = tmp_path / "site"
     site_dir.mkdir(exist_ok=True)

@@ -1,6 +1,6 @@
 """A realistic database for site tests: two products, 90 days of state runs, incidents, maintenance.
 
-Everything goes in through the Store's public API (register_monitors, buffer_runs/buffer_check +
+Everything goes in through the SQLiteStore's public API (register_monitors, buffer_runs/buffer_check +
 flush, create_incident, add_maintenance), exactly as the running process writes it.
 """
 
@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from statuspage.config import Config, parse_config
-from statuspage.models import CheckResult, ComponentChange, Incident, IncidentUpdate, Maintenance, Outcome
-from statuspage.states import MonitorState, RunRow
-from statuspage.store import Store
+from statuspage.models import (
+    CheckResult,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MonitorState,
+    Outcome,
+    RunRow,
+)
+from statuspage.store.sqlite import SQLiteStore
 
 NOW = 1763650800.0  # 2025-11-20 15:00 UTC, 12:00 in São Paulo
 H, D = 3600.0, 86400.0
@@ -92,7 +100,7 @@ def _gap(rows: list[RunRow], start: float, end: float) -> list[RunRow]:
     return out
 
 
-async def populate(store: Store, config: Config, now: float = NOW, *, hostile: bool = False) -> dict[str, int]:
+async def populate(store: SQLiteStore, config: Config, now: float = NOW, *, hostile: bool = False) -> dict[str, int]:
     """Fill `store`; return the ids of the notable incidents and maintenance windows."""
     keys = [m.key for _, _, m in config.monitors()]
     await store.register_monitors(keys)
@@ -195,9 +203,9 @@ async def populate(store: Store, config: Config, now: float = NOW, *, hostile: b
 
 
 async def open_populated(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
-                         base_url: str = "https://status.track.co") -> tuple[Config, Store, dict[str, int]]:
+                         base_url: str = "https://status.track.co") -> tuple[Config, SQLiteStore, dict[str, int]]:
     """A config and an open, populated store under `tmp_path` (close the store when done)."""
     config = site_config(tmp_path, locale=locale, hostile=hostile, base_url=base_url)
-    store = await Store.open(config.storage.path)
+    store = await SQLiteStore.open(config.storage.path)
     ids = await populate(store, config, hostile=hostile)
     return config, store, ids

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from statuspage.site import render_site
+from statuspage.site.render import render_site
 from tests.server_env import ALICE, ServerEnv, close_env, open_env
 
 CHROMIUM = "/usr/bin/chromium"

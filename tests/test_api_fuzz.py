@@ -26,11 +26,11 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from statuspage.checks import PushBoard
-from statuspage.metrics import Metrics
 from statuspage.models import Incident, Maintenance
-from statuspage.server import build_app
-from statuspage.store import Store
+from statuspage.probe.checks import PushBoard
+from statuspage.store.sqlite import SQLiteStore
+from statuspage.web.metrics import Metrics
+from statuspage.web.server import build_app
 from tests.server_env import ALICE, NOW, PUSH_TOKEN, Clock, make_config, make_service
 
 try:
@@ -45,7 +45,7 @@ try:
 except ImportError:  # pragma: no cover - the hypothesis run below still covers every route
     schemathesis = None
 
-OPENAPI = Path(__file__).resolve().parents[1] / "statuspage" / "openapi.yaml"
+OPENAPI = Path(__file__).resolve().parents[1] / "statuspage" / "web" / "openapi.yaml"
 EXAMPLES = 60
 
 
@@ -73,7 +73,7 @@ class ThreadedServer:
     async def _start(self) -> None:
         config = make_config(self.tmp, max_body_bytes=16 * 1024)
         clock = Clock()
-        self.store = await Store.open(config.storage.path)
+        self.store = await SQLiteStore.open(config.storage.path)
         await self.store.register_monitors(m.key for _, _, m in config.monitors())
         # Small ids exist, so generated ids reach the handlers' success paths too.
         for n in range(3):

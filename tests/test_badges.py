@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from statuspage.badges import (
+from statuspage.site.badges import (
     COLORS,
     Badge,
     endpoint_json,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 
-from statuspage.site import render_site
+from statuspage.site.render import render_site
 from tests.site_data import NOW, XSS_TITLE, open_populated
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.pytest_plugin import AiohttpServer
 from aiohttp.test_utils import TestServer
 
-from statuspage.checks import USER_AGENT, Checker, PushBoard
 from statuspage.config import Monitor, parse_config
+from statuspage.probe.checks import USER_AGENT, Checker, PushBoard
 
 STREAMED = web.AppKey("streamed", list[int])
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from statuspage.cli import cli
-from statuspage.store import Store
+from statuspage.cli.commands import cli
+from statuspage.store.sqlite import SQLiteStore
 from tests.conftest import write_config
 
 
@@ -26,7 +26,7 @@ def cfg(tmp_path: Path) -> Path:
     })
 
     async def create() -> None:
-        await (await Store.open(tmp_path / "db.sqlite")).close()
+        await (await SQLiteStore.open(tmp_path / "db.sqlite")).close()
 
     asyncio.run(create())
     return path

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from statuspage.cli import cli
+from statuspage.cli.commands import cli
 from statuspage.config import ConfigError, load_config, load_config_text
 from statuspage.durations import format_duration, parse_duration
 

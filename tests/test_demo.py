@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from statuspage.demo import Simulation, run_demo
+from statuspage.cli.demo import Simulation, run_demo
 from tests.conftest import free_port
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from statuspage.cli import cli
+from statuspage.cli.commands import cli
 from statuspage.config import Config, parse_config
-from statuspage.incidents import IncidentService
-from statuspage.site import render_site
-from statuspage.store import Store
+from statuspage.incidents.service import IncidentService
+from statuspage.site.render import render_site
+from statuspage.store.sqlite import SQLiteStore
 from tests.conftest import write_config
 
 NOW = 1_795_000_000.0
@@ -57,7 +57,7 @@ def hostile_config(tmp_path: Path, p: str) -> dict[str, object]:
 @pytest.mark.parametrize("payload", list(PAYLOADS.values()), ids=list(PAYLOADS))
 async def test_payload_in_every_field_is_inert_everywhere(tmp_path: Path, payload: str) -> None:
     config: Config = parse_config(hostile_config(tmp_path, payload), env={})
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     svc = IncidentService(store, config, clock=lambda: NOW)
     incident = await svc.open_manual("nps", f"Title {payload}", "T2", ["app"], message=f"Msg {payload}",
                                      author=f"eng {payload}")

@@ -15,8 +15,8 @@ import trustme
 from aiohttp import web
 from aiohttp.pytest_plugin import AiohttpServer
 
-from statuspage.checks import Checker
 from statuspage.config import Monitor, parse_config
+from statuspage.probe.checks import Checker
 
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

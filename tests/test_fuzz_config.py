@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from statuspage.cli import cli
+from statuspage.cli.commands import cli
 from statuspage.config import Config, ConfigError, load_config_text
 
 KEYS = ["site", "storage", "server", "sla", "defaults", "incidents", "pages", "admins", "notifications",

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from statuspage.i18n import Translator
-from statuspage.i18n_text import STRINGS
-from statuspage.site_view import View
+from statuspage.site.i18n import Translator
+from statuspage.site.texts import STRINGS
+from statuspage.site.view import View
 
 PT = Translator("pt-BR", "America/Sao_Paulo")
 EN = Translator("en", "America/Sao_Paulo")

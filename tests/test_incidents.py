@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from statuspage.compliance import compliance, time_to_acknowledge, time_to_resolve
 from statuspage.config import Config, parse_config
-from statuspage.incidents import (
+from statuspage.incidents.service import (
     BadInput,
     BadSeverity,
     BadTransition,
@@ -20,7 +19,8 @@ from statuspage.incidents import (
     UnknownPage,
 )
 from statuspage.models import ComponentStatus, Incident
-from statuspage.store import Store
+from statuspage.sla.compliance import compliance, time_to_acknowledge, time_to_resolve
+from statuspage.store.sqlite import SQLiteStore
 
 T0 = 1_795_000_000.0  # an instant in November 2026
 MIN = 60.0
@@ -60,7 +60,7 @@ class Recorder:
 class World:
     """A service over a real database, with live component statuses the test sets."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: SQLiteStore, config: Config) -> None:
         self.clock = Clock()
         self.sent = Recorder()
         self.status: dict[tuple[str, str], ComponentStatus] = {}
@@ -79,7 +79,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> Any:
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     yield World(store, make_config())
     await store.close()
 
@@ -168,10 +168,10 @@ async def test_no_incident_inside_maintenance(world: World) -> None:
 
 async def test_restart_mid_outage_never_opens_a_second_incident(tmp_path: Path) -> None:
     config = make_config()
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     first = await IncidentService(store, config, clock=Clock()).component_down("nps", "reports", T0)
     await store.close()
-    store = await Store.open(tmp_path / "db.sqlite")  # the process restarted
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")  # the process restarted
     again = await IncidentService(store, config, clock=Clock(T0 + HOUR)).component_down("nps", "reports", T0)
     assert first is not None and again is not None and again.id == first.id
     assert len(again.updates) == 1

@@ -8,12 +8,11 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from statuspage.config import parse_config
-from statuspage.metrics import Metrics
-from statuspage.models import CheckResult, Incident, Outcome
-from statuspage.scheduler import CheckEvent
-from statuspage.snapshot import take_snapshot
-from statuspage.states import MonitorState, RunRow
-from statuspage.store import Store
+from statuspage.models import CheckResult, Incident, MonitorState, Outcome, RunRow
+from statuspage.probe.scheduler import CheckEvent
+from statuspage.site.snapshot import take_snapshot
+from statuspage.store.sqlite import SQLiteStore
+from statuspage.web.metrics import Metrics
 
 DESIGN_NAMES = {
     "statuspage_checks",  # the parser strips _total from counter family names
@@ -153,7 +152,7 @@ async def test_update_from_snapshot_sets_statuses_uptime_budget_and_incidents(tm
         ]}],
     }, env={})
     now = 1_700_000_000.0
-    store = await Store.open(config.storage.path)
+    store = await SQLiteStore.open(config.storage.path)
     try:
         await store.register_monitors(m.key for _, _, m in config.monitors())
         web, api = "nps/app/web", "nps/api/health"

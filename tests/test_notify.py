@@ -18,9 +18,9 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from statuspage.config import Config, parse_config
+from statuspage.incidents.notify import Notifier, incident_from_json, incident_to_json
 from statuspage.models import ComponentChange, Incident, IncidentUpdate
-from statuspage.notify import Notifier, incident_from_json, incident_to_json
-from statuspage.store import OutboxRow, Store
+from statuspage.store.sqlite import OutboxRow, SQLiteStore
 from tests.conftest import free_port
 
 T0 = 1_795_000_000.0
@@ -204,7 +204,7 @@ async def test_title_cannot_inject_mail_headers(smtp: tuple[Mailbox, int]) -> No
 async def test_undelivered_notifications_survive_a_crash_in_the_outbox(
     aiohttp_server: Any, tmp_path: Path
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     down = Receiver([503] * 100)
     cfg = config([{"url": await serve(aiohttp_server, down), "retries": 20}])
     first = Notifier(cfg, store=store, resume=True, retry_base_delay=0.01)

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from statuspage.metrics import SnapshotMetrics
-from statuspage.models import CheckResult, Incident
-from statuspage.render_worker import RenderError, RenderWorker
-from statuspage.site import render_site
-from statuspage.states import MonitorState
-from statuspage.store import Store
+from statuspage.models import CheckResult, Incident, MonitorState
+from statuspage.site.metrics import SnapshotMetrics
+from statuspage.site.render import render_site
+from statuspage.site.worker import RenderError, RenderWorker
+from statuspage.store.sqlite import SQLiteStore
 from tests.conftest import Process, write_config
 from tests.site_data import NOW, open_populated
 
@@ -70,7 +69,7 @@ async def test_a_dead_worker_is_replaced_and_a_failed_render_is_reported(tmp_pat
 async def test_the_readonly_store_cannot_write(tmp_path: Path) -> None:
     config, store, _ = await open_populated(tmp_path)
     await store.close()
-    reader = await Store.open_readonly(config.storage.path)
+    reader = await SQLiteStore.open_readonly(config.storage.path)
     try:
         assert await reader.list_incidents(page="nps")
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
@@ -79,15 +78,15 @@ async def test_the_readonly_store_cannot_write(tmp_path: Path) -> None:
     finally:
         await reader.close()
     with pytest.raises(FileNotFoundError):
-        await Store.open_readonly(tmp_path / "missing.sqlite")
+        await SQLiteStore.open_readonly(tmp_path / "missing.sqlite")
 
 
 async def test_a_read_transaction_sees_one_commit_while_the_writer_goes_on(tmp_path: Path) -> None:
-    writer = await Store.open(tmp_path / "db.sqlite")
+    writer = await SQLiteStore.open(tmp_path / "db.sqlite")
     await writer.register_monitors(["nps/app/web"])
     writer.buffer_check(CheckResult("nps/app/web", NOW, "up", 10.0), MonitorState())
     await writer.flush()
-    reader = await Store.open_readonly(tmp_path / "db.sqlite")
+    reader = await SQLiteStore.open_readonly(tmp_path / "db.sqlite")
     try:
         async with reader.read_transaction():
             assert await reader.count_results() == 1

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from statuspage.cli import cli
+from statuspage.cli.commands import cli
 from statuspage.config import load_config
-from statuspage.report import build_report
-from statuspage.states import RunRow
-from statuspage.store import Store
+from statuspage.models import RunRow
+from statuspage.sla.report import build_report
+from statuspage.store.sqlite import SQLiteStore
 from tests.conftest import write_config
 
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -34,7 +34,7 @@ def _config(tmp_path: Path) -> Path:
 
 
 async def _fill(path: Path) -> None:
-    store = await Store.open(path)
+    store = await SQLiteStore.open(path)
     await store.register_monitors(["nps/app/web", "nps/api/health"])
     # Ten days of data from Nov 1: the platform is down for 2 h on day 3; the API for 1 h on day 5,
     # and the API has no data at all on day 8 (the monitor was stopped).

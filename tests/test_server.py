@@ -15,10 +15,9 @@ import yaml
 from aiohttp import ClientSession
 from prometheus_client.parser import text_string_to_metric_families
 
-from statuspage.models import CheckResult
-from statuspage.scheduler import CheckEvent
-from statuspage.server import redact_path, serve
-from statuspage.states import MonitorState
+from statuspage.models import CheckResult, MonitorState
+from statuspage.probe.scheduler import CheckEvent
+from statuspage.web.server import redact_path, serve
 from tests.server_env import ALICE, PUSH_TOKEN, ServerEnv, auth, close_env, open_env
 
 
@@ -294,7 +293,7 @@ async def test_an_unexpected_error_is_a_logged_json_500_not_a_crash(
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(env.incidents, "acknowledge", broken)
-    with caplog.at_level(logging.ERROR, logger="statuspage.server"):
+    with caplog.at_level(logging.ERROR, logger="statuspage.web.server"):
         response = await env.http.post(f"/api/admin/incidents/{incident}/ack", headers=auth())
     assert response.status == 500
     assert (await response.json())["error"].startswith("internal error")

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from statuspage.config import Config
-from statuspage.i18n import Translator
 from statuspage.models import Incident, IncidentUpdate
-from statuspage.site import render_site
-from statuspage.site_view import View
-from statuspage.snapshot import banner_kind, take_snapshot
-from statuspage.store import Store
+from statuspage.site.i18n import Translator
+from statuspage.site.render import render_site
+from statuspage.site.snapshot import banner_kind, take_snapshot
+from statuspage.site.view import View
+from statuspage.store.sqlite import SQLiteStore
 from tests.site_data import NOW, XSS_COMPONENT, XSS_MESSAGE, XSS_TITLE, D, H, open_populated
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -40,7 +40,7 @@ BADGES = ["status", "uptime-24h", "uptime-7d", "uptime-30d", "uptime-90d"]
 @dataclass
 class Site:
     config: Config
-    store: Store
+    store: SQLiteStore
     ids: dict[str, int]
     out: Path
 

@@ -6,11 +6,9 @@ import itertools
 
 import pytest
 
-from statuspage.models import CheckResult, Outcome
-from statuspage.states import (
-    MonitorState,
+from statuspage.models import CheckResult, MonitorState, Outcome, RunRow
+from statuspage.probe.states import (
     RunIds,
-    RunRow,
     apply_check,
     component_status,
     page_indicator,

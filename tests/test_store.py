@@ -7,38 +7,37 @@ from pathlib import Path
 
 import pytest
 
-from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance
-from statuspage.states import MonitorState, RunRow
-from statuspage.store import MIGRATIONS, Store
+from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance, MonitorState, RunRow
+from statuspage.store.sqlite import MIGRATIONS, SQLiteStore
 
 KEY = "nps/app/web"
 
 
 async def test_open_migrates_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "db.sqlite"
-    store = await Store.open(path)
+    store = await SQLiteStore.open(path)
     assert await store.schema_version() == len(MIGRATIONS)
     await store.close()
     await store.close()  # idempotent
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    again = await Store.open(path)  # re-opening an up-to-date file is a no-op
+    again = await SQLiteStore.open(path)  # re-opening an up-to-date file is a no-op
     assert await again.schema_version() == len(MIGRATIONS)
     await again.close()
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
-    (await Store.open(path))
+    (await SQLiteStore.open(path))
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
     with pytest.raises(RuntimeError, match="newer than this program"):
-        await Store.open(path)
+        await SQLiteStore.open(path)
 
 
 async def test_buffered_checks_are_written_in_one_flush_and_survive_reopen(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
-    store = await Store.open(path)
+    store = await SQLiteStore.open(path)
     await store.register_monitors([KEY])
     state = MonitorState(confirmed="down", down_since=10.0, run_state="down", last_at=20.0)
     runs = [RunRow(1, KEY, "up", 0, 10, False), RunRow(2, KEY, "down", 10, 20, True)]
@@ -49,7 +48,7 @@ async def test_buffered_checks_are_written_in_one_flush_and_survive_reopen(tmp_p
     assert store.pending == 0
     await store.close()
 
-    store = await Store.open(path)
+    store = await SQLiteStore.open(path)
     results = await store.results(KEY)
     assert [(r.at, r.outcome, r.status, r.error) for r in results] == [
         (10.0, "down", 500, "http_status"), (20.0, "down", 500, "http_status")]
@@ -64,17 +63,17 @@ async def test_buffered_checks_are_written_in_one_flush_and_survive_reopen(tmp_p
 
 
 async def test_close_flushes_what_is_buffered(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     await store.register_monitors([KEY])
     store.buffer_check(CheckResult(KEY, 1.0, "up", 5.0), MonitorState(), [])
     await store.close()
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     assert await store.count_results() == 1
     await store.close()
 
 
 async def test_prune_deletes_only_old_results(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     await store.register_monitors([KEY])
     for t in range(100):
         store.buffer_check(CheckResult(KEY, float(t), "up", 1.0), MonitorState(), [])
@@ -87,7 +86,7 @@ async def test_prune_deletes_only_old_results(tmp_path: Path) -> None:
 
 
 async def test_incident_roundtrip_and_first_ack_wins(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     incident = Incident(
         id=0, page="nps", title="Relatórios indisponível", severity="T1", impact="critical",
         status="investigating", started_at=100.0, due_at=100.0 + 4 * 3600, components=("reports",),
@@ -107,7 +106,7 @@ async def test_incident_roundtrip_and_first_ack_wins(tmp_path: Path) -> None:
 
 
 async def test_maintenance_add_list_cancel(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite")
+    store = await SQLiteStore.open(tmp_path / "db.sqlite")
     m = await store.add_maintenance(Maintenance(0, "nps", "Banco de dados", 1000.0, 2000.0, ("api",), "janela"))
     assert m.id == 1 and m.components == ("api",)
     assert [x.id for x in await store.list_maintenances(page="nps", ending_after=1500)] == [1]

@@ -1,4 +1,4 @@
-"""Example tests of statuspage.uptime: exact seconds for the contract in DESIGN.md §3 "Uptime"."""
+"""Example tests of statuspage.sla.uptime: exact seconds for the contract in DESIGN.md §3 "Uptime"."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from statuspage.models import Maintenance, Outcome, StateRun
-from statuspage.uptime import (
+from statuspage.models import LATENCY_EDGES, LatencyAggregate, Maintenance, Outcome, StateRun
+from statuspage.sla.uptime import (
     DAY,
     HOUR,
-    LATENCY_EDGES,
-    LatencyAggregate,
     Level,
     Segment,
     WindowUptime,

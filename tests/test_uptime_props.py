@@ -1,4 +1,4 @@
-"""Property tests of statuspage.uptime (hypothesis): bounds, additivity, shift invariance, a reference."""
+"""Property tests of statuspage.sla.uptime (hypothesis): bounds, additivity, shift invariance, a reference."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statuspage.models import Maintenance, Outcome, StateRun
-from statuspage.uptime import (
+from statuspage.models import LATENCY_EDGES, LatencyAggregate, Maintenance, Outcome, StateRun
+from statuspage.sla.uptime import (
     DAY,
-    LATENCY_EDGES,
-    LatencyAggregate,
     Level,
     WindowUptime,
     component_report,

@@ -19,12 +19,11 @@ from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from statuspage.checks import Checker
 from statuspage.config import Config, Monitor
-from statuspage.models import CheckResult, component_key
-from statuspage.states import MonitorState, RunIds, RunRow, Transition, apply_check
+from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
+from statuspage.probe.checks import Checker
+from statuspage.probe.states import RunIds, Transition, apply_check
 from statuspage.store import Store
-from statuspage.uptime import LatencyAggregate
 
 log = logging.getLogger(__name__)
 

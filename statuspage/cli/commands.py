@@ -4,54 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from statuspage.checks import Checker
-from statuspage.config import Config, ConfigError, Monitor, load_config
+from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
+from statuspage.cli.incidents import incident, maintenance
+from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult
-
-DEFAULT_CONFIG = "config.yaml"
-
-config_option = click.option(
-    "--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="Path to config.yaml.",
-)
-
-
-def setup_logging(level: str) -> None:
-    """key=value log lines on stderr."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # APScheduler logs every job run at INFO; at thousands of monitors that is noise, and
-    # "maximum number of running instances reached" is the no-overlap rule working as meant.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-
-
-def load_or_exit(path: Path) -> Config:
-    """Load the config, or print every problem and exit 1."""
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for line in exc.problems:
-            click.echo(f"error: {line}", err=True)
-        raise SystemExit(1) from None
-
-
-def require_database(config: Config) -> None:
-    """Exit 1 with a clear line when the configured database does not exist yet."""
-    if not Path(config.storage.path).exists():
-        raise click.ClickException(
-            f"no database at {config.storage.path} yet: `statuspage run` creates it (storage.path)"
-        )
+from statuspage.probe.checks import Checker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -146,7 +109,7 @@ def run(config_path: Path, no_serve: bool) -> None:
               help="Where the demo writes the static site.")
 def demo(port: int, data_dir: str, out_dir: str) -> None:
     """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage."""
-    from statuspage.demo import run_demo
+    from statuspage.cli.demo import run_demo
 
     asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
 
@@ -163,7 +126,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report(config_path: Path, month: str | None, as_json: bool) -> None:
     """SLA report: uptime vs target, coverage, error budget, burn rate, incident SLA compliance."""
-    from statuspage.report import build_report, format_report, parse_month
+    from statuspage.sla.report import build_report, format_report, parse_month
 
     config = load_or_exit(config_path)
     now = time.time()
@@ -185,14 +148,14 @@ def report(config_path: Path, month: str | None, as_json: bool) -> None:
               help="Output folder (default: site.output_dir).")
 def render(config_path: Path, out_dir: Path | None) -> None:
     """Write the static site from the database."""
-    from statuspage.site import render_site
-    from statuspage.store import Store
+    from statuspage.site.render import render_site
+    from statuspage.store import open_store
 
     config = load_or_exit(config_path)
     require_database(config)
 
     async def go() -> tuple[int, int, float]:
-        store = await Store.open(config.storage.path)
+        store = await open_store(config.storage)
         try:
             result = await render_site(config, store, out_dir)
         finally:
@@ -204,11 +167,5 @@ def render(config_path: Path, out_dir: Path | None) -> None:
     click.echo(f"rendered {target}/: {written} files written, {unchanged} unchanged in {seconds:.2f}s")
 
 
-def _register_groups() -> None:
-    from statuspage.cli_incidents import incident, maintenance
-
-    cli.add_command(incident)
-    cli.add_command(maintenance)
-
-
-_register_groups()
+cli.add_command(incident)
+cli.add_command(maintenance)

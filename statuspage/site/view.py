@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from statuspage import uptime
-from statuspage.i18n import Translator
+from statuspage.sla import uptime
+from statuspage.site.i18n import Translator
 from statuspage.models import Severity
-from statuspage.snapshot import IncidentView
+from statuspage.site.snapshot import IncidentView
 
 __all__ = ["BAR_TITLE_OUTAGES", "MOBILE_BARS", "BarLevel", "BudgetText", "View"]
 

@@ -19,8 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from statuspage.config import Config, parse_config
+from statuspage.probe.scheduler import CheckEvent
 from statuspage.runner import Runtime, run_until_stopped
-from statuspage.scheduler import CheckEvent
 
 log = logging.getLogger(__name__)
 

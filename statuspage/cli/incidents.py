@@ -17,23 +17,16 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from statuspage.cli.common import config_option, load_or_exit, require_database
 from statuspage.config import Config
 from statuspage.durations import format_duration, parse_duration
-from statuspage.incidents import IncidentError, IncidentService
+from statuspage.incidents.service import IncidentError, IncidentService
 from statuspage.models import INCIDENT_STATUSES, Incident, Maintenance
-from statuspage.store import Store
+from statuspage.store import open_store
 
 T = TypeVar("T")
 
-config_option = click.option(
-    "--config", "config_path", default="config.yaml", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="Path to config.yaml.",
-)
-
-
 def _load(config_path: Path) -> Config:
-    from statuspage.cli import load_or_exit, require_database
-
     config = load_or_exit(config_path)
     require_database(config)
     return config
@@ -43,9 +36,9 @@ def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]]) -> T
     """Run one service action with a store and a notifier, turning mistakes into one-line errors."""
 
     async def go() -> T:
-        from statuspage.notify import Notifier
+        from statuspage.incidents.notify import Notifier
 
-        store = await Store.open(config.storage.path)
+        store = await open_store(config.storage)
         # Outbox rows it cannot deliver before exiting are sent by `statuspage run` at its next start.
         notifier = Notifier(config, store=store)
         await notifier.start()

@@ -35,14 +35,14 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from statuspage.admin_api import STATE, AdminState, setup_admin_routes
-from statuspage.checks import PushBoard
 from statuspage.config import Config
-from statuspage.http_api import ApiError, error_response, json_response, read_params
-from statuspage.incidents import IncidentService
-from statuspage.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from statuspage.metrics import Metrics
+from statuspage.incidents.service import IncidentService
+from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
+from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.web.http_api import ApiError, error_response, json_response, read_params
+from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

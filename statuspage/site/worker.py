@@ -6,7 +6,7 @@ and each time the event loop gives the GIL up for I/O it waits up to a switch in
 back, so a 20,000-component render delayed checks by seconds. In a process of its own it runs on
 another core and the prober does not notice it.
 
-The worker is `statuspage.render_worker.run()` in a new interpreter, talking over its stdin/stdout:
+The worker is `statuspage.site.worker.run()` in a new interpreter, talking over its stdin/stdout:
 length-prefixed pickles between two processes of the same program (the config first, then one
 request per render).
 It reads the database through a read-only connection (WAL: it sees the last commit and never blocks
@@ -35,10 +35,10 @@ from typing import IO, Any
 import jinja2
 
 from statuspage.config import Config
-from statuspage.metrics import SnapshotMetrics
-from statuspage.site import environment, render_snapshot
-from statuspage.snapshot import take_snapshot
-from statuspage.store import Store
+from statuspage.site.metrics import SnapshotMetrics
+from statuspage.site.render import environment, render_snapshot
+from statuspage.site.snapshot import take_snapshot
+from statuspage.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class RenderWorker:
             # stderr is inherited: the worker's log lines go where the parent's go.
             self._proc = await asyncio.create_subprocess_exec(
                 # -c, not -m: as __main__ the classes it pickles would not be found by this process.
-                sys.executable, "-c", "from statuspage.render_worker import run; run()",
+                sys.executable, "-c", "from statuspage.site.worker import run; run()",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             )
             self._send((self.config, logging.getLogger().level))
@@ -165,7 +165,7 @@ async def _render(
 ) -> WorkerRender:
     started = time.perf_counter()
     # A connection per render: nothing (no aiosqlite thread) outlives it between renders.
-    store = await Store.open_readonly(config.storage.path)
+    store = await open_store(config.storage, readonly=True)
     try:
         async with store.read_transaction():
             snapshot = await take_snapshot(config, store, now)

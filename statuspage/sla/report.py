@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from statuspage import uptime
-from statuspage.compliance import SeverityMonth, compliance
 from statuspage.config import Config, Page
 from statuspage.durations import format_duration
 from statuspage.models import StateRun, component_key
-from statuspage.store import Store
+from statuspage.sla import uptime
+from statuspage.sla.compliance import SeverityMonth, compliance
+from statuspage.store import Store, open_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +193,7 @@ class Report:
 
 async def build_report(config: Config, now: float, year: int, month: int) -> Report:
     """Open the configured database and compute the month's report."""
-    store = await Store.open(config.storage.path)
+    store = await open_store(config.storage)
     try:
         pages = await uptime_figures(config, store, now, year, month)
         label = f"{year:04d}-{month:02d}"

@@ -22,7 +22,7 @@ window) has no series rather than a made-up value.
 Cost at scale: the per-monitor series and the snapshot series are plain numbers formatted straight
 into exposition text (one f-string a sample; prometheus_client's generic formatting took 1.8 s of the
 event loop per scrape at 20,000 monitors); the snapshot series are computed by the render worker
-process (`SnapshotMetrics`) and reach this process as text.
+process (`statuspage.site.metrics.SnapshotMetrics`) and reach this process as text.
 
 The check-duration histogram is labelled by page only: at 20,000 monitors a per-monitor histogram
 would be ~300,000 series. Per-monitor detail lives in the counters and `statuspage_monitor_up`.
@@ -30,7 +30,6 @@ would be ~300,000 series. Per-monitor detail lives in the counters and `statuspa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,19 +37,16 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_late
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
-from statuspage.models import COMPONENT_STATUSES, Incident
-from statuspage.snapshot import Snapshot, UptimeView
+from statuspage.site.metrics import SnapshotMetrics, escape_label
+from statuspage.site.snapshot import Snapshot
 
-if TYPE_CHECKING:  # the render worker imports this module and needs no aiohttp or APScheduler
-    from statuspage.scheduler import CheckEvent
+if TYPE_CHECKING:  # only for annotations: the hot path needs nothing from the prober
+    from statuspage.probe.scheduler import CheckEvent
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The Content-Type of `Metrics.render()`'s output."""
 
-WINDOWS: tuple[str, ...] = ("24h", "7d", "30d", "90d")
-INDICATORS: tuple[str, ...] = ("none", "minor", "major", "critical")
 OUTCOMES: tuple[str, ...] = ("up", "degraded", "down")
-SEVERITIES: tuple[str, ...] = ("T1", "T2", "T3", "T4")
 _OUTCOME_INDEX: dict[str, int] = {o: i for i, o in enumerate(OUTCOMES)}
 
 LAG_BUCKETS: tuple[float, ...] = (
@@ -63,11 +59,6 @@ DURATION_BUCKETS: tuple[float, ...] = (
 
 class _Observe(Protocol):
     def observe(self, amount: float) -> None: ...
-
-
-def _label(value: str) -> str:
-    """A label value escaped for the text exposition format."""
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 CHECKS_HELP = "Checks run, by monitor and outcome."
@@ -87,125 +78,6 @@ class _MonitorSeries:
     duration: _Observe
     checks_prefixes: tuple[str, ...]
     up_prefix: str
-
-def _number(value: float) -> str:
-    return repr(float(value))
-
-
-class SnapshotMetrics:
-    """The series computed from a site snapshot (statuses, uptime, budgets, incidents).
-
-    Plain dicts formatted straight into exposition text: at 20,000 components these are ~220,000
-    samples, which as prometheus_client gauges cost ~100 MB and seconds per exposition. The render
-    worker fills them in its process and hands the text to the main process."""
-
-    def __init__(self) -> None:
-        self.component_status: dict[tuple[str, str], str] = {}
-        self.page_status: dict[str, str] = {}
-        self.uptime: dict[tuple[str, str, str], float] = {}
-        self.budget_remaining: dict[tuple[str, str], float] = {}
-        self.incidents_open: dict[tuple[str, str], int] = {}
-        self.incidents_unacknowledged: dict[tuple[str, str], int] = {}
-        self.cert_expiry: dict[tuple[str, str, str], float] = {}
-
-    def set_component_status(self, page: str, component: str, status: str) -> None:
-        """Set the enum gauge of one component: 1 for `status`, 0 for every other status."""
-        self.component_status[(page, component)] = status
-
-    def set_page_status(self, page: str, indicator: str) -> None:
-        """Set the enum gauge of one page's indicator."""
-        self.page_status[page] = indicator
-
-    def set_uptime(self, page: str, component: str, windows: Mapping[str, float | None]) -> None:
-        """Set uptime ratios by window name; a None (no data) removes the series."""
-        for window, ratio in windows.items():
-            if ratio is None:
-                self.uptime.pop((page, component, window), None)
-            else:
-                self.uptime[(page, component, window)] = ratio
-
-    def set_budget(self, page: str, component: str, remaining_s: float | None) -> None:
-        """Set the remaining error budget in seconds; None (no data) removes the series."""
-        if remaining_s is None:
-            self.budget_remaining.pop((page, component), None)
-        else:
-            self.budget_remaining[(page, component)] = remaining_s
-
-    def set_incidents(self, pages: Iterable[str], incidents: Iterable[Incident]) -> None:
-        """Count open and unacknowledged incidents per page and severity (zeros included)."""
-        open_counts: dict[tuple[str, str], int] = {(p, s): 0 for p in pages for s in SEVERITIES}
-        unacked: dict[tuple[str, str], int] = dict.fromkeys(open_counts, 0)
-        for incident in incidents:
-            if not incident.is_open:
-                continue
-            key: tuple[str, str] = (incident.page, incident.severity)
-            open_counts[key] = open_counts.get(key, 0) + 1
-            if incident.acknowledged_at is None:
-                unacked[key] = unacked.get(key, 0) + 1
-            else:
-                unacked.setdefault(key, 0)
-        self.incidents_open, self.incidents_unacknowledged = open_counts, unacked
-
-    def update_from_snapshot(self, snapshot: Snapshot) -> None:
-        """Refresh statuses, uptime, 30-day budgets and incident counts from a snapshot (every render)."""
-        for page in snapshot.pages:
-            self.set_page_status(page.slug, page.indicator)
-            self._set_uptime_view(page.slug, "", page.uptime)
-            for comp in page.components:
-                # No data now: every status reads 0 rather than a guessed one.
-                self.set_component_status(page.slug, comp.slug, comp.status or "")
-                self._set_uptime_view(page.slug, comp.slug, comp.uptime)
-        self.set_incidents(
-            (p.slug for p in snapshot.pages),
-            (view.incident for p in snapshot.pages for view in p.open_incidents),
-        )
-        self.cert_expiry = {
-            (page.slug, comp.slug, mon.key.rpartition("/")[2]): mon.cert_expires_at
-            for page in snapshot.pages for comp in page.components for mon in comp.monitors
-            if mon.cert_expires_at is not None
-        }
-
-    def _set_uptime_view(self, page: str, component: str, view: UptimeView) -> None:
-        self.set_uptime(page, component, {w: view.ratio(w) for w in WINDOWS if w in view.windows})
-        budget = view.budget_30d
-        self.set_budget(page, component, None if budget.window.uptime is None else budget.remaining)
-
-    def render(self) -> bytes:
-        """The exposition text of these series."""
-        def pc(page: str, comp: str) -> str:
-            return f'page="{_label(page)}",component="{_label(comp)}"'
-
-        lines: list[str] = []
-
-        def family(name: str, help_text: str, rows: Iterable[str]) -> None:
-            lines.extend((f"# HELP {name} {help_text}", f"# TYPE {name} gauge"))
-            lines.extend(f"{name}{row}" for row in rows)
-
-        family("statuspage_component_status", "1 for the component's current status, 0 for the others.",
-               (f'{{{pc(p, c)},status="{s}"}} {int(s == now)}'
-                for (p, c), now in self.component_status.items() for s in COMPONENT_STATUSES))
-        family("statuspage_page_status", "1 for the page's current indicator, 0 for the others.",
-               (f'{{page="{_label(p)}",indicator="{i}"}} {int(i == now)}'
-                for p, now in self.page_status.items() for i in INDICATORS))
-        family("statuspage_uptime_ratio",
-               'Time-weighted uptime over a rolling window (component="": the page).',
-               (f'{{{pc(p, c)},window="{w}"}} {_number(v)}' for (p, c, w), v in self.uptime.items()))
-        family("statuspage_error_budget_remaining_seconds",
-               'Error budget left over the rolling 30 days (negative once blown; component="": the page).',
-               (f"{{{pc(p, c)}}} {_number(v)}" for (p, c), v in self.budget_remaining.items()))
-        for name, help_text, counts in (
-            ("statuspage_incidents_open", "Unresolved incidents by page and severity.", self.incidents_open),
-            ("statuspage_incidents_unacknowledged", "Unresolved incidents nobody acknowledged yet.",
-             self.incidents_unacknowledged),
-        ):
-            family(name, help_text, (f'{{page="{_label(p)}",severity="{_label(s)}"}} {n}'
-                                     for (p, s), n in counts.items()))
-        family("statuspage_cert_expiry_timestamp_seconds",
-               "When the TLS certificate an https monitor last saw expires (Unix time).",
-               (f'{{{pc(p, c)},monitor="{_label(m)}"}} {_number(v)}'
-                for (p, c, m), v in self.cert_expiry.items()))
-        return ("\n".join(lines) + "\n").encode()
-
 
 class Metrics:
     """Owns a CollectorRegistry and the statuspage series; `render()` gives the exposition text.
@@ -238,7 +110,8 @@ class Metrics:
     def _series(self, key: str) -> _MonitorSeries:
         page, _, rest = key.partition("/")
         component, _, monitor = rest.partition("/")
-        labels = f'page="{_label(page)}",component="{_label(component)}",monitor="{_label(monitor)}"'
+        labels = (f'page="{escape_label(page)}",component="{escape_label(component)}",'
+                  f'monitor="{escape_label(monitor)}"')
         series = _MonitorSeries(
             counts=[0] * len(OUTCOMES),
             up=1,

@@ -10,32 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
-from statuspage.models import CheckResult, ComponentStatus, Impact, Outcome, StateRun
-
-Confirmed = Literal["up", "down"]
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorState:
-    """What a monitor's confirmation knows between checks (persisted so a restart resumes it)."""
-
-    confirmed: Confirmed = "up"
-    streak: int = 0
-    """Consecutive checks that contradict `confirmed` (down checks while up, good checks while down)."""
-    streak_start: float | None = None
-    """Time of the first check of that streak: the backdating point."""
-    down_since: float | None = None
-    """Start of the confirmed outage, while confirmed down."""
-    run_state: Outcome = "up"
-    """The state the current run records (up, degraded or down)."""
-    last_at: float | None = None
-    last_outcome: Outcome | None = None
-    last_error: str | None = None
-    last_message: str = ""
-    last_latency_ms: float | None = None
-    cert_expires_at: float | None = None
+from statuspage.models import CheckResult, ComponentStatus, Confirmed, Impact, MonitorState, Outcome, RunRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,23 +62,6 @@ def confirm(
 
 
 # --- state runs --------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class RunRow:
-    """A state run as the store holds it; `open` runs still grow with each check."""
-
-    id: int
-    monitor: str
-    state: Outcome
-    start: float
-    end: float
-    open: bool = True
-
-    def to_run(self, now: float, hold: float) -> StateRun:
-        """The covered stretch: an open run's last check holds until now, at most `hold` seconds."""
-        end = min(max(now, self.end), self.end + hold) if self.open else self.end
-        return StateRun(self.monitor, self.state, self.start, end)
 
 
 class RunIds:

@@ -29,11 +29,9 @@ from typing import Any
 
 from aiohttp import web
 
-from statuspage import incidents as incident_errors
 from statuspage.config import Config
-from statuspage.http_api import ApiError, Fields, json_response, read_json, show
-from statuspage.i18n import Translator
-from statuspage.incidents import IncidentService
+from statuspage.incidents import service as incident_errors
+from statuspage.incidents.service import IncidentService
 from statuspage.models import (
     INCIDENT_STATUSES,
     Incident,
@@ -42,7 +40,9 @@ from statuspage.models import (
     Maintenance,
     Severity,
 )
+from statuspage.site.i18n import Translator
 from statuspage.store import Store
+from statuspage.web.http_api import ApiError, Fields, json_response, read_json, show
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ def _components_of(state: AdminState, page_slug: str) -> tuple[str, ...]:
 
 
 async def _openapi(request: web.Request) -> web.Response:
-    text = resources.files("statuspage").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    text = resources.files("statuspage.web").joinpath("openapi.yaml").read_text(encoding="utf-8")
     return web.Response(text=text, content_type="application/yaml", charset="utf-8",
                         headers={"Cache-Control": "public, max-age=300"})
 

@@ -1,4 +1,4 @@
-"""SQLite storage (aiosqlite, WAL): the only module that speaks SQL.
+"""SQLite storage (aiosqlite, WAL): the embedded backend of the `Store` interface.
 
 One connection serves the process; check results are buffered and written in batches, one
 transaction per batch, so thousands of monitors cost a few commits a second. Incidents and
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosqlite
 
@@ -26,8 +26,10 @@ from statuspage.models import (
     Incident,
     IncidentUpdate,
     Maintenance,
+    MonitorState,
+    RunRow,
 )
-from statuspage.states import MonitorState, RunRow
+from statuspage.store.base import JsonAble, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +84,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-class JsonAble(Protocol):
-    """Something stored as JSON (serialised at flush time, not on every check)."""
-
-    def to_json(self) -> dict[str, Any]: ...
-
-
-
 @dataclass
 class _Batch:
     results: list[tuple[Any, ...]] = field(default_factory=list)
@@ -103,19 +98,10 @@ class _Batch:
                 + len(self.outbox_done))
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """A notification not yet delivered to one destination (the incident as JSON, as it was then)."""
+class SQLiteStore:
+    """The SQLite database of one statuspage installation (implements `Store`).
 
-    delivery_id: str
-    destination: str
-    event: str
-    incident: str
-    at: float
-
-
-class Store:
-    """The database of one statuspage installation. Create with `await Store.open(path)`."""
+    Create with `await SQLiteStore.open(path)`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: str, readonly: bool = False) -> None:
         self._conn = conn
@@ -127,7 +113,7 @@ class Store:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
+    async def open(cls, path: str | Path) -> SQLiteStore:
         """Open (creating if needed) and migrate the database at `path`."""
         p = str(path)
         if p != ":memory:":
@@ -148,7 +134,7 @@ class Store:
         return store
 
     @classmethod
-    async def open_readonly(cls, path: str | Path) -> Store:
+    async def open_readonly(cls, path: str | Path) -> SQLiteStore:
         """Open an existing database for reading only (a second process beside the writer, which is
         free to keep writing: WAL readers see the last commit and never block it)."""
         p = str(path)

@@ -3,7 +3,7 @@
 A `Translator` is bound to one locale and one timezone: `t("key", **values)` looks a string up,
 `percent`, `number`, `datetime`, `duration`, `relative` format values the way a reader of that locale
 expects (pt-BR `99,95 %`, en `99.95%`), always in the site's timezone. The phrase tables live in
-`statuspage.i18n_text`; this module holds only the formatting rules.
+`statuspage.site.texts`; this module holds only the formatting rules.
 
 Uptime percentages are truncated, never rounded up: 99.996 % shows as 99.99 %, and only a spotless
 window shows 100 %, so the page never looks better than the measurement.
@@ -19,7 +19,7 @@ from datetime import tzinfo
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from statuspage.i18n_text import MONTHS, MONTHS_SHORT, STRINGS
+from statuspage.site.texts import MONTHS, MONTHS_SHORT, STRINGS
 
 __all__ = ["DEFAULT_LOCALE", "LOCALES", "Locale", "Translator", "translator"]
 

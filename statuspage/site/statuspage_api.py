@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from statuspage.i18n import Translator
+from statuspage.site.i18n import Translator
 from statuspage.models import ComponentStatus, Incident
-from statuspage.snapshot import ComponentView, IncidentView, MaintenanceView, PageView, Snapshot
+from statuspage.site.snapshot import ComponentView, IncidentView, MaintenanceView, PageView, Snapshot
 
 __all__ = ["INCIDENTS_LIMIT", "STATUS_DESCRIPTIONS", "page_documents"]
 

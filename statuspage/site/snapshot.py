@@ -21,10 +21,19 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from statuspage import uptime
+from statuspage.sla import uptime
 from statuspage.config import Component, Config, Monitor, Page
-from statuspage.models import ComponentStatus, Impact, Incident, Maintenance, StateRun, component_key
-from statuspage.states import MonitorState, component_status, page_indicator
+from statuspage.models import (
+    ComponentStatus,
+    Impact,
+    Incident,
+    LatencyAggregate,
+    Maintenance,
+    MonitorState,
+    StateRun,
+    component_key,
+)
+from statuspage.probe.states import component_status, page_indicator
 from statuspage.store import Store
 
 __all__ = [
@@ -278,13 +287,13 @@ async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
 
 async def _latency_24h(store: Store, monitors: Sequence[Monitor], now: float) -> LatencySummary | None:
     first_hour = int(now // uptime.HOUR) - 23
-    merged = uptime.LatencyAggregate()
+    merged = LatencyAggregate()
     for monitor in monitors:
         for hour, data in await store.latency_hours(monitor.key, first_hour):
             if hour * uptime.HOUR > now:
                 continue
             try:
-                merged.merge(uptime.LatencyAggregate.from_json(json.loads(data)))
+                merged.merge(LatencyAggregate.from_json(json.loads(data)))
             except ValueError:
                 continue  # an unreadable hour is left out rather than failing the whole render
     mean, p95 = merged.mean(), merged.p95()

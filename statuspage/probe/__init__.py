@@ -1,0 +1,1 @@
+"""Probing: the checks (http, tcp, push), the scheduler that runs them, and confirmation (pure)."""

@@ -1,0 +1,1 @@
+"""SLA accounting: time-weighted uptime, error budgets and burn rates, incident compliance, the report."""

@@ -1,0 +1,200 @@
+"""The storage interface: what every layer above `store/` may ask of the database, and nothing else.
+
+Code above this package never knows which database it talks to; it holds a `Store` and calls these
+methods. Times are UTC epoch seconds; monitors are named by their `page/component/monitor` key.
+
+Writes come in two kinds:
+- check results, state runs, confirmation states, latency hours and outbox rows are *buffered*
+  (`buffer_*`, no I/O) and committed together by `flush()`, a few times a second; a failed flush
+  keeps every buffered row for the next one;
+- incidents, acknowledgements and maintenance windows are written at once, each in one transaction.
+
+Errors: a backend raises its driver's errors (`sqlite3.Error`, ...) for faults of the database itself;
+reads of an id that does not exist return None rather than raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance, MonitorState, RunRow
+
+
+class JsonAble(Protocol):
+    """Something stored as JSON (serialised at flush time, not on every check)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A notification not yet delivered to one destination (the incident as JSON, as it was then)."""
+
+    delivery_id: str
+    destination: str
+    event: str
+    incident: str
+    at: float
+
+
+class Store(Protocol):
+    """The database of one statuspage installation."""
+
+    path: str
+    """Where the database is (a file path for SQLite), for messages."""
+    readonly: bool
+
+    def read_transaction(self) -> AbstractAsyncContextManager[None]:
+        """Every read inside sees one commit, however long it takes (a render never mixes two)."""
+        ...
+
+    async def close(self) -> None:
+        """Write what is buffered and close; safe to call twice."""
+        ...
+
+    async def schema_version(self) -> int:
+        """The schema version of the open database."""
+        ...
+
+    # --- monitors and their confirmation state ---------------------------------------------------
+
+    async def register_monitors(self, keys: Iterable[str]) -> dict[str, int]:
+        """Make sure every monitor key has an id; return key → id."""
+        ...
+
+    async def load_monitor_states(self) -> dict[str, MonitorState]:
+        """The persisted confirmation state of every monitor, by key."""
+        ...
+
+    async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
+        """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
+        ...
+
+    async def last_run_id(self) -> int:
+        """The largest state-run id so far (run ids are handed out in memory)."""
+        ...
+
+    # --- buffered writes -------------------------------------------------------------------------
+
+    def buffer_check(self, result: CheckResult, state: MonitorState, runs: Iterable[RunRow] = ()) -> None:
+        """Queue a check result with the monitor's new state and changed runs for the next flush."""
+        ...
+
+    def buffer_runs(self, runs: Iterable[RunRow]) -> None:
+        """Queue changed state runs (backdating) for the next flush."""
+        ...
+
+    def buffer_latency(self, monitor: str, hour: int, data: JsonAble) -> None:
+        """Queue a monitor-hour latency aggregate (epoch hour) to be upserted at the next flush."""
+        ...
+
+    def buffer_outbox(self, row: OutboxRow) -> None:
+        """Queue a notification for the outbox: it survives a crash from the next flush on."""
+        ...
+
+    def buffer_outbox_done(self, delivery_id: str, destination: str) -> None:
+        """Queue the removal of a delivered (or abandoned) notification."""
+        ...
+
+    @property
+    def pending(self) -> int:
+        """How many buffered rows wait for the next flush."""
+        ...
+
+    async def flush(self) -> int:
+        """Write everything buffered in one transaction; return how many rows were written."""
+        ...
+
+    # --- reads of probing history ----------------------------------------------------------------
+
+    async def outbox(self) -> list[OutboxRow]:
+        """Notifications left undelivered by an earlier process, oldest first."""
+        ...
+
+    async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
+        """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
+        ...
+
+    async def count_results(self) -> int:
+        """How many raw results are stored."""
+        ...
+
+    async def runs(self, monitors: Iterable[str], start: float, end: float) -> list[RunRow]:
+        """State runs of these monitors that overlap [start, end), oldest first."""
+        ...
+
+    async def latency_hours(self, monitor: str, since_hour: int) -> list[tuple[int, str]]:
+        """Hourly latency aggregates (epoch hour, JSON) of a monitor from `since_hour` on."""
+        ...
+
+    async def latency_hour(self, hour: int) -> dict[str, str]:
+        """Every monitor's latency aggregate (JSON) for one epoch hour, by monitor key."""
+        ...
+
+    async def prune_results(self, before: float, chunk: int = 5000) -> int:
+        """Delete raw results older than `before` in small transactions; return how many."""
+        ...
+
+    # --- incidents -------------------------------------------------------------------------------
+
+    async def create_incident(self, incident: Incident) -> Incident:
+        """Insert an incident with its updates; return it with the ids assigned."""
+        ...
+
+    async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
+        """Write an incident's fields and append new timeline updates, in one transaction."""
+        ...
+
+    async def acknowledge_incident(self, incident_id: int, who: str, at: float) -> bool:
+        """Record the first acknowledgement atomically; False if it was already acknowledged."""
+        ...
+
+    async def mark_reminded(self, incident_id: int, at: float) -> None:
+        """Remember that an acknowledgement reminder went out for this incident."""
+        ...
+
+    async def reminded_at(self, incident_id: int) -> float | None:
+        """When the last acknowledgement reminder went out, if ever."""
+        ...
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident with its timeline, or None."""
+        ...
+
+    async def list_incidents(
+        self,
+        page: str | None = None,
+        open_only: bool = False,
+        since: float | None = None,
+        limit: int | None = None,
+    ) -> list[Incident]:
+        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        ...
+
+    # --- maintenance -----------------------------------------------------------------------------
+
+    async def add_maintenance(self, m: Maintenance) -> Maintenance:
+        """Schedule a maintenance window; return it with its id."""
+        ...
+
+    async def cancel_maintenance(self, maintenance_id: int) -> bool:
+        """Cancel a window; False if there is no such window."""
+        ...
+
+    async def get_maintenance(self, maintenance_id: int) -> Maintenance | None:
+        """One maintenance window, or None."""
+        ...
+
+    async def list_maintenances(
+        self, page: str | None = None, ending_after: float | None = None, include_cancelled: bool = False
+    ) -> list[Maintenance]:
+        """Maintenance windows by start time, optionally of one page and still running after a time."""
+        ...
+
+    async def integrity_check(self) -> str:
+        """The database's own verdict on its consistency (`ok` when sound)."""
+        ...
+
