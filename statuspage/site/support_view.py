@@ -136,3 +136,57 @@ def support_documents(config: Config, snapshot: Snapshot) -> dict[str, dict[str,
             docs[f"{page.slug}/api/v2/support.json"] = {
                 "page": {"id": page.slug, "name": page.name}, **common, **figures.to_json()}
     return docs
+
+
+def support_metric_lines(snapshot: Snapshot) -> list[str]:
+    """Prometheus text of the support gauges, from the current month of every case:
+
+        statuspage_support_cases{channel}                          cases opened this month
+        statuspage_support_first_response_within_ratio{channel}    share answered within the limit
+        statuspage_support_first_response_mean_seconds{channel}    mean first response
+        statuspage_support_first_response_median_seconds{channel}  median first response
+        statuspage_support_triage_mean_seconds                     mean triage (steps 1 and 2)
+        statuspage_support_resolution_cases{severity}              cases of each current severity
+        statuspage_support_resolution_mean_seconds{severity}       mean time to resolve
+        statuspage_support_resolution_within_ratio{severity}       share resolved within the limit
+        statuspage_support_open_cases{channel}                     open cases now (exact)
+        statuspage_support_overdue_cases{channel,clock}            open cases past a limit now (exact;
+                                                                   clock first_response|resolution)
+
+    The published figures follow the site's rule: no series when fewer than MIN_CASES cases are
+    behind it. The open and overdue counts are exact (they describe no one)."""
+    support = snapshot.support
+    if support is None or not support.all.months:
+        return []
+    month = support.all.months[0]
+    lines: list[str] = []
+
+    def family(name: str, help_text: str, rows: list[tuple[str, float | int | None]]) -> None:
+        lines.extend((f"# HELP {name} {help_text}", f"# TYPE {name} gauge"))
+        lines.extend(f"{name}{labels} {float(v)!r}" for labels, v in rows if v is not None)
+
+    ch = month.channels
+    family("statuspage_support_cases", "Support cases opened this month, by channel.",
+           [(f'{{channel="{c.channel}"}}', c.cases) for c in ch])
+    family("statuspage_support_first_response_within_ratio", "Share of this month's cases answered in time.",
+           [(f'{{channel="{c.channel}"}}', c.within_share) for c in ch])
+    family("statuspage_support_first_response_mean_seconds", "Mean first response this month.",
+           [(f'{{channel="{c.channel}"}}', c.mean_s) for c in ch])
+    family("statuspage_support_first_response_median_seconds", "Median first response this month.",
+           [(f'{{channel="{c.channel}"}}', c.median_s) for c in ch])
+    family("statuspage_support_triage_mean_seconds", "Mean triage (steps 1 and 2) this month.",
+           [("", month.triage.mean_s)])
+    sv = month.severities
+    family("statuspage_support_resolution_cases", "This month's cases by current severity.",
+           [(f'{{severity="{s.severity}"}}', s.cases) for s in sv])
+    family("statuspage_support_resolution_mean_seconds", "Mean time to resolve this month's cases.",
+           [(f'{{severity="{s.severity}"}}', s.mean_s) for s in sv])
+    family("statuspage_support_resolution_within_ratio", "Share of this month's cases resolved in time.",
+           [(f'{{severity="{s.severity}"}}', s.within_share) for s in sv])
+    channels = sorted(support.open_cases)
+    family("statuspage_support_open_cases", "Support cases not resolved yet.",
+           [(f'{{channel="{c}"}}', support.open_cases[c][0]) for c in channels])
+    family("statuspage_support_overdue_cases", "Open support cases past a limit, by clock.",
+           [(f'{{channel="{c}",clock="{clock}"}}', support.open_cases[c][i])
+            for c in channels for i, clock in ((1, "first_response"), (2, "resolution"))])
+    return lines
