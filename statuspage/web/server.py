@@ -137,6 +137,8 @@ def build_app(
     r.add_get("/admin", _admin_page)
     r.add_get("/admin/", _admin_redirect)
     r.add_get("/admin/admin.js", _admin_js)
+    # The site's own documents under /api/v2/ (support.json at the root) are site files.
+    r.add_get("/api/v2/{tail:.+}", _site_api_v2)
     # Anything else under /api/ is an API miss (JSON), not a site page.
     r.add_route("*", "/api/{tail:.*}", _api_not_found)
     r.add_get("/{tail:.*}", _site)
@@ -364,9 +366,16 @@ async def _admin_js(request: web.Request) -> web.Response:
 # --- the static site -----------------------------------------------------------------------------------
 
 
+async def _site_api_v2(request: web.Request) -> web.StreamResponse:
+    return await _serve_site(request, "api/v2/" + request.match_info["tail"])
+
+
 async def _site(request: web.Request) -> web.StreamResponse:
+    return await _serve_site(request, request.match_info["tail"])
+
+
+async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     site = request.app[_SITE]
-    tail = request.match_info["tail"]
     path, redirect = site.locate(tail)
     if redirect is not None:
         query = f"?{request.query_string}" if request.query_string else ""
