@@ -199,3 +199,39 @@ async def test_a_changed_config_recomputes_every_case(tmp_path: Path) -> None:
         assert row is not None and row.first_response_s == at("2026-11-23 08:03") - at("2026-11-19 17:58")
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(("support", "sla", "problem"), [
+    (None, {"support": [{"name": "chat", "first_response": "4m"}]}, "sla.support: moved to support.channels"),
+    (None, {"triage_average": "48h"}, "sla.triage_average: moved to support.triage_average"),
+    ({"channels": {"fax": {"first_response": "4m"}}}, None, '"fax" is not a channel'),
+    ({"channels": {"chat": {"first_response": "4m", "business_hours": {"mon-fry": "08:00-18:00"}}}}, None,
+     'support.channels.chat.business_hours: "mon-fry" is not a day'),
+    ({"channels": {"chat": {"first_response": "4m", "business_hours": {"mon": "18:00-08:00"}}}}, None,
+     "is not a time range within one day"),
+    ({"channels": {"chat": {"first_response": "4m"}}, "holidays": {"country": "XX"}}, None,
+     'support.holidays: country "XX"'),
+    ({"channels": {"chat": {"first_response": "4m"}}, "alert_lead": "150%"}, None, "support.alert_lead"),
+    ({"channels": {"chat": {"first_response": "4m"}}, "chatwoot": {"secret": "short"}}, None,
+     "support.chatwoot.secret"),
+], ids=["old-support", "old-triage", "channel", "day", "range", "country", "lead", "secret"])
+def test_support_config_mistakes_name_their_key(support: object, sla: object, problem: str) -> None:
+    from statuspage.config import ConfigError
+    data = config_data("db.sqlite")
+    del data["support"]
+    if support is not None:
+        data["support"] = support
+    if sla is not None:
+        data["sla"] = sla
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, env={})
+    assert any(problem in line for line in err.value.problems), err.value.problems
+
+
+def test_the_repository_config_carries_tracks_support_promises() -> None:
+    from statuspage.config import load_config
+    support = load_config(Path(__file__).resolve().parents[1] / "config.yaml", env={}).support
+    assert support is not None
+    assert {k: (c.first_response, c.average) for k, c in support.channels.items()} == {
+        "chat": (240, 180), "whatsapp": (240, 180), "email": (86400, 21600), "phone": (86400, 3600)}
+    assert support.triage_average == 48 * 3600 and support.holidays.country == "BR"

@@ -231,9 +231,10 @@ class Store(Protocol):
         """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
         ...
 
-    async def support_totals(self, since_month: str, now: float, page: str | None = None) -> SupportTotals:
+    async def support_totals(self, since_month: str, now: float) -> dict[str | None, SupportTotals]:
         """Aggregates of the cases opened in months `since_month` (YYYY-MM, site timezone) and later,
-        of every page or one; deadlines judged at `now`. Computed in the database (GROUP BY)."""
+        per page slug and under None for every case; deadlines judged at `now`. Computed in the
+        database (GROUP BY; the SQL and the assembly are in store/support_sql.py)."""
         ...
 
     async def open_case_counts(self, now: float) -> dict[str, tuple[int, int, int]]:

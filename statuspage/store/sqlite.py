@@ -23,7 +23,6 @@ import aiosqlite
 from statuspage.models import (
     CaseEvent,
     CaseRow,
-    ChannelMonthTotals,
     CheckResult,
     ComponentChange,
     Incident,
@@ -31,7 +30,6 @@ from statuspage.models import (
     Maintenance,
     MonitorState,
     RunRow,
-    SeverityMonthTotals,
     SupportTotals,
 )
 from statuspage.store import support_sql
@@ -698,25 +696,19 @@ class SQLiteStore:
         """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
         return [str(r[0]) for r in await self._fetchall(support_sql.CASE_IDS, (after, int(limit)))]
 
-    async def support_totals(self, since_month: str, now: float, page: str | None = None) -> SupportTotals:
+    async def support_totals(self, since_month: str, now: float) -> dict[str | None, SupportTotals]:
         """The aggregates the support indicators are published from, months `since_month` (YYYY-MM) on,
-        of every case or of one page's; deadlines are judged at `now`. Computed in the database."""
-        scope: list[Any] = [since_month] + ([page] if page is not None else [])
-        paged = page is not None
-        medians = {(m, c): v for m, c, v in await self._fetchall(support_sql.channel_medians(paged), scope)}
-        channels = tuple(
-            ChannelMonthTotals(m, c, int(n), int(a), int(w or 0), int(o or 0), float(s or 0.0),
-                               None if medians.get((m, c)) is None else float(medians[(m, c)]))
-            for m, c, n, a, w, o, s in await self._fetchall(support_sql.channel_totals(paged), [now, *scope]))
-        triage = tuple((str(m), int(n), float(s or 0.0))
-                       for m, n, s in await self._fetchall(support_sql.triage_totals(paged), scope))
-        severities = tuple(
-            SeverityMonthTotals(m, sev, int(n), int(r), int(w or 0), int(o or 0), float(s or 0.0))
-            for m, sev, n, r, w, o, s in await self._fetchall(support_sql.severity_totals(paged),
-                                                               [now, *scope]))
-        outcomes = tuple((str(m), str(o), int(n))
-                         for m, o, n in await self._fetchall(support_sql.outcome_totals(paged), scope))
-        return SupportTotals(channels, triage, severities, outcomes)
+        per page slug and under None for every case; deadlines judged at `now`. Computed in the
+        database, one pass over a covering index per figure."""
+        q = support_sql
+        return q.assemble_totals(
+            await self._fetchall(q.CHANNEL_TOTALS, (now, since_month)),
+            await self._fetchall(q.PAGE_MEDIANS, (since_month,)),
+            await self._fetchall(q.MEDIANS, (since_month,)),
+            await self._fetchall(q.TRIAGE_TOTALS, (since_month,)),
+            await self._fetchall(q.SEVERITY_TOTALS, (now, since_month)),
+            await self._fetchall(q.OUTCOME_TOTALS, (since_month,)),
+        )
 
     async def open_case_counts(self, now: float) -> dict[str, tuple[int, int, int]]:
         """Per channel: open cases, of which past the first-response limit, past the resolution limit."""

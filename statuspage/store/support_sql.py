@@ -18,6 +18,11 @@ Tables:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from statuspage.models import ChannelMonthTotals, SeverityMonthTotals, SupportTotals
+
 SCHEMA = """
 CREATE TABLE support_events (
     case_id TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
@@ -38,8 +43,12 @@ CREATE TABLE support_cases (
     outcome TEXT, events INTEGER NOT NULL, updated_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX support_cases_month_channel ON support_cases (month, channel, first_response_s);
-CREATE INDEX support_cases_month_severity ON support_cases (month, severity);
-CREATE INDEX support_cases_page_month ON support_cases (page, month);
+CREATE INDEX support_cases_first_response ON support_cases
+    (page, month, channel, first_response_s, first_response_within, first_response_due_at);
+CREATE INDEX support_cases_triage ON support_cases (page, month, triage_s);
+CREATE INDEX support_cases_resolution ON support_cases
+    (page, month, severity, resolution_s, resolution_within, resolution_due_at);
+CREATE INDEX support_cases_outcome ON support_cases (page, month, outcome);
 CREATE INDEX support_cases_opened ON support_cases (opened_at);
 CREATE INDEX support_cases_fr_pending ON support_cases (first_response_warn_at)
     WHERE first_response_at IS NULL;
@@ -90,58 +99,51 @@ def list_cases(open_only: bool, since: bool) -> str:
 
 
 # --- the published indicators (aggregates only) ---------------------------------------------------------
+#
+# Each query reads one covering index in its own order (no table lookups, no sort), grouped by page
+# as well, so one pass serves the whole site and every page; the store adds the pages' rows up for the
+# site-wide figures. Medians cannot be added up: the site-wide one has its own query.
 
+CHANNEL_TOTALS = (
+    "SELECT page, month, channel, COUNT(*), COUNT(first_response_s), "
+    "SUM(CASE WHEN first_response_within = 1 THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN first_response_s IS NULL AND first_response_due_at < ? THEN 1 ELSE 0 END), "
+    "COALESCE(SUM(first_response_s), 0) FROM support_cases WHERE month >= ? GROUP BY page, month, channel"
+)
+"""Per (page, month, channel): cases, answered, within the limit, overdue unanswered, sum of first
+responses. Parameters: now, since_month."""
 
-def _scope(page: bool) -> str:
-    return "month >= ?" + (" AND page = ?" if page else "")
+_MEDIAN = (
+    "SELECT {keys}, AVG(first_response_s) FROM ("
+    "SELECT {keys}, first_response_s, "
+    "ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY first_response_s) AS n, "
+    "COUNT(*) OVER (PARTITION BY {keys}) AS total "
+    "FROM support_cases WHERE first_response_s IS NOT NULL AND month >= ?"
+    ") ranked WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY {keys}"
+)
+PAGE_MEDIANS = _MEDIAN.format(keys="page, month, channel")
+"""Per (page, month, channel): the median first response (the mean of the middle one or two, by
+window functions). Parameters: since_month."""
+MEDIANS = _MEDIAN.format(keys="month, channel")
+"""Per (month, channel) over every page. Parameters: since_month."""
 
+TRIAGE_TOTALS = ("SELECT page, month, COUNT(*), SUM(triage_s) FROM support_cases "
+                 "WHERE triage_s IS NOT NULL AND month >= ? GROUP BY page, month")
+"""Per (page, month): triaged cases and the sum of their triage times. Parameters: since_month."""
 
-def channel_totals(page: bool) -> str:
-    """Per (month, channel): cases, answered, within target, overdue unanswered, sum of first responses.
-    Parameters: now, since_month[, page]."""
-    return (
-        "SELECT month, channel, COUNT(*), COUNT(first_response_s), "
-        "SUM(CASE WHEN first_response_within = 1 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN first_response_at IS NULL AND first_response_due_at < ? THEN 1 ELSE 0 END), "
-        f"COALESCE(SUM(first_response_s), 0) FROM support_cases WHERE {_scope(page)} GROUP BY month, channel"
-    )
+SEVERITY_TOTALS = (
+    "SELECT page, month, severity, COUNT(*), COUNT(resolution_s), "
+    "SUM(CASE WHEN resolution_within = 1 THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN resolution_s IS NULL AND resolution_due_at < ? THEN 1 ELSE 0 END), "
+    "COALESCE(SUM(resolution_s), 0) FROM support_cases "
+    "WHERE severity IS NOT NULL AND month >= ? GROUP BY page, month, severity"
+)
+"""Per (page, month, current severity): cases, resolved, within the limit, overdue open, sum of
+resolution times. Parameters: now, since_month."""
 
-
-def channel_medians(page: bool) -> str:
-    """Per (month, channel): the median first response (mean of the middle one or two, by window
-    functions over the (month, channel, first_response_s) index). Parameters: since_month[, page]."""
-    return (
-        "SELECT month, channel, AVG(first_response_s) FROM ("
-        "SELECT month, channel, first_response_s, "
-        "ROW_NUMBER() OVER (PARTITION BY month, channel ORDER BY first_response_s) AS n, "
-        "COUNT(*) OVER (PARTITION BY month, channel) AS total "
-        f"FROM support_cases WHERE first_response_s IS NOT NULL AND {_scope(page)}"
-        ") ranked WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY month, channel"
-    )
-
-
-def triage_totals(page: bool) -> str:
-    """Per month: triaged cases and the sum of their triage times. Parameters: since_month[, page]."""
-    return ("SELECT month, COUNT(*), SUM(triage_s) FROM support_cases "
-            f"WHERE triage_s IS NOT NULL AND {_scope(page)} GROUP BY month")
-
-
-def severity_totals(page: bool) -> str:
-    """Per (month, current severity): cases, resolved, within the limit, overdue open, sum of
-    resolution times. Parameters: now, since_month[, page]."""
-    return (
-        "SELECT month, severity, COUNT(*), COUNT(resolution_s), "
-        "SUM(CASE WHEN resolution_within = 1 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN resolved_at IS NULL AND resolution_due_at < ? THEN 1 ELSE 0 END), "
-        "COALESCE(SUM(resolution_s), 0) FROM support_cases "
-        f"WHERE severity IS NOT NULL AND {_scope(page)} GROUP BY month, severity"
-    )
-
-
-def outcome_totals(page: bool) -> str:
-    """Per (month, outcome): resolved cases. Parameters: since_month[, page]."""
-    return ("SELECT month, outcome, COUNT(*) FROM support_cases "
-            f"WHERE outcome IS NOT NULL AND {_scope(page)} GROUP BY month, outcome")
+OUTCOME_TOTALS = ("SELECT page, month, outcome, COUNT(*) FROM support_cases "
+                  "WHERE outcome IS NOT NULL AND month >= ? GROUP BY page, month, outcome")
+"""Per (page, month, outcome): resolved cases. Parameters: since_month."""
 
 
 # --- alerts -------------------------------------------------------------------------------------------
@@ -173,3 +175,54 @@ COUNT_OPEN = ("SELECT channel, COUNT(*), "
               "SUM(CASE WHEN resolution_due_at < ? THEN 1 ELSE 0 END) "
               "FROM support_cases WHERE resolved_at IS NULL GROUP BY channel")
 """Per channel: open cases, of which first response overdue, resolution overdue. Parameters: now, now."""
+
+
+def assemble_totals(channels: Sequence[Sequence[Any]], page_medians: Sequence[Sequence[Any]],
+                    medians: Sequence[Sequence[Any]], triage: Sequence[Sequence[Any]],
+                    severities: Sequence[Sequence[Any]], outcomes: Sequence[Sequence[Any]],
+                    ) -> dict[str | None, SupportTotals]:
+    """The rows of the six queries above → totals per page slug, and under None for every case
+    (the pages' rows added up; a case without a page counts only there). Shared by every backend."""
+    med = {(p, m, c): v for p, m, c, v in page_medians}
+    med_all = {(m, c): v for m, c, v in medians}
+    by_page: dict[str | None, dict[str, Any]] = {}
+
+    def bucket(page: str | None) -> dict[str, Any]:
+        return by_page.setdefault(page, {"channels": {}, "triage": {}, "severities": {}, "outcomes": {}})
+
+    def add(table: dict[Any, list[float]], key: Any, values: Sequence[float]) -> None:
+        old = table.get(key)
+        table[key] = list(values) if old is None else [a + b for a, b in zip(old, values, strict=True)]
+
+    for page, month, channel, n, answered, within, overdue, total in channels:
+        values = [int(n), int(answered), int(within or 0), int(overdue or 0), float(total or 0.0)]
+        if page is not None:
+            add(bucket(page)["channels"], (month, channel), values)
+        add(bucket(None)["channels"], (month, channel), values)
+    for page, month, n, total in triage:
+        for key in ((page,) if page is not None else ()) + (None,):
+            add(bucket(key)["triage"], month, [int(n), float(total or 0.0)])
+    for page, month, sev, n, resolved, within, overdue, total in severities:
+        values = [int(n), int(resolved), int(within or 0), int(overdue or 0), float(total or 0.0)]
+        for key in ((page,) if page is not None else ()) + (None,):
+            add(bucket(key)["severities"], (month, sev), values)
+    for page, month, outcome, n in outcomes:
+        for key in ((page,) if page is not None else ()) + (None,):
+            add(bucket(key)["outcomes"], (month, outcome), [int(n)])
+
+    out: dict[str | None, SupportTotals] = {}
+    for page, b in by_page.items():
+        def median(month: str, channel: str, page: str | None = page) -> float | None:
+            value = med_all.get((month, channel)) if page is None else med.get((page, month, channel))
+            return None if value is None else float(value)
+
+        out[page] = SupportTotals(
+            channels=tuple(ChannelMonthTotals(m, c, int(v[0]), int(v[1]), int(v[2]), int(v[3]), v[4],
+                                              median(m, c))
+                           for (m, c), v in sorted(b["channels"].items())),
+            triage=tuple((m, int(v[0]), v[1]) for m, v in sorted(b["triage"].items())),
+            severities=tuple(SeverityMonthTotals(m, s, int(v[0]), int(v[1]), int(v[2]), int(v[3]), v[4])
+                             for (m, s), v in sorted(b["severities"].items())),
+            outcomes=tuple((m, o, int(v[0])) for (m, o), v in sorted(b["outcomes"].items())),
+        )
+    return out

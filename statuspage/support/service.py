@@ -29,6 +29,7 @@ from statuspage.models import (
     CaseRow,
     Channel,
     Severity,
+    SupportTotals,
 )
 from statuspage.store import Store
 from statuspage.support.alerts import ALERT_MAX_AGE_S, pending_alerts
@@ -217,17 +218,25 @@ class SupportService:
                          labels: Sequence[str] | None = None) -> SupportIndicators:
         """The published figures of the last `months` months, or of the `labels` months (YYYY-MM,
         newest first), of all cases or one page's."""
+        everything, pages = await self.all_indicators(now, months, labels)
+        return everything if page is None else pages.get(page, SupportIndicators(()))
+
+    async def all_indicators(self, now: float, months: int = PUBLISHED_MONTHS,
+                             labels: Sequence[str] | None = None,
+                             ) -> tuple[SupportIndicators, dict[str, SupportIndicators]]:
+        """The published figures of every case and of each configured page, from one set of queries."""
         if self.clocks is None:
-            return SupportIndicators(())
+            return SupportIndicators(()), {p.slug: SupportIndicators(()) for p in self.config.pages}
         wanted = list(labels) if labels else months_back(now, self.config.site.timezone, months)
-        totals = await self.store.support_totals(min(wanted), now, page)
-        return build_indicators(totals, self.config, wanted)
+        totals = await self.store.support_totals(min(wanted), now)
+        return (build_indicators(totals.get(None, SupportTotals()), self.config, wanted),
+                {p.slug: build_indicators(totals.get(p.slug, SupportTotals()), self.config, wanted)
+                 for p in self.config.pages})
 
 
 async def support_snapshot(config: Config, store: Store, now: float) -> SupportSnapshot | None:
     """Everything the site and /metrics publish about support at `now` (None when not configured)."""
     if config.support is None:
         return None
-    service = SupportService(store, config, lambda: now)
-    pages = {p.slug: await service.indicators(now, page=p.slug) for p in config.pages}
-    return SupportSnapshot(now, await service.indicators(now), pages, await store.open_case_counts(now))
+    everything, pages = await SupportService(store, config, lambda: now).all_indicators(now)
+    return SupportSnapshot(now, everything, pages, await store.open_case_counts(now))
