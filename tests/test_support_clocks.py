@@ -135,7 +135,7 @@ async def test_a_scripted_month_gives_exact_figures_second_by_second(tmp_path: P
     shuffled = EVENTS + EVENTS[::5]
     rng.shuffle(shuffled)
     service, store = await _ingest_all(tmp_path, "shuffled.sqlite", shuffled)
-    ordered, ordered_store = await _ingest_all(tmp_path, "ordered.sqlite", EVENTS)
+    _, ordered_store = await _ingest_all(tmp_path, "ordered.sqlite", EVENTS)
     try:
         rows = {r.case_id: r for r in await store.list_cases(limit=1000)}
         in_order = {r.case_id: r for r in await ordered_store.list_cases(limit=1000)}
