@@ -75,7 +75,6 @@ class Runtime:
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.support = SupportService(self.store, cfg, self.clock)
-        await self.support.ensure_current()
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
@@ -94,6 +93,9 @@ class Runtime:
             self.prober.add_job(self.support_tick, TICK_EVERY_S, "support")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
+        # After a config change every case's figures are recomputed: in the background, as it takes
+        # about a millisecond a case; the figures of a case not reached yet stay as they were.
+        self._tasks.append(asyncio.create_task(self._refresh_support(), name="support-refresh"))
         if self.serve:
             from statuspage.web.server import build_app, serve
 
@@ -147,6 +149,14 @@ class Runtime:
         assert self.incidents is not None
         if await self.incidents.tick():
             self.mark_dirty()
+
+    async def _refresh_support(self) -> None:
+        assert self.support is not None
+        try:
+            if await self.support.ensure_current():
+                self.mark_dirty()
+        except Exception:
+            log.exception("support: recomputing the cases failed; the next start tries again")
 
     async def support_tick(self) -> None:
         """Hand the support-case alerts that fell due to the notifier (`case.*` events), once each."""

@@ -212,12 +212,13 @@ async def test_engineers_open_a_phone_case_and_report_its_events(env: Env) -> No
     ("/api/admin/cases", {"id": "x1", "channel": "chat", "page": "nope"}, 400, "page"),
     ("/api/admin/cases", {"id": "x1", "channel": "chat", "opened_at": "2030-01-01T00:00:00Z"}, 400, "opened_at"),
     ("/api/admin/cases", {"id": "x1", "channel": "chat", "text": "hi"}, 400, "text"),
+    ("/api/admin/cases", {"id": "x1", "channel": "chat", "opened_at": "0261-11-03T03:01:49-06:42"}, 400, "opened_at"),
     ("/api/admin/cases/nope/events", {"kind": "triaged"}, 404, None),
     ("/api/admin/cases/x0/events", {"kind": "severity"}, 400, "severity"),
     ("/api/admin/cases/x0/events", {"kind": "resolved", "outcome": "happy"}, 400, "outcome"),
     ("/api/admin/cases/x0/events", {"kind": "waiting", "severity": "T1"}, 400, "severity"),
     ("/api/admin/cases/x0/events", {"kind": "opened"}, 400, "kind"),
-], ids=["email-as-id", "channel", "page", "future", "unknown-field", "unknown-case", "no-severity",
+], ids=["email-as-id", "channel", "page", "future", "unknown-field", "ancient", "unknown-case", "no-severity",
         "bad-outcome", "stray-field", "opened-as-event"])
 async def test_bad_case_requests_get_a_4xx_naming_the_field(env: Env, path: str, body: dict[str, Any],
                                                              status: int, field: str | None) -> None:

@@ -61,20 +61,25 @@ def _ignore(reason: str, case_id: str | None = None) -> Delivery:
     return Delivery(case_id, (), reason)
 
 
+EARLIEST, LATEST = 946684800.0, 4102444800.0
+"""2000-01-01 and 2100-01-01 (UTC): a time outside them is not a real Chatwoot time."""
+
+
 def _time(value: Any) -> float | None:
     """Chatwoot writes times as epoch seconds (conversations) or ISO strings (message webhooks)."""
+    at: float | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if value > 0 else None
-    if isinstance(value, str) and value.strip():
+        at = float(value)
+    elif isinstance(value, str) and value.strip():
         text = value.strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
         try:
             parsed = datetime.fromisoformat(text)
-        except ValueError:
+            at = parsed.timestamp() if parsed.tzinfo is not None else None
+        except (ValueError, OverflowError, OSError):
             return None
-        return parsed.timestamp() if parsed.tzinfo is not None else None
-    return None
+    return at if at is not None and EARLIEST <= at <= LATEST else None
 
 
 def _int(value: Any) -> int | None:

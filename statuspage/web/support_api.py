@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$")
 EVENT_KINDS = tuple(k for k in CASE_EVENT_KINDS if k != "opened")
+EARLIEST = 946684800.0
+"""2000-01-01T00:00:00Z: the earliest time a case event may carry."""
 RECENT_S = 7 * 86400.0
 """How far back GET /api/admin/cases lists resolved cases."""
 
@@ -114,6 +116,16 @@ def _state(request: web.Request) -> SupportState:
     return state
 
 
+def _past_time(f: Fields, name: str, now: float) -> float:
+    """A time that already happened, and not before `EARLIEST` (no helpdesk is older)."""
+    value = f.time(name)
+    if value > now + 60:
+        raise ApiError(400, "is in the future; report what already happened", name)
+    if value < EARLIEST:
+        raise ApiError(400, "is before 2000; support cases are not that old", name)
+    return value
+
+
 def _case_id(value: str, field: str | None = None) -> str:
     if not CASE_ID.match(value):
         raise ApiError(400 if field else 404, "a case id is 1–128 letters, digits and :._- (the helpdesk's "
@@ -169,9 +181,7 @@ async def _open_case(request: web.Request) -> web.Response:
         raise ApiError(400, f"channel {channel} is not measured (support.channels)", "channel")
     pages = tuple(p.slug for p in state.config.pages)
     page = f.choice("page", pages) if body.get("page") is not None else None
-    opened_at = f.time("opened_at") if body.get("opened_at") is not None else None
-    if opened_at is not None and opened_at > state.clock() + 60:
-        raise ApiError(400, "is in the future; a case opens now or earlier", "opened_at")
+    opened_at = _past_time(f, "opened_at", state.clock()) if body.get("opened_at") is not None else None
     severity = f.choice("severity", SEVERITIES) if body.get("severity") is not None else None
     try:
         case, created = await state.service.open_case(case_id, channel, at=opened_at, page=page,  # type: ignore[arg-type]
@@ -201,9 +211,7 @@ async def _post_event(request: web.Request) -> web.Response:
     body = await read_json(request, state.config.server.max_body_bytes, required=True)
     f = Fields(body, ("kind", "at", "severity", "outcome", "id"))
     kind = f.choice("kind", EVENT_KINDS)
-    at = f.time("at") if body.get("at") is not None else None
-    if at is not None and at > state.clock() + 60:
-        raise ApiError(400, "is in the future; report what already happened", "at")
+    at = _past_time(f, "at", state.clock()) if body.get("at") is not None else None
     severity = f.choice("severity", SEVERITIES) if kind == "severity" else None
     outcome = f.choice("outcome", CASE_OUTCOMES) if kind == "resolved" else None
     for name, wanted in (("severity", kind == "severity"), ("outcome", kind == "resolved")):
