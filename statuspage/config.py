@@ -12,6 +12,7 @@ import os
 import re
 import zoneinfo
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -186,23 +187,6 @@ def _default_severities() -> dict[SeverityName, SeverityTimes]:
     }
 
 
-class SupportChannel(_Model):
-    """A support channel's promised and published first-response times."""
-
-    name: str
-    first_response: Duration
-    average: Duration | None = None
-
-
-def _default_support() -> list[SupportChannel]:
-    return [
-        SupportChannel(name="chat", first_response=240.0, average=180.0),
-        SupportChannel(name="whatsapp", first_response=240.0, average=180.0),
-        SupportChannel(name="email", first_response=86400.0, average=6 * 3600.0),
-        SupportChannel(name="phone", first_response=86400.0, average=3600.0),
-    ]
-
-
 class Sla(_Model):
     """The SLA being enforced: uptime target and the T1–T4 resolution times."""
 
@@ -211,8 +195,11 @@ class Sla(_Model):
     severities: dict[SeverityName, SeverityTimes] = Field(
         default_factory=_default_severities
     )
-    support: list[SupportChannel] = Field(default_factory=_default_support)
-    triage_average: Duration = 48 * 3600.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        return moved_support_keys(data)
 
     @model_validator(mode="after")
     def _all_severities(self) -> Sla:
@@ -225,6 +212,178 @@ class Sla(_Model):
     def target_ratio(self) -> float:
         """The uptime target as a ratio (0.995)."""
         return self.uptime_target / 100.0
+
+
+# --- support SLA (statuspage.support) ----------------------------------------------------------------
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+WeeklyHours = tuple[tuple[tuple[int, int], ...], ...]
+"""Seven tuples (Monday first) of open intervals in minutes after local midnight, [start, end)."""
+
+
+def _day_keys(spec: str) -> list[int]:
+    """`mon`, `mon-fri`, `sat,sun` → weekday numbers (Monday = 0)."""
+    out: list[int] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in _DAYS or (last and last not in _DAYS):
+            raise ValueError(f"{_show(spec)} is not a day or range of days like mon, mon-fri or sat,sun")
+        a, b = _DAYS.index(first), _DAYS.index(last or first)
+        if b < a:
+            raise ValueError(f"{_show(spec)} runs backwards; write days Monday first, like mon-fri")
+        out += range(a, b + 1)
+    return out
+
+
+def _minutes(spec: str, day: str) -> tuple[int, int]:
+    m = _RANGE.match(spec) if isinstance(spec, str) else None
+    if not m:
+        raise ValueError(f"{day}: {_show(spec)} is not a time range like 08:00-18:00")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or end <= start:
+        raise ValueError(f"{day}: {_show(spec)} is not a time range within one day (00:00-24:00)")
+    return start, end
+
+
+def _weekly_hours(value: Any) -> WeeklyHours | None:
+    """`{mon-fri: "08:00-18:00", sat: ["09:00-12:00"]}` → `WeeklyHours`; null means around the clock."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise ValueError("must map days to hours, like {mon-fri: \"08:00-18:00\"}")
+    days: list[list[tuple[int, int]]] = [[] for _ in _DAYS]
+    for spec, hours in value.items():
+        ranges = hours if isinstance(hours, list) else [hours]
+        for day in _day_keys(str(spec)):
+            days[day] += [_minutes(r, str(spec)) for r in ranges]
+    merged: list[tuple[tuple[int, int], ...]] = []
+    for intervals in days:
+        out: list[tuple[int, int]] = []
+        for start, end in sorted(intervals):
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        merged.append(tuple(out))
+    return tuple(merged)
+
+
+def _ratio(value: Any) -> float:
+    """`0.75`, `75%` or `"75 %"` → 0.75."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ValueError(f"{_show(value)} is not a percentage like 75%") from None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"{_show(value)} is not a share like 0.75 or 75%")
+
+
+class SupportChannel(_Model):
+    """A support channel's promise: first response within `first_response` (the limit), a published
+    `average`, and optional weekly `business_hours` in the site timezone (absent: around the clock)."""
+
+    first_response: Duration = Field(gt=0)
+    average: Duration | None = Field(default=None, gt=0)
+    business_hours: Annotated[WeeklyHours | None, BeforeValidator(_weekly_hours)] = None
+
+
+class SupportHolidays(_Model):
+    """Days the business-hours clocks stop: a country's (and subdivision's) public holidays from the
+    `holidays` library, plus extra `dates` (YYYY-MM-DD)."""
+
+    country: str | None = None
+    subdivision: str | None = None
+    dates: list[date] = []
+
+    @model_validator(mode="after")
+    def _known_country(self) -> SupportHolidays:
+        if self.country is None:
+            if self.subdivision is not None:
+                raise ValueError("subdivision needs country")
+            return self
+        import holidays  # imported here: only configs with holidays pay for it
+
+        known = holidays.list_supported_countries()
+        if self.country not in known:
+            raise ValueError(f"country {_show(self.country)} is not a country code the holidays library "
+                             "knows (ISO 3166-1 alpha-2, like BR)")
+        if self.subdivision is not None and self.subdivision not in known[self.country]:
+            raise ValueError(f"subdivision {_show(self.subdivision)} is not one of {self.country}'s "
+                             f"({', '.join(known[self.country][:30])})")
+        return self
+
+
+ChannelName = Literal["chat", "whatsapp", "email", "phone"]
+
+
+class ChatwootInbox(_Model):
+    """What a Chatwoot inbox stands for, when its channel type does not say (an API inbox for WhatsApp)."""
+
+    channel: ChannelName | None = None
+    page: Slug | None = None
+
+
+class Chatwoot(_Model):
+    """The Chatwoot webhook: its shared secret (`?token=` in the webhook URL, or a bearer token) and
+    how inboxes map to channels and pages."""
+
+    secret: str = Field(min_length=16)
+    channel_types: dict[str, ChannelName] = {}
+    """Chatwoot channel types beyond the built-in ones (WebWidget → chat, Whatsapp → whatsapp, Email →
+    email), e.g. `Channel::Api: whatsapp`."""
+    inboxes: dict[int, ChatwootInbox] = {}
+
+
+class Support(_Model):
+    """Support SLA: per-channel first-response targets, triage average, resolution clock, holidays,
+    alert lead, helpdesk webhook. Severity limits come from `sla.severities`."""
+
+    channels: dict[str, SupportChannel] = Field(min_length=1)
+    triage_average: Duration | None = Field(default=None, gt=0)
+    resolution_clock: Literal["calendar", "business"] = "calendar"
+    """`calendar`: triage and resolution run around the clock (minus waiting on the customer);
+    `business`: they follow the case's channel business hours."""
+    holidays: SupportHolidays = SupportHolidays()
+    alert_lead: Annotated[float, BeforeValidator(_ratio)] = Field(default=0.75, gt=0, lt=1)
+    chatwoot: Chatwoot | None = None
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Support:
+        names = ("chat", "whatsapp", "email", "phone")
+        unknown = [c for c in self.channels if c not in names]
+        if unknown:
+            raise ValueError(f"channels: {_show(unknown[0])} is not a channel (use {', '.join(names)})")
+        return self
+
+
+def moved_support_keys(data: Any) -> Any:
+    """Refuse the keys that moved from `sla:` to `support:` with a line that says where they went."""
+    if not isinstance(data, dict):
+        return data
+    moved = []
+    if "support" in data:
+        moved.append("support: moved to support.channels.<chat|whatsapp|email|phone>: "
+                     "{first_response, average, business_hours}")
+    if "triage_average" in data:
+        moved.append("triage_average: moved to support.triage_average")
+    if moved:
+        raise _Problems(moved)
+    return data
+
+
+def support_problems(config: Config) -> list[str]:
+    """Cross-section checks of `support` (inbox pages must exist)."""
+    support = config.support
+    if support is None or support.chatwoot is None:
+        return []
+    slugs = {p.slug for p in config.pages}
+    return [f"support.chatwoot.inboxes.{inbox}.page: {_show(i.page)} is not a page"
+            for inbox, i in support.chatwoot.inboxes.items() if i.page is not None and i.page not in slugs]
 
 
 class Defaults(_Model):
@@ -365,6 +524,7 @@ class Config(_Model):
     storage: Storage = Storage()
     server: Server = Server()
     sla: Sla = Sla()
+    support: Support | None = None
     defaults: Defaults = Defaults()
     incidents: Incidents = Incidents()
     notifications: Notifications = Notifications()
@@ -391,6 +551,7 @@ class Config(_Model):
                         if mon.token in tokens:
                             problems.append(f"{path}: the same push token is used by {tokens[mon.token]}")
                         tokens[mon.token] = resolved.key
+        problems += support_problems(self)
         admin_tokens = [a.token for a in self.admins]
         if len(set(admin_tokens)) != len(admin_tokens):
             problems.append("admins: two admins share one token; each engineer needs their own")

@@ -288,3 +288,158 @@ class LatencyAggregate:
         if sum(agg.buckets) != agg.count:
             raise ValueError("bucket counts do not add up to the count")
         return agg
+
+
+# --- support cases (statuspage.support computes them, the store keeps them) --------------------------
+
+Channel = Literal["chat", "whatsapp", "email", "phone"]
+"""Where a support case was opened (Track's SLA: chat, WhatsApp, e-mail, phone)."""
+CHANNELS: tuple[Channel, ...] = ("chat", "whatsapp", "email", "phone")
+
+CaseEventKind = Literal[
+    "opened", "first_response", "triaged", "severity", "waiting", "resumed", "resolved", "reopened"
+]
+"""What can happen to a case. `waiting`/`resumed` bracket time waiting on the customer."""
+CASE_EVENT_KINDS: tuple[CaseEventKind, ...] = (
+    "opened", "first_response", "triaged", "severity", "waiting", "resumed", "resolved", "reopened",
+)
+
+CaseOutcome = Literal[
+    "solved", "works_as_expected", "feature_request", "cannot_reproduce", "third_party", "not_supported"
+]
+"""How a case ended, in the order of Track's SLA ("Resolvendo seu caso")."""
+CASE_OUTCOMES: tuple[CaseOutcome, ...] = (
+    "solved", "works_as_expected", "feature_request", "cannot_reproduce", "third_party", "not_supported",
+)
+
+CaseAlertKind = Literal[
+    "first_response.warning", "first_response.breached", "resolution.warning", "resolution.breached"
+]
+CASE_ALERT_KINDS: tuple[CaseAlertKind, ...] = (
+    "first_response.warning", "first_response.breached", "resolution.warning", "resolution.breached",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One thing that happened to a support case, as a helpdesk, an engineer or the CLI reported it.
+
+    `(case_id, event_id)` is unique: the same event delivered twice is stored once. `case_id` is the
+    helpdesk's opaque id; no message text and no customer identity are ever kept (LGPD). `channel` and
+    `page` are set on `opened` events, `severity` on `severity` events, `outcome` on `resolved` events.
+    """
+
+    case_id: str
+    event_id: str
+    kind: CaseEventKind
+    at: float
+    channel: Channel | None = None
+    page: str | None = None
+    severity: Severity | None = None
+    outcome: CaseOutcome | None = None
+    recorded_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A case's derived figures, recomputed from all its events whenever one arrives (pure clocks).
+
+    Durations are seconds of the clock that applies (business seconds where the channel has business
+    hours, minus waiting-on-customer time for triage and resolution); `*_due_at` / `*_warn_at` are the
+    instants the limit / the alert lead is reached, None once answered or resolved or while the clock
+    is paused. `month` is `YYYY-MM` of `opened_at` in the site timezone. `events` counts the events the
+    row was computed from (a writer that saw fewer never overwrites one that saw more).
+    """
+
+    case_id: str
+    channel: Channel
+    page: str | None
+    month: str
+    opened_at: float
+    first_response_at: float | None = None
+    first_response_s: float | None = None
+    first_response_limit_s: float = 0.0
+    first_response_due_at: float | None = None
+    first_response_warn_at: float | None = None
+    first_response_within: bool | None = None
+    triaged_at: float | None = None
+    triage_s: float | None = None
+    severity: Severity | None = None
+    severity_changes: tuple[tuple[float, Severity], ...] = ()
+    waiting: bool = False
+    waiting_s: float = 0.0
+    resolved_at: float | None = None
+    resolution_s: float | None = None
+    resolution_limit_s: float | None = None
+    resolution_due_at: float | None = None
+    resolution_warn_at: float | None = None
+    resolution_within: bool | None = None
+    outcome: CaseOutcome | None = None
+    events: int = 0
+    updated_at: float = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        """True until resolved (a reopened case is open again)."""
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAlert:
+    """A case about to breach (`*.warning`, at the alert lead) or past (`*.breached`) one of its limits."""
+
+    case_id: str
+    kind: CaseAlertKind
+    channel: Channel
+    page: str | None
+    severity: Severity | None
+    opened_at: float
+    due_at: float
+    limit_s: float
+    at: float
+    """When the alert was raised."""
+
+    @property
+    def event(self) -> str:
+        """The notification event name: `case.first_response.warning`, `case.resolution.breached`, …"""
+        return f"case.{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMonthTotals:
+    """First-response sums of one channel in one month, as the database aggregates them."""
+
+    month: str
+    channel: str
+    cases: int
+    answered: int
+    within: int
+    overdue: int
+    """Not answered and already past the limit (judged as missed)."""
+    first_response_sum: float
+    first_response_median: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityMonthTotals:
+    """Resolution sums of one current severity in one month."""
+
+    month: str
+    severity: str
+    cases: int
+    resolved: int
+    within: int
+    overdue: int
+    resolution_sum: float
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTotals:
+    """Everything the published support indicators are computed from (one query set, aggregates only)."""
+
+    channels: tuple[ChannelMonthTotals, ...] = ()
+    triage: tuple[tuple[str, int, float], ...] = ()
+    """(month, triaged cases, sum of triage seconds)."""
+    severities: tuple[SeverityMonthTotals, ...] = ()
+    outcomes: tuple[tuple[str, str, int], ...] = ()
+    """(month, outcome, resolved cases)."""

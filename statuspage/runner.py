@@ -26,6 +26,7 @@ from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
 from statuspage.site.worker import RenderWorker
 from statuspage.store import Store, open_store
+from statuspage.support.service import SupportService
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Runtime:
         self.prober: Prober | None = None
         self.notifier: Notifier | None = None
         self.incidents: IncidentService | None = None
+        self.support: SupportService | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
         self._tasks: list[asyncio.Task[None]] = []
@@ -72,6 +74,7 @@ class Runtime:
         self.notifier = Notifier(cfg, store=self.store, resume=True)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
+        self.support = SupportService(self.store, cfg, self.clock)
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
@@ -86,15 +89,20 @@ class Runtime:
         self.prober.start()
         self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
         self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
+        if self.support.enabled:
+            self.prober.add_job(self.support_tick, TICK_EVERY_S, "support")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
+        # After a config change every case's figures are recomputed: in the background, as it takes
+        # about a millisecond a case; the figures of a case not reached yet stay as they were.
+        self._tasks.append(asyncio.create_task(self._refresh_support(), name="support-refresh"))
         if self.serve:
             from statuspage.web.server import build_app, serve
 
             app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
-                on_change=self.mark_dirty,
+                on_change=self.mark_dirty, support=self.support,
             )
             self.server = await serve(app, cfg.server.host, cfg.server.port)
 
@@ -141,6 +149,26 @@ class Runtime:
         assert self.incidents is not None
         if await self.incidents.tick():
             self.mark_dirty()
+
+    async def _refresh_support(self) -> None:
+        assert self.support is not None
+        try:
+            if await self.support.ensure_current():
+                self.mark_dirty()
+        except Exception:
+            log.exception("support: recomputing the cases failed; the next start tries again")
+
+    async def support_tick(self) -> None:
+        """Hand the support-case alerts that fell due to the notifier (`case.*` events), once each."""
+        assert self.support is not None and self.notifier is not None and self.store is not None
+        alerts = await self.support.due_alerts()
+        if not alerts:
+            return
+        for alert in alerts:
+            log.warning("support alert case=%s kind=%s due=%.0f", alert.case_id, alert.kind, alert.due_at)
+            self.notifier.notify_case(alert)
+        await self.store.flush()  # the outbox rows first: an alert marked sent is never lost
+        await self.support.mark_alerted(alerts)
 
     # --- checks ------------------------------------------------------------------------------------
 

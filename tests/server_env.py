@@ -21,6 +21,7 @@ from statuspage.web.server import build_app
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-fedcba9876543210"
 PUSH_TOKEN = "nps-email-heartbeat"
+CHATWOOT_SECRET = "fuzz-chatwoot-secret-0000"
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
@@ -50,6 +51,9 @@ def make_config(tmp_path: Path, max_body_bytes: int = 8192) -> Config:
         "storage": {"path": str(tmp_path / "db.sqlite")},
         "server": {"max_body_bytes": max_body_bytes},
         "admins": [{"name": "alice", "token": ALICE}, {"name": "bob", "token": BOB}],
+        "support": {"channels": {"chat": {"first_response": "4m", "average": "3m"},
+                                 "phone": {"first_response": "24h", "average": "1h"}},
+                    "chatwoot": {"secret": CHATWOOT_SECRET}},
         "pages": [
             {"slug": "nps", "name": "NPS", "components": components("nps")},
             {"slug": "cxm", "name": "CXM", "components": components("cxm")},

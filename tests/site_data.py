@@ -30,6 +30,16 @@ XSS_MESSAGE = "Fixed <img src=x onerror=alert(1)> & \"quoted\" 'single' ]]> <!--
 XSS_COMPONENT = "Relatórios <b>&amp;</b> \"PDF\" <svg onload=alert(1)>"
 
 
+TRACK_SUPPORT: dict[str, Any] = {
+    "channels": {"chat": {"first_response": "4m", "average": "3m"},
+                 "whatsapp": {"first_response": "4m", "average": "3m"},
+                 "email": {"first_response": "24h", "average": "6h"},
+                 "phone": {"first_response": "24h", "average": "1h"}},
+    "triage_average": "48h",
+}
+"""The support section of the repository's config.yaml (Track's SLA)."""
+
+
 def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
                 base_url: str = "https://status.track.co") -> Config:
     """Track's two pages; with `hostile`, a component name full of markup."""
@@ -41,6 +51,7 @@ def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
         "site": {"title": "Track Status", "base_url": base_url, "locale": locale,
                  "timezone": "America/Sao_Paulo", "output_dir": str(tmp_path / "site")},
         "storage": {"path": str(tmp_path / "db.sqlite")},
+        "support": TRACK_SUPPORT,
         "pages": [
             {"slug": "nps", "name": "NPS", "description": "Track NPS — pesquisas de satisfação e relatórios",
              "components": [

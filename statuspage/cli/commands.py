@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from statuspage.cli.cases import case
 from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
 from statuspage.cli.incidents import incident, maintenance
 from statuspage.config import Config, Monitor
@@ -126,7 +127,9 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report(config_path: Path, month: str | None, as_json: bool) -> None:
     """SLA report: uptime vs target, coverage, error budget, burn rate, incident SLA compliance."""
+    from statuspage.cli.cases import support_json, support_month
     from statuspage.sla.report import build_report, format_report, parse_month
+    from statuspage.support.report import format_support
 
     config = load_or_exit(config_path)
     now = time.time()
@@ -136,10 +139,11 @@ def report(config_path: Path, month: str | None, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     require_database(config)
     data = asyncio.run(build_report(config, now, year, mon))
+    support = asyncio.run(support_month(config, now, f"{year:04d}-{mon:02d}"))
     if as_json:
-        click.echo(json.dumps(data.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**data.to_json(), **support_json(support)}, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_report(data))
+        click.echo(format_report(data) + ("" if support is None else "\n\n" + format_support(support)))
 
 
 @cli.command()
@@ -169,3 +173,4 @@ def render(config_path: Path, out_dir: Path | None) -> None:
 
 cli.add_command(incident)
 cli.add_command(maintenance)
+cli.add_command(case)

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from statuspage.cli.demo_cases import demo_support, feed_cases
 from statuspage.config import Config, parse_config
 from statuspage.probe.scheduler import CheckEvent
 from statuspage.runner import Runtime, run_until_stopped
@@ -97,6 +98,7 @@ def demo_config(sim_port: int, port: int, data_dir: Path, out_dir: Path, token: 
         "defaults": {"interval": "2s", "timeout": "2s", "confirm_down": 2, "confirm_up": 2},
         "incidents": {"auto_resolve_after": "60s", "remind_unacknowledged_after": "10m"},
         "admins": [{"name": "demo-engineer", "token": token}],
+        "support": demo_support(),
         "pages": [
             {"slug": "nps", "name": "NPS", "components": components("nps")},
             {"slug": "cxm", "name": "CXM", "components": components("cxm")},
@@ -120,11 +122,13 @@ async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event
     runtime = Runtime(config)
     runtime.check_hooks.append(TransitionPrinter())
     pusher = asyncio.create_task(_push_heartbeats(runtime))
+    cases = asyncio.create_task(feed_cases(lambda: runtime.support, runtime.mark_dirty))
     _banner(config, sim_port, token, runtime)
     try:
         await run_until_stopped(runtime, stop)
     finally:
         pusher.cancel()
+        cases.cancel()
         await runner.cleanup()
 
 

@@ -33,6 +33,7 @@ from statuspage.site.i18n import Translator
 from statuspage.site.sla_page import sla_context
 from statuspage.site.snapshot import ComponentView, PageView, Snapshot, take_snapshot
 from statuspage.site.statuspage_api import page_documents
+from statuspage.site.support_view import support_documents
 from statuspage.site.view import View
 from statuspage.store import Store
 
@@ -142,6 +143,8 @@ class _Builder:
     def build(self) -> None:
         self.html("index.html", "index.html", active="overview")
         self.html("sla.html", "sla.html", active="sla", **sla_context(self.config, self.snapshot, self.t))
+        for path, doc in support_documents(self.config, self.snapshot).items():
+            self.json(path, doc)
         # Served for any missing path by the live server, so its links start at the site root.
         self.html("404.html", "404.html", root="/")
         for page in self.snapshot.pages:

@@ -11,7 +11,9 @@ from typing import Any
 from statuspage.config import Config
 from statuspage.site.i18n import Translator
 from statuspage.site.snapshot import Snapshot
+from statuspage.site.support_view import support_months, support_policy, triage_text
 from statuspage.sla.compliance import compliance
+from statuspage.support.indicators import MIN_CASES
 
 __all__ = ["sla_context"]
 
@@ -23,15 +25,12 @@ def sla_context(config: Config, snapshot: Snapshot, t: Translator) -> dict[str, 
     today = t.local(now)
     target = sla.target_ratio
     day = 86400.0
-    support = [
-        {"channel": t(f"sla.channel.{c.name}") if t.has(f"sla.channel.{c.name}") else c.name,
-         "first_response": t.duration(c.first_response, days=False),
-         "average": t.duration(c.average, days=False) if c.average is not None else "—"}
-        for c in sla.support
-    ]
-    case_channels = [c for c in sla.support if c.name in ("email", "phone")]
+    support = support_policy(config, t)
+    channels = config.support.channels if config.support is not None else {}
+    case_channels = [c for name, c in channels.items() if name in ("email", "phone")]
     case_limit = max((c.first_response for c in case_channels), default=day)
-    case_average = next((c.average for c in sla.support if c.name == "phone" and c.average), 3600.0)
+    phone = channels.get("phone")
+    case_average = phone.average if phone is not None and phone.average else None
     severities = [
         {"code": code, "name": t(f"severity.{code}.name"), "priority": t(f"severity.{code}.priority"),
          "problem": t(f"severity.{code}.problem"), "example": t(f"severity.{code}.example"),
@@ -48,8 +47,10 @@ def sla_context(config: Config, snapshot: Snapshot, t: Translator) -> dict[str, 
         "allowed_90d": t.duration((1 - target) * 90 * day),
         "support": support,
         "case_limit": t.duration(case_limit, days=False),
-        "case_average": t.duration(case_average, days=False),
-        "triage": t.duration(sla.triage_average, days=False),
+        "case_average": t.duration(case_average, days=False) if case_average is not None else None,
+        "triage": triage_text(config, t),
+        "support_months": support_months(config, snapshot, t),
+        "support_min_cases": MIN_CASES,
         "severities": severities,
         "compliance": [{"row": row, "target": t.duration(row.target_mean)} for row in rows],
         "outcomes": [t(f"outcome.{n}") for n in range(1, 7)],

@@ -35,6 +35,8 @@ from statuspage.models import (
 from statuspage.probe.states import component_status, page_indicator
 from statuspage.sla import uptime
 from statuspage.store import Store
+from statuspage.support.indicators import SupportSnapshot
+from statuspage.support.service import support_snapshot
 
 __all__ = [
     "HISTORY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView", "LatencySummary",
@@ -236,6 +238,8 @@ class Snapshot:
     target: float
     """The uptime target as a ratio (0.995)."""
     pages: tuple[PageView, ...]
+    support: SupportSnapshot | None = None
+    """The published support indicators (None when `support:` is not configured)."""
 
     def page(self, slug: str) -> PageView | None:
         """The page with this slug, or None."""
@@ -282,7 +286,8 @@ async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
     # calls this in its render worker process, never on the probes' event loop.
     pages = tuple(build_page(config, page, position, now, states, runs, maintenances, incidents, latency)
                   for page, position, runs, maintenances, incidents, latency in inputs)
-    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages)
+    support = await support_snapshot(config, store, now)
+    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages, support=support)
 
 
 async def _latency_24h(store: Store, monitors: Sequence[Monitor], now: float) -> LatencySummary | None:

@@ -6,6 +6,7 @@ Routes (DESIGN.md section 4):
     GET  /metrics                      Prometheus text
     GET|POST /api/push/<token>         heartbeat of a push monitor
     *    /api/admin/...                the engineers' API (admin_api.py), bearer tokens
+    *    /api/admin/cases..., POST /api/hooks/chatwoot   support cases (support_api.py)
     GET  /admin                        the engineers' page (templates/admin.html + static/admin.js)
     GET  /…                            the rendered site from `site_dir`
 
@@ -39,10 +40,12 @@ from statuspage.config import Config
 from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
+from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
+from statuspage.web.support_api import SupportState, setup_support_routes
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +104,14 @@ def build_app(
     metrics: Metrics,
     clock: Callable[[], float] = time.time,
     on_change: ChangeHook | None = None,
+    support: SupportService | None = None,
 ) -> web.Application:
     """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
 
     `on_change` is called after every successful admin write so the caller re-renders the site;
     if it returns an awaitable, that is awaited before the response is sent (keep it quick).
+    `support` serves the case routes and the Chatwoot webhook (web/support_api.py); by default one
+    over `store`.
     """
     app = web.Application(
         middlewares=[_errors],
@@ -126,9 +132,13 @@ def build_app(
     r.add_route("GET", "/api/push/{token}", _push)
     r.add_route("POST", "/api/push/{token}", _push)
     setup_admin_routes(app)
+    setup_support_routes(app, SupportState(config, support or SupportService(store, config, clock), clock,
+                                           on_change))
     r.add_get("/admin", _admin_page)
     r.add_get("/admin/", _admin_redirect)
     r.add_get("/admin/admin.js", _admin_js)
+    # The site's own documents under /api/v2/ (support.json at the root) are site files.
+    r.add_get("/api/v2/{tail:.+}", _site_api_v2)
     # Anything else under /api/ is an API miss (JSON), not a site page.
     r.add_route("*", "/api/{tail:.*}", _api_not_found)
     r.add_get("/{tail:.*}", _site)
@@ -356,9 +366,16 @@ async def _admin_js(request: web.Request) -> web.Response:
 # --- the static site -----------------------------------------------------------------------------------
 
 
+async def _site_api_v2(request: web.Request) -> web.StreamResponse:
+    return await _serve_site(request, "api/v2/" + request.match_info["tail"])
+
+
 async def _site(request: web.Request) -> web.StreamResponse:
+    return await _serve_site(request, request.match_info["tail"])
+
+
+async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     site = request.app[_SITE]
-    tail = request.match_info["tail"]
     path, redirect = site.locate(tail)
     if redirect is not None:
         query = f"?{request.query_string}" if request.query_string else ""
