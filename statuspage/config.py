@@ -1,8 +1,10 @@
-"""Load config.yaml: interpolate `${VAR}` / `${VAR:-default}`, parse durations, apply defaults, validate.
+"""Load config.yaml: interpolate environment variables, parse durations, apply defaults, validate.
 
 Every problem becomes one line naming the key path and the bad value, e.g.
 `pages[0].components[1].monitors[0].interval: "3x" is not a duration`, and all of them are
-reported at once (`ConfigError.problems`).
+reported at once (`ConfigError.problems`). The value of a secret field (tokens, passwords,
+secrets; see `statuspage.redaction`) is never shown, and URLs are shown without credentials.
+Environment references follow POSIX shells and docker compose: see `interpolate`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from statuspage.durations import parse_duration
 from statuspage.models import component_key, monitor_key
+from statuspage.redaction import HIDDEN, is_secret_path, redact_value
 
 
 class ConfigError(Exception):
@@ -102,6 +105,12 @@ def _status_codes(value: Any) -> tuple[int, ...]:
 
 
 StatusCodes = Annotated[tuple[int, ...], BeforeValidator(_status_codes)]
+
+
+def _show_at(path: str, value: Any) -> str:
+    """Show a value found at key path `path`: hidden for secret keys, URLs without their credentials."""
+    shown = redact_value(path, value)
+    return HIDDEN if shown is HIDDEN else _show(shown)
 
 
 def _show(value: Any) -> str:
@@ -445,28 +454,112 @@ def _dupes(problems: list[str], path: str, names: list[str], what: str = "slug")
 
 # --- loading -----------------------------------------------------------------------------------
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+
+
+class _BadReference(ValueError):
+    """A `${…}` that is not one of the supported forms."""
 
 
 def interpolate(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
-    """Replace `${VAR}` and `${VAR:-default}` in every string of `value`; missing vars become problems."""
+    """Replace environment references in every string of `value`, with POSIX shell semantics.
+
+    `${VAR}` (unset is a problem; empty stays empty), `${VAR:-default}` (default when unset or
+    empty), `${VAR-default}` (only when unset), `${VAR:?message}` / `${VAR?message}` (a problem
+    naming the key path, when unset or empty / unset), `${VAR:+alt}` / `${VAR+alt}` (alt when set
+    and non-empty / set), and `$$` for a literal `$`. Defaults may themselves hold references.
+    Anything else that starts with `${` is a problem naming the key path; a lone `$` stays as it is.
+    """
     if isinstance(value, dict):
         return {k: interpolate(v, env, _join(path, str(k)), problems) for k, v in value.items()}
     if isinstance(value, list):
         return [interpolate(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
+    if not isinstance(value, str) or "$" not in value:
         return value
+    try:
+        text, end = _expand(value, 0, env, path, problems, nested=False)
+    except _BadReference as exc:
+        # Even a piece of a secret is not shown: only that something in it is wrong.
+        what = "holds a ${ that is not a supported reference" if is_secret_path(path) else (
+            f"{exc} (in {_show_at(path, value)})")
+        problems.append(f"{path or '(top level)'}: {what}; "
+                        "use ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, or $$ for a $")
+        return value
+    assert end == len(value)
+    return text
 
-    def repl(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in env and env[name] != "":
-            return env[name]
-        if default is not None:
-            return default
-        problems.append(f"{path}: environment variable {name} is not set (in {_show(value)})")
-        return ""
 
-    return _VAR.sub(repl, value)
+def _expand(
+    text: str, pos: int, env: Mapping[str, str], path: str, problems: list[str], *, nested: bool
+) -> tuple[str, int]:
+    """Expand from `pos` to the end of `text` (or, when `nested`, to the `}` closing a word)."""
+    out: list[str] = []
+    while pos < len(text):
+        char = text[pos]
+        if nested and char == "}":
+            return "".join(out), pos
+        if char != "$":
+            out.append(char)
+            pos += 1
+            continue
+        following = text[pos + 1:pos + 2]
+        if following == "$":
+            out.append("$")
+            pos += 2
+        elif following == "{":
+            expanded, pos = _reference(text, pos + 2, env, path, problems)
+            out.append(expanded)
+        else:
+            out.append("$")  # `$5`, `$VAR`, a trailing `$`: literal, as written
+            pos += 1
+    if nested:
+        raise _BadReference("a ${ is never closed by }")
+    return "".join(out), pos
+
+
+def _reference(
+    text: str, pos: int, env: Mapping[str, str], path: str, problems: list[str]
+) -> tuple[str, int]:
+    """Expand one `${…}` whose name starts at `pos`; return the text and the position after `}`."""
+    m = _NAME.match(text, pos)
+    if m is None:
+        close = text.find("}", pos)
+        inner = text[pos:close] if close >= 0 else text[pos:]
+        if close < 0:
+            raise _BadReference("a ${ is never closed by }")
+        raise _BadReference(f"${{{inner}}} is not a variable reference" if inner else "${} names no variable")
+    name, pos = m.group(0), m.end()
+    if text.startswith("}", pos):
+        if name not in env:
+            problems.append(f"{path or '(top level)'}: environment variable {name} is not set")
+            return "", pos + 1
+        return env[name], pos + 1
+    op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
+    if op is None:
+        close = text.find("}", pos)
+        if close < 0:
+            raise _BadReference("a ${ is never closed by }")
+        raise _BadReference(f"${{{name}{text[pos:close]}}} is not a supported form")
+    # As in a shell, the word is only expanded when it is used: its problems count only then.
+    word_problems: list[str] = []
+    word, end = _expand(text, pos + len(op), env, path, word_problems, nested=True)
+    value = env.get(name)
+    usable = value is not None and (value != "" or ":" not in op)
+    if op.endswith("+"):
+        if usable:
+            problems.extend(word_problems)
+        return (word if usable else ""), end + 1
+    if usable and value is not None:
+        return value, end + 1
+    problems.extend(word_problems)
+    if op.endswith("-"):
+        return word, end + 1
+    # `?`: the author's message as a problem.
+    why = "is not set" if value is None else "is empty"
+    problems.append(f"{path or '(top level)'}: environment variable {name} {why}"
+                    + (f": {word}" if word else ""))
+    return "", end + 1
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -524,18 +617,25 @@ def _format_error(err: Any, data: Any) -> list[str]:
         return [p if not base else f"{base}.{p}" for p in inner.problems]
     found, value = _lookup(data, loc)
     msg = str(err["msg"])
+    # A secret's value never appears, not even inside a validator's own message.
+    shown = _show_at(path, value)
+    raw = _show(value)
     if kind == "extra_forbidden":
-        return [f"{path}: unknown key (value {_show(value)})"]
+        return [f"{path}: unknown key (value {shown})"]
     if kind == "missing":
         return [f"{path}: is required"]
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
-        if text.startswith('"') or text.startswith(_show(value)):
+        if raw != shown:
+            text = text.replace(raw, shown)
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, HIDDEN)
+        if text.startswith('"') or text.startswith(shown):
             return [f"{path}: {text}"]
         if not found or isinstance(value, dict | list):
             return [f"{path}: {text}"]
-        return [f"{path}: {_show(value)}: {text}"]
-    shown = _show(value) if found else "(missing)"
+        return [f"{path}: {shown}: {text}"]
+    shown = shown if found else "(missing)"
     return [f"{path}: {shown} {_lower_first(msg)}"]
 
 
