@@ -245,6 +245,8 @@ class Defaults(_Model):
     confirm_up: int = Field(default=2, ge=1, le=100)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     cert_warn_days: int = Field(default=14, ge=0)
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=10, ge=0, le=50)
 
 
 class Incidents(_Model):
@@ -321,6 +323,10 @@ class Monitor(_Model):
     cert_warn_days: int | None = Field(default=None, ge=0)
     confirm_down: int | None = Field(default=None, ge=1, le=100)
     confirm_up: int | None = Field(default=None, ge=1, le=100)
+    follow_redirects: bool | None = None
+    """Follow redirects as a browser does (default true); false judges the first response."""
+    max_redirects: int | None = Field(default=None, ge=0, le=50)
+    """Most redirects followed in one check (default 10); one more is `too_many_redirects`."""
     # Filled in from the page/component when the whole config is validated.
     key: str = ""
 
@@ -417,6 +423,8 @@ class Config(_Model):
             "confirm_up": mon.confirm_up or d.confirm_up,
             "max_body_bytes": mon.max_body_bytes or d.max_body_bytes,
             "cert_warn_days": mon.cert_warn_days if mon.cert_warn_days is not None else d.cert_warn_days,
+            "follow_redirects": mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects,
+            "max_redirects": mon.max_redirects if mon.max_redirects is not None else d.max_redirects,
             "grace": mon.grace if mon.grace is not None else (
                 mon.interval if mon.interval is not None else d.interval),
         }

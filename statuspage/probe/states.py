@@ -45,6 +45,8 @@ def confirm(
         cert_expires_at=(
             result.cert_expires_at if result.cert_expires_at is not None else state.cert_expires_at
         ),
+        cert_host=result.cert_host if result.cert_expires_at is not None else state.cert_host,
+        last_ended_at=result.end,
     )
     needed = confirm_down if state.confirmed == "up" else confirm_up
     if contradicts and streak >= needed:
