@@ -423,7 +423,8 @@ class Config(_Model):
             "confirm_up": mon.confirm_up or d.confirm_up,
             "max_body_bytes": mon.max_body_bytes or d.max_body_bytes,
             "cert_warn_days": mon.cert_warn_days if mon.cert_warn_days is not None else d.cert_warn_days,
-            "follow_redirects": mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects,
+            "follow_redirects": (
+                mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects),
             "max_redirects": mon.max_redirects if mon.max_redirects is not None else d.max_redirects,
             "grace": mon.grace if mon.grace is not None else (
                 mon.interval if mon.interval is not None else d.interval),

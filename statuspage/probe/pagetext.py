@@ -4,8 +4,8 @@ Decoding follows the order of the WHATWG Encoding and HTML standards: a byte-ord
 the HTTP `charset`, then (HTML) a `<meta charset>` / `http-equiv` in the first 1024 bytes or (XML)
 the `<?xml encoding=…?>` declaration; JSON is UTF-8 (RFC 8259); with no declaration at all, UTF-8
 when the bytes are valid UTF-8, else charset-normalizer's best guess (windows-1252, the browsers'
-fallback, when it is as good as any). Labels are read as browsers read them: `iso-8859-1`, `latin1` and `ascii`
-mean windows-1252, `gb2312` means GB18030, and so on.
+fallback, when it is as good as any). Labels are read as browsers read them: `iso-8859-1`,
+`latin1` and `ascii` mean windows-1252, `gb2312` means GB18030, and so on.
 
 A keyword is found when it is in the decoded text as sent, or in the visible text of an HTML page:
 character references decoded (`&eacute;`, `&#233;` → é), tags, scripts and styles left out, runs of
