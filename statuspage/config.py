@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from statuspage.durations import parse_duration
+from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
 from statuspage.redaction import HIDDEN, is_secret_path, redact_value
 
@@ -712,6 +712,24 @@ def load_config_text(text: str, env: Mapping[str, str] | None = None, source: st
     return parse_config(data, env)
 
 
+def config_warnings(config: Config) -> list[str]:
+    """Things that work but probably not as meant; one line each, naming the key path.
+
+    A timeout at or above the interval: a check that waits that long makes the next one late
+    (runs of one monitor never overlap), so the monitor is checked less often than configured.
+    """
+    out: list[str] = []
+    for pi, page in enumerate(config.pages):
+        for ci, comp in enumerate(page.components):
+            for mi, mon in enumerate(comp.monitors):
+                if mon.type != "push" and mon.timeout_s >= mon.interval_s:
+                    out.append(
+                        f"pages[{pi}].components[{ci}].monitors[{mi}].timeout: {format_duration(mon.timeout_s)} "
+                        f"is not shorter than the interval ({format_duration(mon.interval_s)}); a check that "
+                        "waits that long delays the next one")
+    return out
+
+
 def component_of(config: Config, key: str) -> tuple[Page, Component] | None:
     """The page and component for a `page/component` key."""
     page_slug, _, comp_slug = key.partition("/")
@@ -722,4 +740,5 @@ def component_of(config: Config, key: str) -> tuple[Page, Component] | None:
     return (page, comp) if comp else None
 
 
-__all__ = ["Config", "ConfigError", "component_key", "load_config", "load_config_text", "parse_config"]
+__all__ = ["Config", "ConfigError", "component_key", "config_warnings", "load_config", "load_config_text",
+           "parse_config"]

@@ -12,7 +12,7 @@ import click
 
 from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
 from statuspage.cli.incidents import incident, maintenance
-from statuspage.config import Config, Monitor
+from statuspage.config import Config, Monitor, config_warnings
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
 
@@ -31,6 +31,8 @@ def cli(log_level: str) -> None:
 def validate(config_path: Path) -> None:
     """Check the config; print every problem with its key path and exit 1 if there is any."""
     config = load_or_exit(config_path)
+    for line in config_warnings(config):
+        click.echo(f"warning: {line}", err=True)
     monitors = len(config.monitors())
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
@@ -97,6 +99,8 @@ def run(config_path: Path, no_serve: bool) -> None:
     from statuspage.runner import Runtime, run_until_stopped
 
     config = load_or_exit(config_path)
+    for line in config_warnings(config):
+        click.echo(f"warning: {line}", err=True)
     runtime = Runtime(config, serve=not no_serve)
     asyncio.run(run_until_stopped(runtime))
 

@@ -34,7 +34,7 @@ from statuspage.models import (
     StateRun,
     component_key,
 )
-from statuspage.probe.states import component_status, page_indicator
+from statuspage.probe.states import component_status, live_hold, page_indicator
 from statuspage.store import Store
 
 __all__ = [
@@ -408,10 +408,12 @@ def _uptime_view(report: uptime.UptimeReport) -> UptimeView:
 
 
 def _live_state(state: MonitorState | None, monitor: Monitor, now: float) -> MonitorState | None:
-    """The state while its last check still holds (2 × interval, the uptime gap rule), else None."""
+    """The state while its last check still holds, else None (see `live_hold`: from the check's end,
+    long enough for the next check to finish, so a hung check in flight never reads as no data)."""
     if state is None or state.last_at is None:
         return None
-    if now - state.last_at > 2.0 * monitor.interval_s:
+    ended = state.last_ended_at if state.last_ended_at is not None else state.last_at
+    if now - ended > live_hold(monitor.interval_s, monitor.timeout_s):
         return None
     return state
 
