@@ -723,8 +723,9 @@ def config_warnings(config: Config) -> list[str]:
         for ci, comp in enumerate(page.components):
             for mi, mon in enumerate(comp.monitors):
                 if mon.type != "push" and mon.timeout_s >= mon.interval_s:
+                    path = f"pages[{pi}].components[{ci}].monitors[{mi}].timeout"
                     out.append(
-                        f"pages[{pi}].components[{ci}].monitors[{mi}].timeout: {format_duration(mon.timeout_s)} "
+                        f"{path}: {format_duration(mon.timeout_s)} "
                         f"is not shorter than the interval ({format_duration(mon.interval_s)}); a check that "
                         "waits that long delays the next one")
     return out
