@@ -76,15 +76,25 @@ class Push:
     message: str = ""
 
 
-class PushBoard:
-    """In-memory record of the last heartbeat per push token, owned by the running process.
+PushListener = Callable[[str, Push], None]
+"""Called with (token, heartbeat) right after a heartbeat is recorded; must be quick."""
 
-    `created_at` stands in for a last push so that a freshly started process is not instantly down.
+
+class PushBoard:
+    """The last heartbeat per push token, owned by the running process and restored across restarts.
+
+    A token that never had a heartbeat is awaited from `waiting_since(token)`: the start of the
+    first process that watched it (restored), else this board's `created_at`, so a freshly
+    configured monitor is not instantly down while one that had heartbeats before a restart is
+    judged from its real last one: a restart is never a recovery.
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.created_at = clock()
         self._last: dict[str, Push] = {}
+        self._waiting: dict[str, float] = {}
+        self._judged: dict[str, float] = {}
+        self._listeners: list[PushListener] = []
 
     def record(self, token: str, at: float, status: PushStatus = "up", msg: str = "") -> None:
         """Record a heartbeat; an older one arriving late never replaces a newer one."""
@@ -92,11 +102,47 @@ class PushBoard:
             raise ValueError(f"push status {status!r} is not up or down")
         previous = self._last.get(token)
         if previous is None or at >= previous.at:
-            self._last[token] = Push(at=at, status=status, message=msg)
+            push = Push(at=at, status=status, message=msg)
+            self._last[token] = push
+            for listener in self._listeners:
+                try:
+                    listener(token, push)
+                except Exception:  # a listener's fault never loses the heartbeat
+                    logger.exception("push listener failed")
 
     def last(self, token: str) -> Push | None:
-        """The latest heartbeat for `token`, or None if none arrived since the process started."""
+        """The latest heartbeat for `token`, or None if it never had one."""
         return self._last.get(token)
+
+    def restore(self, token: str, last: Push | None, waiting_since: float | None = None) -> None:
+        """Resume what an earlier process knew: the last heartbeat, or since when the first is awaited."""
+        if last is not None:
+            current = self._last.get(token)
+            if current is None or last.at > current.at:
+                self._last[token] = last
+        elif waiting_since is not None and waiting_since < self.created_at:
+            self._waiting[token] = waiting_since
+
+    def waiting_since(self, token: str) -> float:
+        """Since when a token without heartbeats is awaited."""
+        return self._waiting.get(token, self.created_at)
+
+    def deadline(self, token: str, allowed: float) -> float:
+        """When the token's heartbeat is overdue: last heartbeat (or the wait's start) + `allowed`."""
+        last = self._last.get(token)
+        return (last.at if last is not None else self.waiting_since(token)) + allowed
+
+    def subscribe(self, listener: PushListener) -> None:
+        """Call `listener` after every recorded heartbeat (the prober re-arms its deadline check)."""
+        self._listeners.append(listener)
+
+    def judged(self, token: str) -> float | None:
+        """The latest time a check of this token was dated in this process, or None."""
+        return self._judged.get(token)
+
+    def mark_judged(self, token: str, at: float) -> None:
+        """Note that a check of this token was dated `at`."""
+        self._judged[token] = max(at, self._judged.get(token, at))
 
 
 # --- error classification ----------------------------------------------------------------------
@@ -412,19 +458,36 @@ class Checker:
                            message="connected")
 
     def check_push(self, monitor: Monitor, at: float) -> CheckResult:
-        """Judge a heartbeat monitor from the push board at time `at`."""
+        """Judge a heartbeat monitor from the push board at time `at`.
+
+        Overdue means no heartbeat by last heartbeat + interval + grace; the down result is dated
+        at that deadline (when this check comes later: a tick's phase never delays the outage),
+        but never before this process's start or an earlier result of the monitor (the time it was
+        not watching stays no data).
+        """
         assert monitor.token is not None
+        board = self.push_board
         allowed = monitor.interval_s + (monitor.grace or 0.0)
-        last = self.push_board.last(monitor.token)
-        since = max(last.at if last else self.push_board.created_at, self.push_board.created_at)
-        if at - since > allowed:
+        last = board.last(monitor.token)
+        since = last.at if last else board.waiting_since(monitor.token)
+        due = since + allowed
+        if at >= due:
+            # The first overdue result is dated at the deadline, or at the earliest moment this
+            # process could have seen it; later ones at their own time.
+            previous = board.judged(monitor.token)
+            first = previous is None or previous < due
+            floor = board.created_at if previous is None else max(previous, board.created_at)
+            dated = min(at, max(due, floor)) if first else at
             waited = f"{at - since:.0f}s"
             what = f"no push for {waited}" if last else f"no push received in {waited}"
-            return _down(monitor, at, "push_missing", f"{what} (allowed {allowed:g}s)")
-        if last is not None and last.status == "down":
-            return _down(monitor, at, "push_down", last.message or "push reported down")
-        return CheckResult(monitor=monitor.key, at=at, outcome="up",
-                           message="push received" if last else "waiting for the first push")
+            result = _down(monitor, dated, "push_missing", f"{what} (allowed {allowed:g}s)")
+        elif last is not None and last.status == "down":
+            result = _down(monitor, at, "push_down", last.message or "push reported down")
+        else:
+            result = CheckResult(monitor=monitor.key, at=at, outcome="up",
+                                 message="push received" if last else "waiting for the first push")
+        board.mark_judged(monitor.token, result.at)
+        return result
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -540,4 +603,4 @@ def _down(
 
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "Checker", "ErrorClass", "Push",
-           "PushBoard", "classify_error"]
+           "PushBoard", "PushListener", "classify_error"]
