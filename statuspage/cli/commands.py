@@ -15,6 +15,7 @@ from statuspage.cli.incidents import incident, maintenance
 from statuspage.config import Config, Monitor, config_warnings
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
+from statuspage.web.listen import ListenError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,13 +97,20 @@ def format_results(results: list[CheckResult]) -> str:
 @click.option("--no-serve", is_flag=True, help="Only probe, record and write the site; no HTTP server.")
 def run(config_path: Path, no_serve: bool) -> None:
     """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM."""
-    from statuspage.runner import Runtime, run_until_stopped
+    from statuspage.runner import Runtime, StartError, run_until_stopped
 
     config = load_or_exit(config_path)
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
     runtime = Runtime(config, serve=not no_serve)
-    asyncio.run(run_until_stopped(runtime))
+    try:
+        asyncio.run(run_until_stopped(runtime))
+    except ListenError as exc:
+        raise click.ClickException(
+            f"{exc}; choose a free port with server.port in {config_path} (or stop what listens there)"
+        ) from None
+    except StartError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
@@ -114,8 +122,14 @@ def run(config_path: Path, no_serve: bool) -> None:
 def demo(port: int, data_dir: str, out_dir: str) -> None:
     """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage."""
     from statuspage.cli.demo import run_demo
+    from statuspage.runner import StartError
 
-    asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+    try:
+        asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+    except ListenError as exc:
+        raise click.ClickException(f"{exc}; choose another with --port") from None
+    except StartError as exc:
+        raise click.ClickException(str(exc).replace("check storage.path", "check --data-dir")) from None
 
 
 def main() -> None:
