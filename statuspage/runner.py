@@ -63,6 +63,8 @@ class Runtime:
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
         self._major: dict[str, bool] = {}
+        self._held: dict[str, float] = {}
+        """Components confirmed down whose incident maintenance held back: key → outage start."""
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
@@ -142,7 +144,7 @@ class Runtime:
             self._major[key] = major
             if major:
                 starts = [self.prober.states[m].down_since or self.clock() for m in monitors]
-                await self.incidents.component_down(page, comp, max(starts))
+                await self._component_down(key, max(starts))
         for incident in await self.store.list_incidents(open_only=True):
             if incident.automatic and incident.status != "monitoring" and not any(
                     self._major.get(component_key(incident.page, c)) for c in incident.components):
@@ -158,14 +160,32 @@ class Runtime:
         if major and not was:
             starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
             # The component is fully down from the moment its last monitor went down.
-            await self.incidents.component_down(page, comp, max(s for s in starts if s is not None))
+            await self._component_down(component, max(s for s in starts if s is not None))
         elif was and not major:
+            self._held.pop(component, None)
             await self.incidents.component_recovered(page, comp, event.transition.at)
 
-    async def tick(self) -> None:
-        """Auto-resolve and reminders; re-render when an incident changed."""
+    async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
-        if await self.incidents.tick():
+        page, _, comp = component.partition("/")
+        if await self.incidents.component_down(page, comp, since) is None:
+            # Maintenance covers it: the incident tick opens one if it is still down when that ends.
+            self._held[component] = since
+
+    async def tick(self) -> None:
+        """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
+        re-render when an incident changed."""
+        assert self.incidents is not None
+        changed = False
+        for component, since in list(self._held.items()):
+            if not self._major.get(component):
+                self._held.pop(component, None)
+                continue
+            page, _, comp = component.partition("/")
+            if await self.incidents.component_still_down(page, comp, since) is not None:
+                self._held.pop(component, None)
+                changed = True
+        if await self.incidents.tick() or changed:
             self.mark_dirty()
 
     # --- checks ------------------------------------------------------------------------------------
