@@ -302,3 +302,18 @@ async def test_https_to_http_downgrade_keeps_secure_cookies_and_credentials_home
                                                   headers={"Authorization": "Bearer t0ken"}))
     assert result.outcome == "up", result.message
     assert received == {"cookie": "plain_pref=2", "authorization": None}
+
+
+@pytest.mark.parametrize(("host", "label"), [("app.example", "web"), ("login.example", "web (login.example)")])
+def test_page_warning_names_the_host_a_redirect_led_to(host: str, label: str) -> None:
+    from statuspage.config import parse_config
+    from statuspage.models import MonitorState
+    from statuspage.site.snapshot import build_page
+
+    config = parse_config({"pages": [{"slug": "nps", "name": "NPS", "components": [
+        {"slug": "app", "name": "App", "monitors": [{"name": "web", "url": "https://app.example/"}]}]}]}, env={})
+    now = 1_767_225_600.0
+    state = MonitorState(last_at=now - 1, last_outcome="up", cert_expires_at=now + 5.5 * 86400, cert_host=host)
+    view = build_page(config, config.pages[0], 1, now, {"nps/app/web": state}, {}, [], [])
+    [warning] = view.components[0].cert_warnings
+    assert (warning.monitor, warning.days_left, warning.host) == (label, 5, host)
