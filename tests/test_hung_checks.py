@@ -12,10 +12,9 @@ from statuspage.cli.commands import cli
 from statuspage.config import Config, parse_config
 from statuspage.models import CheckResult, MonitorState, Outcome, RunRow, StateRun
 from statuspage.probe.states import RunIds, apply_check
-from statuspage.sla.uptime import Timeline, component_segments
-from statuspage.site.snapshot import build_page
+from statuspage.site.snapshot import Snapshot, build_page
 from statuspage.site.statuspage_api import page_documents
-from statuspage.site.snapshot import Snapshot
+from statuspage.sla.uptime import Timeline, component_segments
 
 KEY = "nps/app/web"
 
