@@ -22,7 +22,6 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from statuspage.sla import uptime
 from statuspage.config import Component, Config, Monitor, Page
 from statuspage.models import (
     ComponentStatus,
@@ -35,6 +34,7 @@ from statuspage.models import (
     component_key,
 )
 from statuspage.probe.states import component_status, live_hold, page_indicator
+from statuspage.sla import uptime
 from statuspage.store import Store
 
 __all__ = [
