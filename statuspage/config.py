@@ -1,8 +1,10 @@
-"""Load config.yaml: interpolate `${VAR}` / `${VAR:-default}`, parse durations, apply defaults, validate.
+"""Load config.yaml: interpolate environment variables, parse durations, apply defaults, validate.
 
 Every problem becomes one line naming the key path and the bad value, e.g.
 `pages[0].components[1].monitors[0].interval: "3x" is not a duration`, and all of them are
-reported at once (`ConfigError.problems`).
+reported at once (`ConfigError.problems`). The value of a secret field (tokens, passwords,
+secrets; see `statuspage.redaction`) is never shown, and URLs are shown without credentials.
+Environment references follow POSIX shells and docker compose: see `interpolate`.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from statuspage.durations import parse_duration
+from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
+from statuspage.redaction import HIDDEN, is_secret_path, redact_value
 
 
 class ConfigError(Exception):
@@ -103,6 +106,12 @@ def _status_codes(value: Any) -> tuple[int, ...]:
 
 
 StatusCodes = Annotated[tuple[int, ...], BeforeValidator(_status_codes)]
+
+
+def _show_at(path: str, value: Any) -> str:
+    """Show a value found at key path `path`: hidden for secret keys, URLs without their credentials."""
+    shown = redact_value(path, value)
+    return HIDDEN if shown is HIDDEN else _show(shown)
 
 
 def _show(value: Any) -> str:
@@ -395,6 +404,8 @@ class Defaults(_Model):
     confirm_up: int = Field(default=2, ge=1, le=100)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     cert_warn_days: int = Field(default=14, ge=0)
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=10, ge=0, le=50)
 
 
 class Incidents(_Model):
@@ -471,6 +482,10 @@ class Monitor(_Model):
     cert_warn_days: int | None = Field(default=None, ge=0)
     confirm_down: int | None = Field(default=None, ge=1, le=100)
     confirm_up: int | None = Field(default=None, ge=1, le=100)
+    follow_redirects: bool | None = None
+    """Follow redirects as a browser does (default true); false judges the first response."""
+    max_redirects: int | None = Field(default=None, ge=0, le=50)
+    """Most redirects followed in one check (default 10); one more is `too_many_redirects`."""
     # Filled in from the page/component when the whole config is validated.
     key: str = ""
 
@@ -569,6 +584,9 @@ class Config(_Model):
             "confirm_up": mon.confirm_up or d.confirm_up,
             "max_body_bytes": mon.max_body_bytes or d.max_body_bytes,
             "cert_warn_days": mon.cert_warn_days if mon.cert_warn_days is not None else d.cert_warn_days,
+            "follow_redirects": (
+                mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects),
+            "max_redirects": mon.max_redirects if mon.max_redirects is not None else d.max_redirects,
             "grace": mon.grace if mon.grace is not None else (
                 mon.interval if mon.interval is not None else d.interval),
         }
@@ -606,28 +624,112 @@ def _dupes(problems: list[str], path: str, names: list[str], what: str = "slug")
 
 # --- loading -----------------------------------------------------------------------------------
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+
+
+class _BadReference(ValueError):
+    """A `${…}` that is not one of the supported forms."""
 
 
 def interpolate(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
-    """Replace `${VAR}` and `${VAR:-default}` in every string of `value`; missing vars become problems."""
+    """Replace environment references in every string of `value`, with POSIX shell semantics.
+
+    `${VAR}` (unset is a problem; empty stays empty), `${VAR:-default}` (default when unset or
+    empty), `${VAR-default}` (only when unset), `${VAR:?message}` / `${VAR?message}` (a problem
+    naming the key path, when unset or empty / unset), `${VAR:+alt}` / `${VAR+alt}` (alt when set
+    and non-empty / set), and `$$` for a literal `$`. Defaults may themselves hold references.
+    Anything else that starts with `${` is a problem naming the key path; a lone `$` stays as it is.
+    """
     if isinstance(value, dict):
         return {k: interpolate(v, env, _join(path, str(k)), problems) for k, v in value.items()}
     if isinstance(value, list):
         return [interpolate(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
+    if not isinstance(value, str) or "$" not in value:
         return value
+    try:
+        text, end = _expand(value, 0, env, path, problems, nested=False)
+    except _BadReference as exc:
+        # Even a piece of a secret is not shown: only that something in it is wrong.
+        what = "holds a ${ that is not a supported reference" if is_secret_path(path) else (
+            f"{exc} (in {_show_at(path, value)})")
+        problems.append(f"{path or '(top level)'}: {what}; "
+                        "use ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, or $$ for a $")
+        return value
+    assert end == len(value)
+    return text
 
-    def repl(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in env and env[name] != "":
-            return env[name]
-        if default is not None:
-            return default
-        problems.append(f"{path}: environment variable {name} is not set (in {_show(value)})")
-        return ""
 
-    return _VAR.sub(repl, value)
+def _expand(
+    text: str, pos: int, env: Mapping[str, str], path: str, problems: list[str], *, nested: bool
+) -> tuple[str, int]:
+    """Expand from `pos` to the end of `text` (or, when `nested`, to the `}` closing a word)."""
+    out: list[str] = []
+    while pos < len(text):
+        char = text[pos]
+        if nested and char == "}":
+            return "".join(out), pos
+        if char != "$":
+            out.append(char)
+            pos += 1
+            continue
+        following = text[pos + 1:pos + 2]
+        if following == "$":
+            out.append("$")
+            pos += 2
+        elif following == "{":
+            expanded, pos = _reference(text, pos + 2, env, path, problems)
+            out.append(expanded)
+        else:
+            out.append("$")  # `$5`, `$VAR`, a trailing `$`: literal, as written
+            pos += 1
+    if nested:
+        raise _BadReference("a ${ is never closed by }")
+    return "".join(out), pos
+
+
+def _reference(
+    text: str, pos: int, env: Mapping[str, str], path: str, problems: list[str]
+) -> tuple[str, int]:
+    """Expand one `${…}` whose name starts at `pos`; return the text and the position after `}`."""
+    m = _NAME.match(text, pos)
+    if m is None:
+        close = text.find("}", pos)
+        inner = text[pos:close] if close >= 0 else text[pos:]
+        if close < 0:
+            raise _BadReference("a ${ is never closed by }")
+        raise _BadReference(f"${{{inner}}} is not a variable reference" if inner else "${} names no variable")
+    name, pos = m.group(0), m.end()
+    if text.startswith("}", pos):
+        if name not in env:
+            problems.append(f"{path or '(top level)'}: environment variable {name} is not set")
+            return "", pos + 1
+        return env[name], pos + 1
+    op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
+    if op is None:
+        close = text.find("}", pos)
+        if close < 0:
+            raise _BadReference("a ${ is never closed by }")
+        raise _BadReference(f"${{{name}{text[pos:close]}}} is not a supported form")
+    # As in a shell, the word is only expanded when it is used: its problems count only then.
+    word_problems: list[str] = []
+    word, end = _expand(text, pos + len(op), env, path, word_problems, nested=True)
+    value = env.get(name)
+    usable = value is not None and (value != "" or ":" not in op)
+    if op.endswith("+"):
+        if usable:
+            problems.extend(word_problems)
+        return (word if usable else ""), end + 1
+    if usable and value is not None:
+        return value, end + 1
+    problems.extend(word_problems)
+    if op.endswith("-"):
+        return word, end + 1
+    # `?`: the author's message as a problem.
+    why = "is not set" if value is None else "is empty"
+    problems.append(f"{path or '(top level)'}: environment variable {name} {why}"
+                    + (f": {word}" if word else ""))
+    return "", end + 1
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -685,18 +787,25 @@ def _format_error(err: Any, data: Any) -> list[str]:
         return [p if not base else f"{base}.{p}" for p in inner.problems]
     found, value = _lookup(data, loc)
     msg = str(err["msg"])
+    # A secret's value never appears, not even inside a validator's own message.
+    shown = _show_at(path, value)
+    raw = _show(value)
     if kind == "extra_forbidden":
-        return [f"{path}: unknown key (value {_show(value)})"]
+        return [f"{path}: unknown key (value {shown})"]
     if kind == "missing":
         return [f"{path}: is required"]
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
-        if text.startswith('"') or text.startswith(_show(value)):
+        if raw != shown:
+            text = text.replace(raw, shown)
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, HIDDEN)
+        if text.startswith('"') or text.startswith(shown):
             return [f"{path}: {text}"]
         if not found or isinstance(value, dict | list):
             return [f"{path}: {text}"]
-        return [f"{path}: {_show(value)}: {text}"]
-    shown = _show(value) if found else "(missing)"
+        return [f"{path}: {shown}: {text}"]
+    shown = shown if found else "(missing)"
     return [f"{path}: {shown} {_lower_first(msg)}"]
 
 
@@ -764,6 +873,25 @@ def load_config_text(text: str, env: Mapping[str, str] | None = None, source: st
     return parse_config(data, env)
 
 
+def config_warnings(config: Config) -> list[str]:
+    """Things that work but probably not as meant; one line each, naming the key path.
+
+    A timeout at or above the interval: a check that waits that long makes the next one late
+    (runs of one monitor never overlap), so the monitor is checked less often than configured.
+    """
+    out: list[str] = []
+    for pi, page in enumerate(config.pages):
+        for ci, comp in enumerate(page.components):
+            for mi, mon in enumerate(comp.monitors):
+                if mon.type != "push" and mon.timeout_s >= mon.interval_s:
+                    path = f"pages[{pi}].components[{ci}].monitors[{mi}].timeout"
+                    out.append(
+                        f"{path}: {format_duration(mon.timeout_s)} "
+                        f"is not shorter than the interval ({format_duration(mon.interval_s)}); a check that "
+                        "waits that long delays the next one")
+    return out
+
+
 def component_of(config: Config, key: str) -> tuple[Page, Component] | None:
     """The page and component for a `page/component` key."""
     page_slug, _, comp_slug = key.partition("/")
@@ -774,4 +902,5 @@ def component_of(config: Config, key: str) -> tuple[Page, Component] | None:
     return (page, comp) if comp else None
 
 
-__all__ = ["Config", "ConfigError", "component_key", "load_config", "load_config_text", "parse_config"]
+__all__ = ["Config", "ConfigError", "component_key", "config_warnings", "load_config", "load_config_text",
+           "parse_config"]

@@ -61,6 +61,16 @@ class CheckResult:
     """Error class: dns, connect, tls, timeout, http_status, body_mismatch, push_missing, ..."""
     message: str = ""
     cert_expires_at: float | None = None
+    """The earliest expiry (UTC epoch) of the certificates met on the way, redirects included."""
+    cert_host: str | None = None
+    """The host whose certificate expires at `cert_expires_at`."""
+    ended_at: float | None = None
+    """When the check finished (UTC epoch); None when it took no time. A check covers [at, ended_at]."""
+
+    @property
+    def end(self) -> float:
+        """When the check finished: `ended_at`, or `at` for an instant check."""
+        return self.at if self.ended_at is None or self.ended_at < self.at else self.ended_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +193,16 @@ class MonitorState:
     last_message: str = ""
     last_latency_ms: float | None = None
     cert_expires_at: float | None = None
+    cert_host: str | None = None
+    """Host of the certificate expiring at `cert_expires_at` (a redirect may lead to another host)."""
+    last_ended_at: float | None = None
+    """When the last check finished; its state holds from then (a hung check covers its wait)."""
+    push_at: float | None = None
+    """Push monitors: time of the last heartbeat (None: never had one). Survives restarts."""
+    push_status: str = "up"
+    push_message: str = ""
+    push_waiting_since: float | None = None
+    """Push monitors that never had a heartbeat: since when the first one is awaited."""
 
 
 @dataclass(slots=True)

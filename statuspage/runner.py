@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -39,6 +40,10 @@ RENDER_COALESCE_S = 0.3
 """Changes arriving this close together share one render."""
 
 
+class StartError(Exception):
+    """`statuspage run` cannot start; the message is one line naming the config key to fix."""
+
+
 class Runtime:
     """Everything one `statuspage run` process owns, created once and closed once."""
 
@@ -60,17 +65,40 @@ class Runtime:
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
         self._major: dict[str, bool] = {}
+        self._held: dict[str, float] = {}
+        """Components confirmed down whose incident maintenance held back: key → outage start."""
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
         self.check_hooks: list[Callable[[CheckEvent], None]] = [self.metrics.observe_check]
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
+        self._sockets: list[socket.socket] = []
+
+    def bind(self) -> None:
+        """Claim the server's address now (idempotent; nothing without `serve`).
+
+        Raises ListenError (one line naming host:port) before anything else is opened or printed."""
+        if self.serve and not self._sockets:
+            from statuspage.web.listen import bind_sockets
+
+            self._sockets = bind_sockets(self.config.server.host, self.config.server.port)
+
+    @property
+    def port(self) -> int | None:
+        """The port the server listens on once bound (the real one when the config says 0)."""
+        return int(self._sockets[0].getsockname()[1]) if self._sockets else None
 
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
-        self.store = await open_store(cfg.storage)
+        self.bind()
+        try:
+            self.store = await open_store(cfg.storage)
+        except Exception as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
+                             "(check storage.path)") from None
         self.notifier = Notifier(cfg, store=self.store, resume=True)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
@@ -104,7 +132,7 @@ class Runtime:
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
                 on_change=self.mark_dirty, support=self.support,
             )
-            self.server = await serve(app, cfg.server.host, cfg.server.port)
+            self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets)
 
     # --- component status and incidents ------------------------------------------------------------
 
@@ -124,7 +152,7 @@ class Runtime:
             self._major[key] = major
             if major:
                 starts = [self.prober.states[m].down_since or self.clock() for m in monitors]
-                await self.incidents.component_down(page, comp, max(starts))
+                await self._component_down(key, max(starts))
         for incident in await self.store.list_incidents(open_only=True):
             if incident.automatic and incident.status != "monitoring" and not any(
                     self._major.get(component_key(incident.page, c)) for c in incident.components):
@@ -140,14 +168,32 @@ class Runtime:
         if major and not was:
             starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
             # The component is fully down from the moment its last monitor went down.
-            await self.incidents.component_down(page, comp, max(s for s in starts if s is not None))
+            await self._component_down(component, max(s for s in starts if s is not None))
         elif was and not major:
+            self._held.pop(component, None)
             await self.incidents.component_recovered(page, comp, event.transition.at)
 
-    async def tick(self) -> None:
-        """Auto-resolve and reminders; re-render when an incident changed."""
+    async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
-        if await self.incidents.tick():
+        page, _, comp = component.partition("/")
+        if await self.incidents.component_down(page, comp, since) is None:
+            # Maintenance covers it: the incident tick opens one if it is still down when that ends.
+            self._held[component] = since
+
+    async def tick(self) -> None:
+        """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
+        re-render when an incident changed."""
+        assert self.incidents is not None
+        changed = False
+        for component, since in list(self._held.items()):
+            if not self._major.get(component):
+                self._held.pop(component, None)
+                continue
+            page, _, comp = component.partition("/")
+            if await self.incidents.component_still_down(page, comp, since) is not None:
+                self._held.pop(component, None)
+                changed = True
+        if await self.incidents.tick() or changed:
             self.mark_dirty()
 
     async def _refresh_support(self) -> None:
@@ -214,8 +260,11 @@ class Runtime:
 
     async def _render_loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the loop then outlived close() by render_every.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=self.config.server.render_every)
+                async with asyncio.timeout(self.config.server.render_every):
+                    await self._dirty.wait()
             await asyncio.sleep(RENDER_COALESCE_S)
             self._dirty.clear()
             try:
@@ -241,11 +290,19 @@ class Runtime:
         if deleted:
             log.info("pruned results=%d", deleted)
 
+    def hurry(self) -> None:
+        """Cut the wait for running checks short (a second Ctrl-C while stopping)."""
+        if self.prober is not None:
+            self.prober.hurry()
+
     async def close(self) -> None:
         """Stop serving and scheduling, let running checks end, flush, close everything."""
         if self.server is not None:
             await self.server.cleanup()
             self.server = None
+        for sock in self._sockets:
+            sock.close()  # bound but never served (start failed), or already closed by the server
+        self._sockets = []
         if self.prober is not None:
             await self.prober.stop()
         for task in self._tasks:
@@ -262,16 +319,23 @@ class Runtime:
             await self.notifier.close()
         if self.store is not None:
             await self.store.close()
-        log.info("stopped")
+            log.info("stopped")
 
 
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     """Start `runtime`, run until SIGINT/SIGTERM (or `stop` is set), then close it."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            log.info("stopping now: running checks are cancelled")
+            runtime.hurry()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
     try:
         await runtime.start()
         await stop.wait()

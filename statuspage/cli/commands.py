@@ -13,9 +13,10 @@ import click
 from statuspage.cli.cases import case
 from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
 from statuspage.cli.incidents import incident, maintenance
-from statuspage.config import Config, Monitor
+from statuspage.config import Config, Monitor, config_warnings
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
+from statuspage.web.listen import ListenError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +33,8 @@ def cli(log_level: str) -> None:
 def validate(config_path: Path) -> None:
     """Check the config; print every problem with its key path and exit 1 if there is any."""
     config = load_or_exit(config_path)
+    for line in config_warnings(config):
+        click.echo(f"warning: {line}", err=True)
     monitors = len(config.monitors())
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
@@ -95,11 +98,20 @@ def format_results(results: list[CheckResult]) -> str:
 @click.option("--no-serve", is_flag=True, help="Only probe, record and write the site; no HTTP server.")
 def run(config_path: Path, no_serve: bool) -> None:
     """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM."""
-    from statuspage.runner import Runtime, run_until_stopped
+    from statuspage.runner import Runtime, StartError, run_until_stopped
 
     config = load_or_exit(config_path)
+    for line in config_warnings(config):
+        click.echo(f"warning: {line}", err=True)
     runtime = Runtime(config, serve=not no_serve)
-    asyncio.run(run_until_stopped(runtime))
+    try:
+        asyncio.run(run_until_stopped(runtime))
+    except ListenError as exc:
+        raise click.ClickException(
+            f"{exc}; choose a free port with server.port in {config_path} (or stop what listens there)"
+        ) from None
+    except StartError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
@@ -111,8 +123,14 @@ def run(config_path: Path, no_serve: bool) -> None:
 def demo(port: int, data_dir: str, out_dir: str) -> None:
     """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage."""
     from statuspage.cli.demo import run_demo
+    from statuspage.runner import StartError
 
-    asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+    try:
+        asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+    except ListenError as exc:
+        raise click.ClickException(f"{exc}; choose another with --port") from None
+    except StartError as exc:
+        raise click.ClickException(str(exc).replace("check storage.path", "check --data-dir")) from None
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ slow CXM API responses at 35–50 s (degraded performance), and NPS reports fail
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import shutil
@@ -108,27 +109,35 @@ def demo_config(sim_port: int, port: int, data_dir: Path, out_dir: Path, token: 
 
 
 async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event | None = None) -> None:
-    """Start the simulation and the whole system; run until Ctrl-C."""
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Start the simulation and the whole system; run until Ctrl-C.
+
+    Raises ListenError (nothing printed, nothing wiped) when `port` cannot be listened on."""
     sim = Simulation()
     runner = web.AppRunner(sim.app(), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    sim_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    token = secrets.token_urlsafe(18)
-    config = demo_config(sim_port, port, data_dir, out_dir, token)
-    runtime = Runtime(config)
-    runtime.check_hooks.append(TransitionPrinter())
-    pusher = asyncio.create_task(_push_heartbeats(runtime))
-    cases = asyncio.create_task(feed_cases(lambda: runtime.support, runtime.mark_dirty))
-    _banner(config, sim_port, token, runtime)
+    pusher: asyncio.Task[None] | None = None
+    cases: asyncio.Task[None] | None = None
     try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        sim_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        token = secrets.token_urlsafe(18)
+        config = demo_config(sim_port, port, data_dir, out_dir, token)
+        runtime = Runtime(config)
+        runtime.bind()  # the port is ours before any URL is printed
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        runtime.check_hooks.append(TransitionPrinter())
+        pusher = asyncio.create_task(_push_heartbeats(runtime))
+        cases = asyncio.create_task(feed_cases(lambda: runtime.support, runtime.mark_dirty))
+        _banner(config, sim_port, token, runtime)
         await run_until_stopped(runtime, stop)
     finally:
-        pusher.cancel()
-        cases.cancel()
+        for task in (pusher, cases):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runner.cleanup()
 
 

@@ -222,6 +222,32 @@ class Policy:
         # The outage ended when the service recovered, not when we stopped watching.
         return replace(updated, resolved_at=incident.recovered_at), update
 
+    def outage_start_after_maintenance(
+        self, component: str, down_since: float, windows: Iterable[Maintenance], now: float
+    ) -> float | None:
+        """A component confirmed down since `down_since` whose incident maintenance held back: the
+        moment its outage counts from, once no window covers it at `now` (the end of the window, or
+        chain of windows, it was down in), or None while one still does.
+
+        A component already down before a window began keeps `down_since`: its outage is older than
+        the window (its incident, if it has one, simply continues).
+        """
+        mine = sorted(
+            (m for m in windows if not m.cancelled and m.end > m.start
+             and (not m.components or component in m.components)),
+            key=lambda m: m.start,
+        )
+        if any(m.covers(component, now) for m in mine):
+            return None
+        start = down_since
+        moved = True
+        while moved:  # windows may overlap or follow each other
+            moved = False
+            for m in mine:
+                if m.start <= start < m.end:
+                    start, moved = m.end, True
+        return min(start, now)
+
     def needs_reminder(self, incident: Incident, reminded_at: float | None, now: float) -> bool:
         """An open, unacknowledged T1 past the reminder delay (once per delay)."""
         delay = self.config.incidents.remind_unacknowledged_after
@@ -287,6 +313,19 @@ class IncidentService:
         incident = await self.store.save_incident(*_pair(joined))
         self._notify("incident.updated", incident)
         return incident
+
+    async def component_still_down(self, page: str, component: str, down_since: float) -> Incident | None:
+        """A component whose confirmed outage got no incident because maintenance covered it: once
+        no window does, it is a confirmed outage from the window's end (open or join, and notify).
+
+        Returns the incident, or None while a window still covers the component."""
+        now = self.clock()
+        windows = await self.store.list_maintenances(page=page, ending_after=min(down_since, now))
+        start = self.policy.outage_start_after_maintenance(component, down_since, windows, now)
+        if start is None:
+            return None
+        log.info("maintenance over, still down page=%s component=%s since=%.3f", page, component, start)
+        return await self.component_down(page, component, start)
 
     async def component_recovered(self, page: str, component: str, recovered_at: float) -> Incident | None:
         """A component left major outage: move the automatic incident to monitoring once all are back."""

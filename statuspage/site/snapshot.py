@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from statuspage.config import Component, Config, Monitor, Page
@@ -32,7 +33,7 @@ from statuspage.models import (
     StateRun,
     component_key,
 )
-from statuspage.probe.states import component_status, page_indicator
+from statuspage.probe.states import component_status, live_hold, page_indicator
 from statuspage.sla import uptime
 from statuspage.store import Store
 from statuspage.support.indicators import SupportSnapshot
@@ -105,7 +106,11 @@ class MonitorView:
     interval: float
     state: MonitorState | None
     cert_expires_at: float | None = None
-    """When the TLS certificate last seen by an https check expires (known even while it has no data)."""
+    """When the TLS certificate last seen by an https check expires (known even while it has no data).
+
+    The earliest of the certificates met on the way: a redirect may lead to another host."""
+    cert_host: str | None = None
+    """The host whose certificate that is."""
 
     @property
     def has_data(self) -> bool:
@@ -118,8 +123,10 @@ class CertWarning:
     """An https monitor whose certificate expires within its `cert_warn_days` (not downtime)."""
 
     monitor: str
+    """The monitor's name, with the certificate's host in brackets when a redirect led to another host."""
     expires_at: float
     days_left: int
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,10 +413,12 @@ def _uptime_view(report: uptime.UptimeReport) -> UptimeView:
 
 
 def _live_state(state: MonitorState | None, monitor: Monitor, now: float) -> MonitorState | None:
-    """The state while its last check still holds (2 × interval, the uptime gap rule), else None."""
+    """The state while its last check still holds, else None (see `live_hold`: from the check's end,
+    long enough for the next check to finish, so a hung check in flight never reads as no data)."""
     if state is None or state.last_at is None:
         return None
-    if now - state.last_at > 2.0 * monitor.interval_s:
+    ended = state.last_ended_at if state.last_ended_at is not None else state.last_at
+    if now - ended > live_hold(monitor.interval_s, monitor.timeout_s):
         return None
     return state
 
@@ -426,7 +435,7 @@ def _component(
 ) -> ComponentView:
     monitors = tuple(
         MonitorView(m.key, m.name, m.type, m.interval_s, _live_state(states.get(m.key), m, now),
-                    _cert_expiry(states.get(m.key)))
+                    _cert_expiry(states.get(m.key)), _cert_host(states.get(m.key)))
         for m in comp.monitors
     )
     live = [m.state for m in monitors if m.state is not None]
@@ -460,14 +469,21 @@ def _cert_expiry(state: MonitorState | None) -> float | None:
     return None if state is None else state.cert_expires_at
 
 
+def _cert_host(state: MonitorState | None) -> str | None:
+    return None if state is None else state.cert_host
+
+
 def _cert_warnings(comp: Component, monitors: Sequence[MonitorView], now: float) -> tuple[CertWarning, ...]:
     warn_days = {m.key: m.cert_warn_days for m in comp.monitors}
+    own_host = {m.key: (urlsplit(m.url).hostname if m.url else None) for m in comp.monitors}
     out = []
     for view in monitors:
         expires, days = view.cert_expires_at, warn_days.get(view.key, 0)
         # An expired certificate fails the check itself (a tls error), so only the future warns.
         if expires is not None and days and now < expires <= now + days * 86400.0:
-            out.append(CertWarning(view.name, expires, math.floor((expires - now) / 86400.0)))
+            host = view.cert_host
+            label = view.name if host is None or host == own_host.get(view.key) else f"{view.name} ({host})"
+            out.append(CertWarning(label, expires, math.floor((expires - now) / 86400.0), host))
     return tuple(out)
 
 

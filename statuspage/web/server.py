@@ -23,9 +23,10 @@ import hashlib
 import logging
 import os
 import re
+import socket
 import stat
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -145,12 +146,20 @@ def build_app(
     return app
 
 
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop."""
+async def serve(
+    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = ()
+) -> web.AppRunner:
+    """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop.
+
+    With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead."""
     runner = web.AppRunner(app, access_log_class=AccessLogger)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        if sockets:
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
+        else:
+            await web.TCPSite(runner, host, port).start()
     except BaseException:
         await runner.cleanup()
         raise
