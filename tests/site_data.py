@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from statuspage.config import Config, parse_config
+from statuspage.incidents.service import Policy
 from statuspage.models import (
     CheckResult,
-    ComponentChange,
     Incident,
     IncidentUpdate,
+    LatencyAggregate,
     Maintenance,
     MonitorState,
     Outcome,
@@ -31,18 +32,25 @@ XSS_COMPONENT = "Relatórios <b>&amp;</b> \"PDF\" <svg onload=alert(1)>"
 
 
 def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
-                base_url: str = "https://status.track.co") -> Config:
-    """Track's two pages; with `hostile`, a component name full of markup."""
+                base_url: str = "https://status.track.co", locales: list[str] | None = None,
+                domains: dict[str, list[str]] | None = None) -> Config:
+    """Track's two pages; with `hostile`, a component name full of markup; `locales` and `domains`
+    (by page slug) as `site.locales` and `pages[].domains`."""
     def http(name: str, interval: str = "30s") -> dict[str, Any]:
         return {"name": name, "type": "http", "url": "http://127.0.0.1:9/", "interval": interval}
 
     reports_name = XSS_COMPONENT if hostile else "Relatórios"
+    site: dict[str, Any] = {"title": "Track Status", "base_url": base_url, "locale": locale,
+                            "timezone": "America/Sao_Paulo", "output_dir": str(tmp_path / "site")}
+    if locales is not None:
+        site = {**site, "locale": locales[0], "locales": locales}
+    domains = domains or {}
     return parse_config({
-        "site": {"title": "Track Status", "base_url": base_url, "locale": locale,
-                 "timezone": "America/Sao_Paulo", "output_dir": str(tmp_path / "site")},
+        "site": site,
         "storage": {"path": str(tmp_path / "db.sqlite")},
         "pages": [
             {"slug": "nps", "name": "NPS", "description": "Track NPS — pesquisas de satisfação e relatórios",
+             "domains": domains.get("nps", []),
              "components": [
                  {"slug": "app", "name": "Plataforma", "monitors": [http("web"), http("login")]},
                  {"slug": "api", "name": "API", "monitors": [http("health")]},
@@ -51,6 +59,7 @@ def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
                   "monitors": [{"name": "sender", "type": "push", "token": "nps-email-token", "interval": "5m"}]},
              ]},
             {"slug": "cxm", "name": "CXM", "description": "Track CXM — gestão da experiência do cliente",
+             "domains": domains.get("cxm", []),
              "components": [
                  {"slug": "app", "name": "Plataforma", "monitors": [http("web")]},
                  {"slug": "api", "name": "API", "monitors": [http("health")]},
@@ -100,6 +109,26 @@ def _gap(rows: list[RunRow], start: float, end: float) -> list[RunRow]:
     return out
 
 
+def add_latency(store: SQLiteStore, keys: list[str], now: float, days: int = 30) -> None:
+    """Hourly response times for every HTTP monitor over `days` days: ~120 ms by day, ~90 ms at
+    night, NPS reports slow (about 1.5 s) for the last two hours, no data for the platform's gap."""
+    first, last = int((now - days * D) // H), int(now // H)
+    for key in keys:
+        if key.endswith("/email/sender"):
+            continue  # push monitors have no response time
+        for hour in range(first, last + 1):
+            if key.startswith("nps/app/") and now - 20 * D <= hour * H < now - 20 * D + 6 * H:
+                continue
+            local_hour = (hour - 3) % 24
+            base = 120.0 if 8 <= local_hour <= 20 else 90.0
+            if key == "nps/reports/reports" and hour * H >= now - 2 * H:
+                base = 1500.0
+            agg = LatencyAggregate()
+            for k in range(12):
+                agg.add(base * (0.8 + 0.05 * k) + (hour % 7))
+            store.buffer_latency(key, hour, agg)
+
+
 async def populate(store: SQLiteStore, config: Config, now: float = NOW, *, hostile: bool = False) -> dict[str, int]:
     """Fill `store`; return the ids of the notable incidents and maintenance windows."""
     keys = [m.key for _, _, m in config.monitors()]
@@ -131,17 +160,13 @@ async def populate(store: SQLiteStore, config: Config, now: float = NOW, *, host
                              down_since=rows[-1].start if last == "down" else None,
                              last_latency_ms=120.0)
         store.buffer_check(CheckResult(key, last_check, last, 120.0, 200 if last != "down" else 503), state)
+    add_latency(store, keys, now)
     await store.flush()
 
     out: dict[str, int] = {}
-    auto = await store.create_incident(Incident(
-        id=0, page="nps", title="API indisponível", severity="T1", impact="critical", status="investigating",
-        started_at=now - 20 * 60, due_at=now - 20 * 60 + 4 * H, components=("api",), automatic=True,
-        created_at=now - 19 * 60, updated_at=now - 19 * 60,
-        updates=(IncidentUpdate(0, 0, "investigating", "A API do NPS não responde; estamos investigando.",
-                                now - 19 * 60, "statuspage",
-                                (ComponentChange("api", "operational", "major_outage"),)),),
-    ))
+    # Opened by the automatic policy, as `statuspage run` does: its title and message are stored with
+    # their phrase keys, so every locale of the site words them.
+    auto = await store.create_incident(Policy(config).open("nps", "api", now - 20 * 60, now - 19 * 60))
     out["open"] = auto.id
     resolved = await store.create_incident(Incident(
         id=0, page="nps", title="Lentidão e falhas no login da plataforma", severity="T1", impact="critical",
@@ -203,9 +228,12 @@ async def populate(store: SQLiteStore, config: Config, now: float = NOW, *, host
 
 
 async def open_populated(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
-                         base_url: str = "https://status.track.co") -> tuple[Config, SQLiteStore, dict[str, int]]:
+                         base_url: str = "https://status.track.co", locales: list[str] | None = None,
+                         domains: dict[str, list[str]] | None = None,
+                         ) -> tuple[Config, SQLiteStore, dict[str, int]]:
     """A config and an open, populated store under `tmp_path` (close the store when done)."""
-    config = site_config(tmp_path, locale=locale, hostile=hostile, base_url=base_url)
+    config = site_config(tmp_path, locale=locale, hostile=hostile, base_url=base_url, locales=locales,
+                         domains=domains)
     store = await SQLiteStore.open(config.storage.path)
     ids = await populate(store, config, hostile=hostile)
     return config, store, ids
