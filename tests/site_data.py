@@ -33,9 +33,9 @@ XSS_COMPONENT = "Relatórios <b>&amp;</b> \"PDF\" <svg onload=alert(1)>"
 
 def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
                 base_url: str = "https://status.track.co", locales: list[str] | None = None,
-                domains: dict[str, list[str]] | None = None) -> Config:
+                domains: dict[str, list[str]] | None = None, extra: dict[str, Any] | None = None) -> Config:
     """Track's two pages; with `hostile`, a component name full of markup; `locales` and `domains`
-    (by page slug) as `site.locales` and `pages[].domains`."""
+    (by page slug) as `site.locales` and `pages[].domains`; `extra` top-level sections."""
     def http(name: str, interval: str = "30s") -> dict[str, Any]:
         return {"name": name, "type": "http", "url": "http://127.0.0.1:9/", "interval": interval}
 
@@ -67,6 +67,7 @@ def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
                  {"slug": "email", "name": "Envio de e-mails", "monitors": [http("sender")]},
              ]},
         ],
+        **(extra or {}),
     }, env={})
 
 
@@ -236,4 +237,58 @@ async def open_populated(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool
                          domains=domains)
     store = await SQLiteStore.open(config.storage.path)
     ids = await populate(store, config, hostile=hostile)
+    return config, store, ids
+
+
+FRESH_NOW = NOW
+
+
+async def populate_fresh(store: SQLiteStore, config: Config, now: float = FRESH_NOW) -> dict[str, int]:
+    """A monitor that just started, as a visitor sees `make run` after a minute: NPS measured for 60 s,
+    its reports down for 20 s and recovered (the automatic incident is being monitored); CXM measured
+    for an hour, with an automatic incident opened, recovered and resolved 45 minutes ago."""
+    keys = [m.key for _, _, m in config.monitors()]
+    await store.register_monitors(keys)
+    ids = _Ids()
+    policy = Policy(config)
+    for key in keys:
+        first = now - 60 if key.startswith("nps/") else now - H
+        events: list[tuple[float, float, Outcome]] = []
+        if key == "nps/reports/reports":
+            events = [(now - 50, now - 30, "down")]
+        if key == "cxm/api/health":
+            events = [(now - 50 * 60, now - 45 * 60, "down")]
+        rows = _runs(key, ids, first, now - 1, events)
+        rows[-1] = RunRow(rows[-1].id, key, rows[-1].state, rows[-1].start, rows[-1].end, True)
+        store.buffer_runs(rows)
+        state = MonitorState(confirmed="up", run_state="up", last_at=now - 1, last_outcome="up",
+                             last_latency_ms=40.0)
+        store.buffer_check(CheckResult(key, now - 1, "up", 40.0, 200), state)
+        if not key.endswith("/sender"):
+            agg = LatencyAggregate()
+            for ms in (35.0, 40.0, 45.0):
+                agg.add(ms)
+            store.buffer_latency(key, int(now // H), agg)
+    await store.flush()
+
+    out: dict[str, int] = {}
+    nps = await store.create_incident(policy.open("nps", "reports", now - 50, now - 46))
+    recovered = policy.recover(nps, now - 30, now - 28, [])
+    assert recovered is not None
+    out["monitoring"] = (await store.save_incident(recovered[0], [recovered[1]])).id
+    cxm = await store.create_incident(policy.open("cxm", "api", now - 50 * 60, now - 49 * 60))
+    back = policy.recover(cxm, now - 45 * 60, now - 45 * 60, [])
+    assert back is not None
+    cxm = await store.save_incident(back[0], [back[1]])
+    done = policy.auto_resolve(cxm, now - 44 * 60)
+    assert done is not None
+    out["resolved"] = (await store.save_incident(done[0], [done[1]])).id
+    return out
+
+
+async def open_fresh(tmp_path: Path, **kwargs: Any) -> tuple[Config, SQLiteStore, dict[str, int]]:
+    """A config (automatic incidents resolve after 1 min) and a store filled by `populate_fresh`."""
+    config = site_config(tmp_path, extra={"incidents": {"auto_resolve_after": "1m"}}, **kwargs)
+    store = await SQLiteStore.open(config.storage.path)
+    ids = await populate_fresh(store, config)
     return config, store, ids
