@@ -85,6 +85,7 @@ class Links:
         self.standalone: bool = bool(conf and conf.domains)
         """This page is published on its own domain: its folder must work alone."""
         self.here = self.root(page, locale) + rest
+        self._dir = [p for p in posixpath.dirname(self.here).split("/") if p]
         self._base = config.site.base_url.rstrip("/")
 
     def root(self, page: str | None, locale: str) -> str:
@@ -96,15 +97,17 @@ class Links:
         if self.from_root:
             folder = f"{self.page}/" if self.standalone and self.page else ""
             return "/" + (target[len(folder):] if folder and target.startswith(folder) else target)
-        start = posixpath.dirname(self.here) or "."
-        return posixpath.relpath(target, start)
+        # Both are paths of the same tree: drop the folders they share, climb out of the rest. (Not
+        # posixpath.relpath, which asks the OS for the working directory on every call.)
+        parts = target.split("/")
+        shared = 0
+        while shared < len(self._dir) and shared < len(parts) - 1 and self._dir[shared] == parts[shared]:
+            shared += 1
+        return "../" * (len(self._dir) - shared) + "/".join(parts[shared:])
 
     def top(self) -> str:
         """The relative path up to the top of the combined tree ("", "../", "../../"; "/" from root)."""
-        if self.from_root:
-            return "/"
-        up = posixpath.relpath(".", posixpath.dirname(self.here) or ".")
-        return "" if up == "." else f"{up}/"
+        return "/" if self.from_root else "../" * len(self._dir)
 
     # --- inside the current root -------------------------------------------------------------------
 

@@ -114,6 +114,7 @@ class _Builder:
             loc: Translator(loc, config.site.timezone) for loc in config.site.locales}
         self.views: dict[str, View] = {loc: View(t, snapshot.target) for loc, t in self.translators.items()}
         self.default = config.site.locale
+        self._templates: dict[str, jinja2.Template] = {}
 
     def common(self, links: Links, status: str) -> dict[str, Any]:
         t, now = self.translators[links.locale], self.snapshot.now
@@ -135,8 +136,15 @@ class _Builder:
             "windows": UPTIME_WINDOWS,
         }
 
+    def template(self, name: str) -> jinja2.Template:
+        # Looked up once per render: Jinja2 checks the file's mtime on every get_template.
+        found = self._templates.get(name)
+        if found is None:
+            found = self._templates[name] = self.env.get_template(name)
+        return found
+
     def html(self, links: Links, template: str, *, status: str, active: str = "", **context: Any) -> None:
-        text = self.env.get_template(template).render(**self.common(links, status), active=active, **context)
+        text = self.template(template).render(**self.common(links, status), active=active, **context)
         self.emit(links.here, text.encode("utf-8"))
 
     def json(self, path: str, data: Any) -> None:
@@ -182,7 +190,7 @@ class _Builder:
         for incident in page.incidents:
             self.html(links(f"incidents/{incident.id}.html"), "incident.html", status=status, active=slug,
                       page=page, incident=incident)
-        feed = self.env.get_template("feed.atom.xml").render(
+        feed = self.template("feed.atom.xml").render(
             **self.common(links("feed.atom"), status), page=page,
             feed=_feed_urls(self.config, page, locale_dir(self.config, locale)))
         self.emit(f"{root}feed.atom", feed.encode("utf-8"))
