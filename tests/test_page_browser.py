@@ -21,12 +21,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 
 from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
 from statuspage.site.render import render_site
-from statuspage.store.sqlite import SQLiteStore
 from statuspage.web.metrics import Metrics
 from statuspage.web.server import build_app
 from tests.conftest import free_port, start_app

@@ -25,7 +25,7 @@ from statuspage.config import ConfigError, parse_config
 from statuspage.durations import human_duration
 from statuspage.incidents.messages import PHRASES, auto_text, word
 from statuspage.incidents.service import IncidentService
-from statuspage.models import AutoText, Incident, IncidentUpdate
+from statuspage.models import AutoText
 from statuspage.probe.checks import PushBoard
 from statuspage.site import charts
 from statuspage.site.i18n import Translator
@@ -288,7 +288,7 @@ async def test_automatic_incidents_are_worded_in_each_locale(sites: Sites) -> No
 
 
 async def test_the_stored_text_stays_in_the_default_locale_for_notifications(tmp_path: Path) -> None:
-    config, store, ids = await open_fresh(tmp_path)
+    _, store, ids = await open_fresh(tmp_path)
     try:
         incident = await store.get_incident(ids["monitoring"])
     finally:

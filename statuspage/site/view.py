@@ -50,7 +50,8 @@ _STATUS_CLASS: Final[dict[str, str]] = {
 }
 
 
-_BANNER_CLASSES: Final = frozenset({"operational", "monitoring", "maintenance", "degraded", "partial", "major"})
+_BANNER_CLASSES: Final = frozenset({
+    "operational", "monitoring", "maintenance", "degraded", "partial", "major"})
 
 
 @dataclass(frozen=True, slots=True)
