@@ -183,7 +183,7 @@ class _Builder:
         self.html(links("index.html"), "page.html", status=status, active=slug, page=page)
         self.html(links("history.html"), "history.html", status=status, active=slug, page=page,
                   months=_by_month(page, t))
-        self.html(links("sla.html"), "sla.html", status=status, active="sla", page_sla=page,
+        self.html(links("sla.html"), "sla.html", status=status, active="sla",
                   **sla_context(self.config, self.snapshot, t))
         if locale == self.default:
             self.html(Links(self.config, locale, "404.html", slug, from_root=True), "404.html", status=status)

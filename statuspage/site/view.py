@@ -14,6 +14,7 @@ window, so it grows with it: 72 min for 24 h, 8.4 h for 7 days, 36 h for 30 days
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -179,6 +180,11 @@ class View:
         partial = window.coverage < FULL_COVERAGE
         note = t("coverage.window", value=t.percent(window.coverage, 0)) if partial else ""
         return Figure(t.percent(window.uptime), self.uptime_level(window.uptime), note, True, window.uptime)
+
+    def any_figure(self, windows: Mapping[str, uptime.WindowUptime]) -> bool:
+        """True when at least one window has enough data for a figure (a component row shows its
+        windows only then; otherwise the bars' caption already says there is not enough data)."""
+        return any(self.figure(w).enough for w in windows.values())
 
     def uptime_words(self, window: uptime.WindowUptime) -> str:
         """A figure for a sentence or a bar caption: "99,95 % de disponibilidade (medido em 63 % da
