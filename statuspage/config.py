@@ -140,15 +140,47 @@ class Contact(_Model):
     phone: str = "(11) 4858-9924"
 
 
+SiteLocale = Literal["pt-BR", "en"]
+
+
 class Site(_Model):
-    """The public site: title, locale, timezone and where it is written."""
+    """The public site: title, locales, timezone and where it is written.
+
+    `locales` lists every language of the site, the default first (served at `/`, the others under
+    `/<lang>/`); `locale` is the default. Writing only `locale` is a one-locale `locales`.
+    """
 
     title: str = "Track Status"
     base_url: str = ""
-    locale: Literal["pt-BR", "en"] = "pt-BR"
+    locale: SiteLocale = "pt-BR"
+    locales: tuple[SiteLocale, ...] = ("pt-BR",)
     timezone: str = "America/Sao_Paulo"
     output_dir: str = "site"
     contact: Contact = Contact()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_locale(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        locales = data.get("locales")
+        if locales is None:
+            return {**data, "locales": [data.get("locale", "pt-BR")]}
+        if isinstance(locales, list):
+            if not locales:
+                raise ValueError("locales is empty: list the site's locales, the default first")
+            if "locale" in data and data["locale"] != locales[0]:
+                raise ValueError(f"locale {_show(data['locale'])} must be the first of locales (the default, "
+                                 f"served at /), or left out")
+            if locales[0] in ("pt-BR", "en"):
+                return {**data, "locale": locales[0]}
+        return data
+
+    @model_validator(mode="after")
+    def _distinct_locales(self) -> Site:
+        if len(set(self.locales)) != len(self.locales):
+            raise ValueError(f"locales lists a locale twice: {', '.join(self.locales)}")
+        return self
 
     @model_validator(mode="after")
     def _known_timezone(self) -> Site:
@@ -522,13 +554,32 @@ class Component(_Model):
     monitors: list[Monitor] = Field(min_length=1)
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+
+def _domain(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} is not a host name")
+    host = value.strip().lower().rstrip(".")
+    if not _HOST.match(host):
+        raise ValueError(f"{_show(value)} is not a host name (write it like nps.status.track.co, "
+                         "without scheme, port or path)")
+    return host
+
+
+Domain = Annotated[str, BeforeValidator(_domain)]
+
+
 class Page(_Model):
-    """One product's public status page."""
+    """One product's public status page; `domains` are the host names it is published on by itself
+    (the live server routes them to this page at `/`)."""
 
     slug: Slug
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     url: str = ""
+    domains: tuple[Domain, ...] = ()
     components: list[Component] = Field(min_length=1)
 
 
@@ -567,6 +618,13 @@ class Config(_Model):
                             problems.append(f"{path}: the same push token is used by {tokens[mon.token]}")
                         tokens[mon.token] = resolved.key
         problems += support_problems(self)
+        hosts: dict[str, str] = {}
+        for pi, page in enumerate(self.pages):
+            for di, host in enumerate(page.domains):
+                if host in hosts:
+                    problems.append(f"pages[{pi}].domains[{di}]: {_show(host)} is already a domain of page "
+                                    f"{hosts[host]}")
+                hosts[host] = page.slug
         admin_tokens = [a.token for a in self.admins]
         if len(set(admin_tokens)) != len(admin_tokens):
             problems.append("admins: two admins share one token; each engineer needs their own")
@@ -600,6 +658,14 @@ class Config(_Model):
     def page(self, slug: str) -> Page | None:
         """The page with this slug, or None."""
         return next((p for p in self.pages if p.slug == slug), None)
+
+    def page_for_host(self, host: str) -> Page | None:
+        """The page published on this host name (`pages[].domains`; any port and case), or None."""
+        name = host.strip().lower()
+        if name.startswith("["):
+            return None  # an IPv6 literal is never a page's domain
+        name = name.rsplit(":", 1)[0].rstrip(".")
+        return next((p for p in self.pages if name in p.domains), None)
 
     def component_keys(self) -> list[str]:
         """Every `page/component` key in config order."""

@@ -119,6 +119,44 @@ class ComponentChange:
     new_status: ComponentStatus
 
 
+AutoParam = tuple[str, str | float]
+
+
+@dataclass(frozen=True, slots=True)
+class AutoText:
+    """A text statuspage wrote itself, kept as a phrase key and its values so that every locale of
+    the site can word it (`incidents.messages` holds the phrases).
+
+    `params` are (name, value) pairs: component slugs and names as text, times as UTC epoch seconds,
+    durations as seconds. The stored `message`/`title` beside it is the same text in the default
+    locale, for readers that do not translate (notifications, the admin API, the CLI).
+    """
+
+    key: str
+    params: tuple[AutoParam, ...] = ()
+
+    def param(self, name: str) -> str | float | None:
+        """The value of one parameter, or None."""
+        return next((v for k, v in self.params if k == name), None)
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-able form: `{"key": ..., "params": [[name, value], ...]}`."""
+        return {"key": self.key, "params": [[k, v] for k, v in self.params]}
+
+    @classmethod
+    def from_data(cls, data: Any) -> AutoText:
+        """Read `to_data` output back (also after a JSON round trip); ValueError when it is not one."""
+        try:
+            key, params = data["key"], data["params"]
+            pairs = tuple((str(k), v) for k, v in params)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"not an automatic text: {data!r:.80}") from None
+        if not isinstance(key, str) or any(not isinstance(v, str | int | float) or isinstance(v, bool)
+                                           for _, v in pairs):
+            raise ValueError(f"not an automatic text: {data!r:.80}")
+        return cls(key, tuple((k, float(v) if isinstance(v, int) else v) for k, v in pairs))
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentUpdate:
     """One entry of an incident's timeline."""
@@ -130,6 +168,8 @@ class IncidentUpdate:
     at: float
     author: str = ""
     components: tuple[ComponentChange, ...] = ()
+    auto: AutoText | None = None
+    """For updates written by statuspage: the message as a phrase key and values (None otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +196,8 @@ class Incident:
     created_at: float = 0.0
     updated_at: float = 0.0
     updates: tuple[IncidentUpdate, ...] = field(default=())
+    title_auto: AutoText | None = None
+    """For automatic incidents: the title as a phrase key and values (None for titles people wrote)."""
 
     @property
     def is_open(self) -> bool:

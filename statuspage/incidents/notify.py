@@ -33,7 +33,7 @@ import aiosmtplib
 
 from statuspage.config import Config, Email, Webhook
 from statuspage.durations import format_duration
-from statuspage.models import CaseAlert, ComponentChange, Incident, IncidentUpdate
+from statuspage.models import AutoText, CaseAlert, ComponentChange, Incident, IncidentUpdate
 from statuspage.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -131,9 +131,16 @@ def incident_from_json(text: str) -> Incident:
     data = json.loads(text)
     data["components"] = tuple(data["components"])
     data["updates"] = tuple(
-        IncidentUpdate(**{**u, "components": tuple(ComponentChange(**c) for c in u["components"])})
+        IncidentUpdate(**{**u, "components": tuple(ComponentChange(**c) for c in u["components"]),
+                          "auto": _auto(u.get("auto"))})
         for u in data["updates"])
+    data["title_auto"] = _auto(data.get("title_auto"))
     return Incident(**data)
+
+
+def _auto(data: Any) -> AutoText | None:
+    # Rows queued by an older version have no automatic texts; the plain text is all they need.
+    return None if data is None else AutoText.from_data(data)
 
 
 def sign(secret: str, body: bytes) -> str:

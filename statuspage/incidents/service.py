@@ -23,10 +23,11 @@ from dataclasses import replace
 from typing import Protocol
 
 from statuspage.config import Config, Page
-from statuspage.durations import format_duration
+from statuspage.incidents.messages import auto_text, word
 from statuspage.models import (
     INCIDENT_STATUSES,
     SEVERITY_IMPACT,
+    AutoText,
     ComponentChange,
     ComponentStatus,
     Incident,
@@ -94,26 +95,6 @@ TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
 }
 """Forward moves and steps back are allowed while open; nothing follows `resolved`."""
 
-_TEXT = {
-    "pt-BR": {
-        "title": "{name} indisponível",
-        "opened": "Detectamos que {name} está indisponível desde {start}. Estamos investigando.",
-        "joined": "{name} também está indisponível desde {start}.",
-        "relapse": "{name} voltou a falhar às {start}. Retomamos a investigação.",
-        "recovered": "Todos os componentes afetados se recuperaram às {at}. Monitorando.",
-        "resolved": "Resolvido: sem nova falha por {quiet} desde a recuperação às {at}.",
-    },
-    "en": {
-        "title": "{name} unavailable",
-        "opened": "We detected that {name} has been unavailable since {start}. We are investigating.",
-        "joined": "{name} is also unavailable since {start}.",
-        "relapse": "{name} failed again at {start}. We are investigating again.",
-        "recovered": "Every affected component recovered at {at}. We are monitoring.",
-        "resolved": "Resolved: no new failure for {quiet} since the recovery at {at}.",
-    },
-}
-
-
 # --- pure policy ---------------------------------------------------------------------------------
 
 
@@ -132,25 +113,29 @@ def check_transition(incident: Incident, status: IncidentStatus) -> None:
 
 def apply_update(
     incident: Incident, status: IncidentStatus, message: str, author: str, now: float,
-    changes: Sequence[ComponentChange] = (),
+    changes: Sequence[ComponentChange] = (), auto: AutoText | None = None,
 ) -> tuple[Incident, IncidentUpdate]:
-    """Move an incident to `status` with a timeline entry (checks the transition)."""
+    """Move an incident to `status` with a timeline entry (checks the transition); `auto` is the
+    message as a phrase key when statuspage wrote it."""
     check_transition(incident, status)
     fields: dict[str, object] = {"status": status, "updated_at": now}
     if status == "monitoring" and incident.status != "monitoring":
         fields["monitoring_at"] = now
     if status == "resolved":
         fields["resolved_at"] = now
-    update = IncidentUpdate(0, incident.id, status, message, now, author, tuple(changes))
+    update = IncidentUpdate(0, incident.id, status, message, now, author, tuple(changes), auto)
     return replace(incident, **fields), update  # type: ignore[arg-type]
 
 
 class Policy:
-    """The automatic-incident decisions for one config (pure: no I/O, no clock)."""
+    """The automatic-incident decisions for one config (pure: no I/O, no clock).
+
+    Titles and messages are stored worded in the site's default locale and, beside them, as an
+    `AutoText` (phrase key + values) that the site words again in each of its locales."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.text = _TEXT[config.site.locale]
+        self._locale = config.site.locale
         self._tz = config.site.timezone
 
     def _name(self, page: str, component: str) -> str:
@@ -158,42 +143,46 @@ class Policy:
         comp = next((c for c in p.components if c.slug == component), None) if p else None
         return comp.name if comp else component
 
-    def _clock_time(self, at: float) -> str:
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
+    def phrase(self, key: str, **params: str | float) -> tuple[str, AutoText]:
+        """The phrase in the default locale and its `AutoText`."""
+        auto = auto_text(key, **params)
+        worded = word(auto, self._locale, self._tz)
+        assert worded is not None  # every phrase of PHRASES takes exactly these values
+        return worded, auto
 
-        return datetime.fromtimestamp(at, ZoneInfo(self._tz)).strftime("%H:%M:%S")
+    def _about(self, page: str, component: str) -> dict[str, str]:
+        return {"component": component, "name": self._name(page, component)}
 
     def open(self, page: str, component: str, outage_start: float, now: float) -> Incident:
         """A new automatic incident for a component's confirmed major outage."""
         severity: Severity = self.config.incidents.auto_severity
-        name = self._name(page, component)
-        msg = self.text["opened"].format(name=name, start=self._clock_time(outage_start))
+        about = self._about(page, component)
+        msg, auto = self.phrase("opened", **about, start=outage_start)
+        title, title_auto = self.phrase("title", **about)
         update = IncidentUpdate(0, 0, "investigating", msg, now, SYSTEM_AUTHOR,
-                                (ComponentChange(component, "operational", "major_outage"),))
+                                (ComponentChange(component, "operational", "major_outage"),), auto)
         return Incident(
-            id=0, page=page, title=self.text["title"].format(name=name), severity=severity,
+            id=0, page=page, title=title, severity=severity,
             impact=SEVERITY_IMPACT[severity], status="investigating", started_at=outage_start,
             due_at=due_at(self.config, severity, outage_start), components=(component,), automatic=True,
-            created_at=now, updated_at=now, updates=(update,),
+            created_at=now, updated_at=now, updates=(update,), title_auto=title_auto,
         )
 
     def join(
         self, incident: Incident, component: str, outage_start: float, now: float
     ) -> tuple[Incident, IncidentUpdate] | None:
         """Add a component's outage to the page's open automatic incident; None when already in it."""
-        name = self._name(incident.page, component)
-        start = self._clock_time(outage_start)
+        about = self._about(incident.page, component)
         change = (ComponentChange(component, "operational", "major_outage"),)
         if component in incident.components and incident.status != "monitoring":
             return None  # already tracked (a restart or a repeated confirmation): never twice
         if incident.status == "monitoring":
             key = "relapse" if component in incident.components else "joined"
-            text = self.text[key].format(name=name, start=start)
-            updated, update = apply_update(incident, "investigating", text, SYSTEM_AUTHOR, now, change)
+            text, auto = self.phrase(key, **about, start=outage_start)
+            updated, update = apply_update(incident, "investigating", text, SYSTEM_AUTHOR, now, change, auto)
         else:
-            update = IncidentUpdate(0, incident.id, incident.status, self.text["joined"].format(
-                name=name, start=start), now, SYSTEM_AUTHOR, change)
+            text, auto = self.phrase("joined", **about, start=outage_start)
+            update = IncidentUpdate(0, incident.id, incident.status, text, now, SYSTEM_AUTHOR, change, auto)
             updated = replace(incident, updated_at=now)
         components = incident.components if component in incident.components else (
             *incident.components, component)
@@ -206,8 +195,8 @@ class Policy:
         if incident.status in ("monitoring", "resolved") or any(c in incident.components for c in still_down):
             return None
         changes = [ComponentChange(c, "major_outage", "operational") for c in incident.components]
-        msg = self.text["recovered"].format(at=self._clock_time(recovered_at))
-        updated, update = apply_update(incident, "monitoring", msg, SYSTEM_AUTHOR, now, changes)
+        msg, auto = self.phrase("recovered", at=recovered_at)
+        updated, update = apply_update(incident, "monitoring", msg, SYSTEM_AUTHOR, now, changes, auto)
         return replace(updated, monitoring_at=recovered_at, recovered_at=recovered_at), update
 
     def auto_resolve(self, incident: Incident, now: float) -> tuple[Incident, IncidentUpdate] | None:
@@ -216,9 +205,8 @@ class Policy:
         if (not incident.automatic or incident.status != "monitoring" or incident.recovered_at is None
                 or now - incident.recovered_at < quiet):
             return None
-        msg = self.text["resolved"].format(quiet=format_duration(quiet),
-                                           at=self._clock_time(incident.recovered_at))
-        updated, update = apply_update(incident, "resolved", msg, SYSTEM_AUTHOR, now)
+        msg, auto = self.phrase("resolved", quiet=quiet, at=incident.recovered_at)
+        updated, update = apply_update(incident, "resolved", msg, SYSTEM_AUTHOR, now, (), auto)
         # The outage ended when the service recovered, not when we stopped watching.
         return replace(updated, resolved_at=incident.recovered_at), update
 
@@ -439,7 +427,8 @@ class IncidentService:
             return incident
         return await self.get(incident_id)  # someone else acknowledged it a moment earlier
 
-    async def post_update(self, incident_id: int, status: str, message: str, author: str = "") -> Incident:
+    async def post_update(self, incident_id: int, status: str, message: str, author: str = "",
+                          auto: AutoText | None = None) -> Incident:
         """Post a timeline update, moving the incident through its lifecycle."""
         incident = await self.get(incident_id)
         message = _text(message, "message", MAX_MESSAGE, required=True)
@@ -451,15 +440,17 @@ class IncidentService:
         if st == "resolved":
             changes = [ComponentChange(c, self._live(incident.page, c), self._live(incident.page, c))
                        for c in incident.components]
-        updated, update = apply_update(incident, st, message, author, self.clock(), changes)
+        updated, update = apply_update(incident, st, message, author, self.clock(), changes, auto)
         saved = await self.store.save_incident(updated, [update])
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
     async def resolve(self, incident_id: int, message: str = "", author: str = "") -> Incident:
-        """Resolve an incident (a final update)."""
-        text = message or ("Resolvido." if self.config.site.locale == "pt-BR" else "Resolved.")
-        return await self.post_update(incident_id, "resolved", text, author)
+        """Resolve an incident (a final update); without a message, "Resolved." in every locale."""
+        if message:
+            return await self.post_update(incident_id, "resolved", message, author)
+        text, auto = self.policy.phrase("resolved_manual")
+        return await self.post_update(incident_id, "resolved", text, author, auto)
 
     async def set_postmortem(self, incident_id: int, text: str) -> Incident:
         """Attach a postmortem to an incident."""

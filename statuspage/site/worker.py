@@ -37,7 +37,7 @@ import jinja2
 from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
-from statuspage.site.snapshot import take_snapshot
+from statuspage.site.snapshot import LatencyCache, take_snapshot
 from statuspage.store import open_store
 
 log = logging.getLogger(__name__)
@@ -161,14 +161,15 @@ def _write(stream: IO[bytes], message: Any) -> None:
 
 
 async def _render(
-    config: Config, env: jinja2.Environment, metrics: SnapshotMetrics, now: float
+    config: Config, env: jinja2.Environment, metrics: SnapshotMetrics, now: float,
+    latency: LatencyCache | None = None,
 ) -> WorkerRender:
     started = time.perf_counter()
     # A connection per render: nothing (no aiosqlite thread) outlives it between renders.
     store = await open_store(config.storage, readonly=True)
     try:
         async with store.read_transaction():
-            snapshot = await take_snapshot(config, store, now)
+            snapshot = await take_snapshot(config, store, now, latency)
     finally:
         await store.close()
     result = render_snapshot(config, snapshot, Path(config.site.output_dir), env)
@@ -191,7 +192,7 @@ def main() -> None:
     except EOFError:
         return
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s [render] %(message)s")
-    env, metrics = environment(), SnapshotMetrics()
+    env, metrics, latency = environment(), SnapshotMetrics(), LatencyCache()
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -200,7 +201,8 @@ def main() -> None:
             except EOFError:
                 return  # the parent closed the pipe, or died
             try:
-                reply: tuple[bool, Any] = (True, loop.run_until_complete(_render(config, env, metrics, now)))
+                done = loop.run_until_complete(_render(config, env, metrics, now, latency))
+                reply: tuple[bool, Any] = (True, done)
             except Exception:
                 log.exception("render failed")
                 reply = (False, traceback.format_exc(limit=5))

@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from statuspage.models import (
+    AutoText,
     CaseEvent,
     CaseRow,
     CheckResult,
@@ -86,6 +87,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     support_sql.SCHEMA,
+    # Automatic titles and messages as a phrase key + values (JSON), so each site locale words them;
+    # NULL for text people wrote and for rows written before this version (their text stays as is).
+    """
+    ALTER TABLE incidents ADD COLUMN title_auto TEXT;
+    ALTER TABLE incident_updates ADD COLUMN auto TEXT;
+    """,
 )
 
 
@@ -471,8 +478,8 @@ class SQLiteStore:
                 cur = await self._conn.execute(
                     "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                     "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                    "recovered_at, postmortem, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "recovered_at, postmortem, created_at, updated_at, title_auto) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _incident_row(incident),
                 )
                 iid = int(cur.lastrowid or 0)
@@ -488,10 +495,11 @@ class SQLiteStore:
 
     async def _insert_update(self, incident_id: int, u: IncidentUpdate) -> None:
         await self._conn.execute(
-            "INSERT INTO incident_updates (incident_id, status, message, author, at, components) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO incident_updates (incident_id, status, message, author, at, components, auto) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (incident_id, u.status, u.message, u.author, u.at,
-             json.dumps([[c.component, c.old_status, c.new_status] for c in u.components])),
+             json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]),
+             _auto_json(u.auto)),
         )
 
     async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
@@ -502,7 +510,8 @@ class SQLiteStore:
                 await self._conn.execute(
                     "UPDATE incidents SET page=?, title=?, severity=?, impact=?, status=?, components=?, "
                     "automatic=?, started_at=?, due_at=?, monitoring_at=?, resolved_at=?, acknowledged_at=?, "
-                    "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=? WHERE id=?",
+                    "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=?, "
+                    "title_auto=? WHERE id=?",
                     (*_incident_row(incident), incident.id),
                 )
                 for update in new_updates:
@@ -567,7 +576,7 @@ class SQLiteStore:
         rows = await self._fetchall(
             "SELECT id, page, title, severity, impact, status, components, automatic, started_at, due_at, "
             "monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, postmortem, "
-            f"created_at, updated_at FROM incidents {tail}",
+            f"created_at, updated_at, title_auto FROM incidents {tail}",
             args,
         )
         if not rows:
@@ -578,13 +587,13 @@ class SQLiteStore:
             part = ids[start:start + 500]
             marks = ",".join("?" * len(part))
             for u in await self._fetchall(
-                "SELECT id, incident_id, status, message, author, at, components FROM incident_updates "
+                "SELECT id, incident_id, status, message, author, at, components, auto FROM incident_updates "
                 f"WHERE incident_id IN ({marks}) ORDER BY at, id",
                 part,
             ):
                 changes = tuple(ComponentChange(c[0], c[1], c[2]) for c in json.loads(u[6]))
                 updates[int(u[1])].append(
-                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes)
+                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, _auto(u[7]))
                 )
         return [
             Incident(
@@ -592,7 +601,7 @@ class SQLiteStore:
                 components=tuple(json.loads(r[6])), automatic=bool(r[7]), started_at=r[8], due_at=r[9],
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
-                updates=tuple(updates[int(r[0])]),
+                updates=tuple(updates[int(r[0])]), title_auto=_auto(r[18]),
             )
             for r in rows
         ]
@@ -769,7 +778,7 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
     return (
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
         i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
-        i.recovered_at, i.postmortem, i.created_at, i.updated_at,
+        i.recovered_at, i.postmortem, i.created_at, i.updated_at, _auto_json(i.title_auto),
     )
 
 
@@ -804,3 +813,18 @@ def _case_from_row(r: Sequence[Any]) -> CaseRow:
         resolution_within=None if r[22] is None else bool(r[22]), outcome=r[23], events=int(r[24]),
         updated_at=r[25],
     )
+
+
+def _auto_json(auto: AutoText | None) -> str | None:
+    return None if auto is None else json.dumps(auto.to_data(), ensure_ascii=False)
+
+
+def _auto(text: str | None) -> AutoText | None:
+    """An automatic text column; an unreadable one is dropped (the plain text beside it still shows)."""
+    if text is None:
+        return None
+    try:
+        return AutoText.from_data(json.loads(text))
+    except ValueError:
+        log.warning("ignoring an unreadable automatic text %r", text[:80])
+        return None

@@ -8,7 +8,9 @@ Routes (DESIGN.md section 4):
     *    /api/admin/...                the engineers' API (admin_api.py), bearer tokens
     *    /api/admin/cases..., POST /api/hooks/chatwoot   support cases (support_api.py)
     GET  /admin                        the engineers' page (templates/admin.html + static/admin.js)
-    GET  /…                            the rendered site from `site_dir`
+    GET  /…                            the rendered site from `site_dir`; on a page's own domain
+                                       (`pages[].domains`, by Host) that page's folder at `/`,
+                                       its Statuspage JSON at `/api/v2/…` as Statuspage serves it
 
 No request gets a 500 by design: bad input is a 4xx with a JSON error; `_errors` turns anything
 unexpected into a logged 500 only as a last resort. Request headers and push tokens are never
@@ -176,15 +178,18 @@ class _Site:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
-    def locate(self, tail: str) -> tuple[Path | None, str | None]:
-        """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404."""
+    def locate(self, tail: str, folder: str = "") -> tuple[Path | None, str | None]:
+        """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404.
+
+        `folder` is the page folder a page's own domain serves at `/` ("" for the whole site); the
+        redirect location is a path on the same host."""
         parts = [p for p in tail.split("/") if p]
         for part in parts:
             # Dot segments, dotfiles (atomic-write temporaries) and Windows separators never map to a file.
             if part.startswith(".") or "\\" in part or "\x00" in part:
                 return None, None
         try:
-            path = self.root.joinpath(*parts).resolve()
+            path = self.root.joinpath(*[p for p in folder.split("/") if p], *parts).resolve()
         except (OSError, RuntimeError, ValueError):
             return None, None
         if path != self.root and not path.is_relative_to(self.root):
@@ -319,7 +324,10 @@ async def _push(request: web.Request) -> web.Response:
     return json_response({"ok": True, "monitor": state.push_tokens[token]})
 
 
-async def _api_not_found(request: web.Request) -> web.Response:
+async def _api_not_found(request: web.Request) -> web.StreamResponse:
+    # A page's own domain serves its Statuspage JSON at /api/v2/…, as Statuspage does.
+    if request.method in ("GET", "HEAD") and request.path.startswith("/api/v2/") and _page_folder(request):
+        return await _serve_site(request, request.path.removeprefix("/"))
     # This catch-all also catches a known API path with a wrong method: that is a 405, not a 404.
     this = request.match_info.route.resource
     allowed: set[str] = set()
@@ -379,24 +387,46 @@ async def _site_api_v2(request: web.Request) -> web.StreamResponse:
     return await _serve_site(request, "api/v2/" + request.match_info["tail"])
 
 
+def _page_folder(request: web.Request) -> str:
+    """The page folder served at `/` of this request's host ("" for the whole site)."""
+    page = request.app[STATE].config.page_for_host(request.host)
+    return f"{page.slug}/" if page is not None else ""
+
+
+def _locale_moved(request: web.Request, tail: str) -> str | None:
+    """`/en/nps/…` → `/nps/en/…`: a page in another locale lives in the page's own folder (so the
+    folder can be published alone), but `/<lang>/<page>/` is where people look for it."""
+    config = request.app[STATE].config
+    lang, _, rest = tail.partition("/")
+    slug, _, inner = rest.partition("/")
+    folders = {loc.lower() for loc in config.site.locales[1:]}
+    if lang in folders and config.page(slug) is not None:
+        return f"/{slug}/{lang}/{inner}"
+    return None
+
+
 async def _site(request: web.Request) -> web.StreamResponse:
     return await _serve_site(request, request.match_info["tail"])
 
 
 async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     site = request.app[_SITE]
-    path, redirect = site.locate(tail)
+    folder = _page_folder(request)
+    path, redirect = site.locate(tail, folder)
+    query = f"?{request.query_string}" if request.query_string else ""
     if redirect is not None:
-        query = f"?{request.query_string}" if request.query_string else ""
         raise web.HTTPMovedPermanently(redirect + query)
     loop = asyncio.get_running_loop()
     found = None if path is None else await loop.run_in_executor(None, _read_site_file, path)
     if path is None or found is None:
-        return await _not_found(site, loop)
+        moved = None if folder else _locale_moved(request, tail)
+        if moved is not None:
+            raise web.HTTPMovedPermanently(moved + query)
+        return await _not_found(site, loop, folder)
     headers = {
         "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
         "ETag": found.etag,
-        "Cache-Control": f"public, max-age={STATIC_MAX_AGE if tail.startswith('static/') else PAGE_MAX_AGE}",
+        "Cache-Control": f"public, max-age={STATIC_MAX_AGE if _is_static(tail) else PAGE_MAX_AGE}",
     }
     if path.suffix.lower() in (".json", ".svg", ".atom"):
         # Statuspage's JSON and the badges are meant to be read from other sites.
@@ -408,13 +438,23 @@ async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     return response
 
 
-async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop) -> web.Response:
-    custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
+async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop, folder: str = "") -> web.Response:
+    custom = None
+    if folder:  # a page's own domain: its folder's 404 page, whose links start at that domain's root
+        custom = await loop.run_in_executor(None, _read_site_file, site.root / folder / "404.html")
+    if custom is None:
+        custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
     body = custom.body if custom is not None else _NOT_FOUND_HTML
     return web.Response(
         status=404, body=body,
         headers={"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"},
     )
+
+
+def _is_static(tail: str) -> bool:
+    """An asset: under the site's `static/` or a page folder's (`nps/static/`)."""
+    parts = [p for p in tail.split("/") if p]
+    return bool(parts) and (parts[0] == "static" or (len(parts) > 1 and parts[1] == "static"))
 
 
 def _etag_matches(header: str, etag: str) -> bool:
