@@ -47,7 +47,7 @@ async def test_sla_page_publishes_the_measured_month(month: tuple[Config, SQLite
 
 async def test_the_english_site_says_the_same(month: tuple[Config, SQLiteStore], tmp_path: Path) -> None:
     config, store = month
-    english = config.model_copy(update={"site": config.site.model_copy(update={"locale": "en"})})
+    english = config.model_copy(update={"site": config.site.model_copy(update={"locale": "en", "locales": ("en",)})})
     await render_site(english, store, tmp_path / "out", now=NOW)
     html = (tmp_path / "out/sla.html").read_text()
     assert "Support, as measured" in html and "November 2026" in html and "Mon–Fri 08:00–18:00" in html

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from statuspage.config import Config
 from statuspage.site import badges, icons
 from statuspage.site.i18n import Translator
-from statuspage.site.links import Links, locale_dir, page_root
+from statuspage.site.links import Links, locale_dir, page_root, site_root
 from statuspage.site.sla_page import sla_context
 from statuspage.site.snapshot import ComponentView, LatencyCache, PageView, Snapshot, take_snapshot
 from statuspage.site.statuspage_api import page_documents
@@ -166,9 +166,15 @@ class _Builder:
                       **sla_context(self.config, self.snapshot, t))
             for page in self.snapshot.pages:
                 self.page(page, locale)
-        # Language-neutral (its keys and figures are the same in every locale): written once.
-        for path, doc in support_documents(self.config, self.snapshot).items():
-            self.json(path, doc)
+        # The same document in every locale's folder (its keys and figures don't change with the
+        # language), so each copy of sla.html and each self-contained page folder links to its own.
+        support = support_documents(self.config, self.snapshot)
+        for locale in self.config.site.locales:
+            for path, doc in support.items():
+                slug, _, rest = path.partition("/api/v2/")
+                target = (f"{site_root(self.config, locale)}{path}" if not rest
+                          else f"{page_root(self.config, slug, locale)}api/v2/{rest}")
+                self.json(target, doc)
         # Served by the live server for any missing path, so its links start at the host's root.
         self.html(Links(self.config, self.default, "404.html", from_root=True), "404.html", status=overall)
         for name, data in _static_files():

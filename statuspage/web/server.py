@@ -140,8 +140,6 @@ def build_app(
     r.add_get("/admin", _admin_page)
     r.add_get("/admin/", _admin_redirect)
     r.add_get("/admin/admin.js", _admin_js)
-    # The site's own documents under /api/v2/ (support.json at the root) are site files.
-    r.add_get("/api/v2/{tail:.+}", _site_api_v2)
     # Anything else under /api/ is an API miss (JSON), not a site page.
     r.add_route("*", "/api/{tail:.*}", _api_not_found)
     r.add_get("/{tail:.*}", _site)
@@ -325,9 +323,12 @@ async def _push(request: web.Request) -> web.Response:
 
 
 async def _api_not_found(request: web.Request) -> web.StreamResponse:
-    # A page's own domain serves its Statuspage JSON at /api/v2/…, as Statuspage does.
-    if request.method in ("GET", "HEAD") and request.path.startswith("/api/v2/") and _page_folder(request):
-        return await _serve_site(request, request.path.removeprefix("/"))
+    # The site's own documents under /api/v2/ are site files: support.json at the root, and on a
+    # page's own domain its Statuspage JSON, as Statuspage serves it. Anything else is an API 404.
+    if request.method in ("GET", "HEAD") and request.path.startswith("/api/v2/"):
+        response = await _serve_site(request, request.path.removeprefix("/"))
+        if response.status != 404:
+            return response
     # This catch-all also catches a known API path with a wrong method: that is a 405, not a 404.
     this = request.match_info.route.resource
     allowed: set[str] = set()
@@ -381,10 +382,6 @@ async def _admin_js(request: web.Request) -> web.Response:
 
 
 # --- the static site -----------------------------------------------------------------------------------
-
-
-async def _site_api_v2(request: web.Request) -> web.StreamResponse:
-    return await _serve_site(request, "api/v2/" + request.match_info["tail"])
 
 
 def _page_folder(request: web.Request) -> str:
