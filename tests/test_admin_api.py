@@ -410,7 +410,17 @@ async def test_the_first_acknowledgement_is_kept(env: ServerEnv) -> None:
     first = await env.http.post(f"/api/admin/incidents/{iid}/ack", headers=auth(ALICE))
     assert first.status == 200
     env.clock.now += 60
+    changes = len(env.changes)
+    # Someone else: 409 saying who holds it and since when; nothing changes.
     second = await env.http.post(f"/api/admin/incidents/{iid}/ack", headers=auth(BOB))
-    assert second.status == 200
+    assert second.status == 409
+    body = await second.json()
+    assert body["acknowledged_by"] == "alice" and at(body["acknowledged_at"]) == NOW
+    assert "already acknowledged by alice" in body["error"]
+    assert len(env.changes) == changes
+    # The same engineer again (a double click): 200 and the unchanged incident.
+    again = await env.http.post(f"/api/admin/incidents/{iid}/ack", headers=auth(ALICE))
+    assert again.status == 200
+    assert (await again.json())["acknowledged_by"] == "alice"
     current = await (await env.http.get(f"/api/admin/incidents/{iid}", headers=auth())).json()
     assert (current["acknowledged_by"], at(current["acknowledged_at"])) == ("alice", NOW)

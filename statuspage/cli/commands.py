@@ -35,17 +35,50 @@ def validate(config_path: Path) -> None:
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
 
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+"""`statuspage check` exit codes, as monitoring plugins (Nagios, Icinga, Sensu) define them."""
+
+
 @cli.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per monitor, for machines.")
 def check(config_path: Path, as_json: bool) -> None:
-    """Probe every monitor once and print the results (exit 0 whatever they are)."""
+    """Probe every monitor once and print the results.
+
+    \b
+    Exit codes follow monitoring plugins (Nagios, Icinga, Sensu):
+      0 OK        every monitor is up
+      1 WARNING   some monitor is degraded (slow), none is down
+      2 CRITICAL  some monitor is down
+      3 UNKNOWN   some monitor could not be judged (a push monitor: only
+                  `statuspage run` receives heartbeats), none is down or degraded
+    The worst wins in the order CRITICAL > WARNING > UNKNOWN > OK (monitoring-plugins'
+    max_state_alt). In --json a monitor that could not be judged has "outcome": "unknown".
+    """
     config = load_or_exit(config_path)
     results = asyncio.run(_check_all(config))
     if as_json:
         click.echo(json.dumps([_result_json(r) for r in results], indent=2, ensure_ascii=False))
-        return
-    click.echo(format_results(results))
+    else:
+        click.echo(format_results(results))
+    raise SystemExit(exit_code(results))
+
+
+def outcome_of(result: CheckResult) -> str:
+    """`up`, `degraded`, `down`, or `unknown` when the check could not judge the monitor (no data)."""
+    return "unknown" if result.error == "no_data" else result.outcome
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """The monitoring-plugin exit code of a set of results: CRITICAL > WARNING > UNKNOWN > OK."""
+    outcomes = {outcome_of(r) for r in results}
+    if "down" in outcomes:
+        return EXIT_CRITICAL
+    if "degraded" in outcomes:
+        return EXIT_WARNING
+    if "unknown" in outcomes:
+        return EXIT_UNKNOWN
+    return EXIT_OK
 
 
 async def _check_all(config: Config) -> list[CheckResult]:
@@ -64,28 +97,30 @@ async def _check_once(checker: Checker, monitor: Monitor) -> CheckResult:
 
 def _result_json(r: CheckResult) -> dict[str, Any]:
     return {
-        "monitor": r.monitor, "outcome": r.outcome, "latency_ms": r.latency_ms, "status": r.status,
+        "monitor": r.monitor, "outcome": outcome_of(r), "latency_ms": r.latency_ms, "status": r.status,
         "error": r.error, "message": r.message, "at": r.at, "cert_expires_at": r.cert_expires_at,
     }
 
 
+_STATE_NAMES = {EXIT_OK: "OK", EXIT_WARNING: "WARNING", EXIT_CRITICAL: "CRITICAL", EXIT_UNKNOWN: "UNKNOWN"}
+
+
 def format_results(results: list[CheckResult]) -> str:
-    """A readable table of check results."""
+    """A readable table of check results, with a summary line naming the exit state."""
     rows = [("MONITOR", "OUTCOME", "MS", "HTTP", "ERROR", "MESSAGE")]
     for r in results:
         rows.append((
-            r.monitor,
-            "-" if r.error == "no_data" else r.outcome.upper(),
+            r.monitor, outcome_of(r).upper(),
             "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
             "-" if r.status is None else str(r.status), r.error or "-", r.message,
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5]
              for row in rows]
-    down = sum(1 for r in results if r.outcome == "down")
-    unknown = sum(1 for r in results if r.error == "no_data")
-    lines.append(f"\n{len(results)} monitors: {len(results) - down - unknown} up, {down} down"
-                 + (f", {unknown} not checkable once (push)" if unknown else ""))
+    counts = {o: sum(1 for r in results if outcome_of(r) == o) for o in ("up", "degraded", "down", "unknown")}
+    code = exit_code(results)
+    lines.append(f"\n{len(results)} monitors: {counts['up']} up, {counts['degraded']} degraded, "
+                 f"{counts['down']} down, {counts['unknown']} unknown — {_STATE_NAMES[code]} (exit {code})")
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -7,6 +7,7 @@ engineer can cause is an `IncidentError`:
     IncidentError
     ├── NotFound            unknown incident or maintenance id        (HTTP 404)
     ├── BadTransition       e.g. updating a resolved incident          (HTTP 409)
+    │   └── AlreadyAcknowledged  another engineer acknowledged it first  (HTTP 409)
     └── BadInput            what was sent is wrong                     (HTTP 400)
         ├── UnknownPage
         ├── UnknownComponent
@@ -20,7 +21,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from statuspage.config import Config, Page
 from statuspage.durations import format_duration
@@ -38,6 +41,8 @@ from statuspage.models import (
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("statuspage.events")
+"""The operator's story (incidents opened, acknowledged, resolved, ...): shown by `run` and `demo`."""
 
 SYSTEM_AUTHOR = "statuspage"
 MAX_TITLE = 200
@@ -55,6 +60,17 @@ class NotFound(IncidentError):
 
 class BadTransition(IncidentError):
     """The incident cannot move to that status from where it is."""
+
+
+class AlreadyAcknowledged(BadTransition):
+    """Another engineer acknowledged the incident first; the first acknowledgement stands."""
+
+    def __init__(self, incident: Incident, tz: str) -> None:
+        self.incident = incident
+        self.tz = tz
+        when = _local(incident.acknowledged_at or 0.0, tz, "%Y-%m-%d %H:%M:%S")
+        super().__init__(f"incident {incident.id} is already acknowledged by {incident.acknowledged_by} "
+                         f"since {when} ({tz})")
 
 
 class BadInput(IncidentError):
@@ -159,10 +175,7 @@ class Policy:
         return comp.name if comp else component
 
     def _clock_time(self, at: float) -> str:
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
-
-        return datetime.fromtimestamp(at, ZoneInfo(self._tz)).strftime("%H:%M:%S")
+        return _local(at, self._tz, "%H:%M:%S")
 
     def open(self, page: str, component: str, outage_start: float, now: float) -> Incident:
         """A new automatic incident for a component's confirmed major outage."""
@@ -273,18 +286,25 @@ class IncidentService:
         """A component's major outage was confirmed: open a T1, join the open one, or do nothing."""
         now = self.clock()
         if await self._in_maintenance(page, component, now):
-            log.info("no incident: maintenance page=%s component=%s", page, component)
+            events.info("no incident for %s/%s: it is under maintenance", page, component)
             return None
         current = await self._open_auto(page)
         if current is None:
             incident = await self.store.create_incident(self.policy.open(page, component, outage_start, now))
-            log.info("incident opened id=%d page=%s component=%s", incident.id, page, component)
+            events.info('incident #%d opened on %s: %s "%s" (automatic: %s/%s down since %s)', incident.id,
+                        page, incident.severity, incident.title, page, component, self._time(outage_start))
             self._notify("incident.created", incident)
             return incident
         joined = self.policy.join(current, component, outage_start, now)
         if joined is None:
             return current
         incident = await self.store.save_incident(*_pair(joined))
+        if current.status == "monitoring":
+            events.info("incident #%d back to investigating: %s/%s down again since %s", incident.id, page,
+                        component, self._time(outage_start))
+        else:
+            events.info("incident #%d: %s/%s down too since %s", incident.id, page, component,
+                        self._time(outage_start))
         self._notify("incident.updated", incident)
         return incident
 
@@ -299,6 +319,9 @@ class IncidentService:
         if recovered is None:
             return current
         incident = await self.store.save_incident(*_pair(recovered))
+        events.info("incident #%d monitoring: every affected component recovered at %s; resolves itself "
+                    "after %s without a new failure", incident.id, self._time(recovered_at),
+                    format_duration(self.config.incidents.auto_resolve_after))
         self._notify("incident.updated", incident)
         return incident
 
@@ -312,12 +335,15 @@ class IncidentService:
             resolved = self.policy.auto_resolve(incident, now)
             if resolved is not None:
                 saved = await self.store.save_incident(*_pair(resolved))
-                log.info("incident auto-resolved id=%d", saved.id)
+                events.info("incident #%d resolved automatically: no new failure for %s since the recovery",
+                            saved.id, format_duration(self.config.incidents.auto_resolve_after))
                 self._notify("incident.resolved", saved)
                 changed += 1
                 continue
             if self.policy.needs_reminder(incident, await self.store.reminded_at(incident.id), now):
                 await self.store.mark_reminded(incident.id, now)
+                events.warning("incident #%d (%s) is still unacknowledged after %s: reminder sent",
+                               incident.id, incident.severity, format_duration(now - incident.started_at))
                 self._notify("incident.reminder", incident)
         return changed
 
@@ -382,6 +408,8 @@ class IncidentService:
             monitoring_at=now if st == "monitoring" else None, created_at=now, updated_at=now,
             updates=(IncidentUpdate(0, 0, st, message or title, now, author, changes),),
         ))
+        events.info('incident #%d opened on %s by %s: %s "%s" (%s)', incident.id, page, author or "?",
+                    sev, title, st)
         self._notify("incident.created", incident)
         return incident
 
@@ -389,16 +417,27 @@ class IncidentService:
         return self._status(page, component) if self._status is not None else "operational"
 
     async def acknowledge(self, incident_id: int, who: str) -> Incident:
-        """Record who acknowledged the incident and when; the first acknowledgement stands."""
+        """Record who acknowledged the incident and when; the first acknowledgement stands.
+
+        Acknowledging again as the same engineer changes nothing and returns the incident; anyone
+        else gets AlreadyAcknowledged naming who holds it."""
         who = _text(who, "engineer name", MAX_AUTHOR, required=True)
         incident = await self.get(incident_id)
-        if incident.acknowledged_at is not None:
+        if incident.acknowledged_at is None:
+            if await self.store.acknowledge_incident(incident_id, who, self.clock()):
+                incident = await self.get(incident_id)
+                events.info("incident #%d acknowledged by %s", incident.id, who)
+                self._notify("incident.acknowledged", incident)
+                return incident
+            incident = await self.get(incident_id)  # someone acknowledged it a moment earlier
+        held = self._time(incident.acknowledged_at or 0.0)
+        if incident.acknowledged_by == who:
+            events.info("incident #%d: %s acknowledged it again (acknowledged since %s; nothing changed)",
+                        incident.id, who, held)
             return incident
-        if await self.store.acknowledge_incident(incident_id, who, self.clock()):
-            incident = await self.get(incident_id)
-            self._notify("incident.acknowledged", incident)
-            return incident
-        return await self.get(incident_id)  # someone else acknowledged it a moment earlier
+        events.info("incident #%d: acknowledgement by %s refused, %s acknowledged it at %s", incident.id,
+                    who, incident.acknowledged_by, held)
+        raise AlreadyAcknowledged(incident, self.config.site.timezone)
 
     async def post_update(self, incident_id: int, status: str, message: str, author: str = "") -> Incident:
         """Post a timeline update, moving the incident through its lifecycle."""
@@ -414,6 +453,11 @@ class IncidentService:
                        for c in incident.components]
         updated, update = apply_update(incident, st, message, author, self.clock(), changes)
         saved = await self.store.save_incident(updated, [update])
+        if st == "resolved":
+            events.info("incident #%d resolved by %s after %s", saved.id, author or "?",
+                        format_duration((saved.resolved_at or saved.started_at) - saved.started_at))
+        else:
+            events.info("incident #%d updated by %s: %s", saved.id, author or "?", st)
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
@@ -450,18 +494,33 @@ class IncidentService:
             raise BadWindow("the maintenance window is already over")
         if end - start > 31 * 86400:
             raise BadWindow("a maintenance window may last at most 31 days")
-        return await self.store.add_maintenance(Maintenance(
+        window = await self.store.add_maintenance(Maintenance(
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
             created_at=now, created_by=_text(author, "author", MAX_AUTHOR),
         ))
+        events.info('maintenance #%d scheduled on %s by %s: "%s" %s → %s (%s)', window.id, page,
+                    window.created_by or "?", title, self._time(start, "%Y-%m-%d %H:%M"),
+                    self._time(end, "%Y-%m-%d %H:%M"), ", ".join(comps) or "every component")
+        return window
 
-    async def cancel_maintenance(self, maintenance_id: int) -> Maintenance:
+    async def cancel_maintenance(self, maintenance_id: int, author: str = "") -> Maintenance:
         """Cancel a maintenance window."""
         if not await self.store.cancel_maintenance(maintenance_id):
             raise NotFound(f"maintenance {maintenance_id} does not exist")
         m = await self.store.get_maintenance(maintenance_id)
         assert m is not None
+        events.info('maintenance #%d cancelled by %s: "%s"', m.id, author or "?", m.title)
         return m
+
+    @staticmethod
+    def _time(at: float, fmt: str = "%H:%M:%S") -> str:
+        # Log lines carry the process's local time (as their timestamps do), not the site's.
+        return time.strftime(fmt, time.localtime(at))
+
+
+def _local(at: float, tz: str, fmt: str) -> str:
+    """`at` (epoch seconds) formatted in the site's timezone."""
+    return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime(fmt)
 
 
 def _pair(pair: tuple[Incident, IncidentUpdate]) -> tuple[Incident, list[IncidentUpdate]]:

@@ -28,16 +28,18 @@ class ApiError(Exception):
     """A request the API refuses: becomes `{"error", "field"}` JSON with `status`."""
 
     def __init__(self, status: int, error: str, field: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.field = field
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        """More members of the error object (e.g. who holds an acknowledgement)."""
 
     def response(self) -> web.Response:
         """The JSON response for this error."""
-        return error_response(self.status, self.error, self.field, self.headers)
+        return error_response(self.status, self.error, self.field, self.headers, self.extra)
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -51,9 +53,10 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def error_response(status: int, error: str, field: str | None = None,
-                   headers: Mapping[str, str] | None = None) -> web.Response:
-    """The API's one error shape."""
-    data: dict[str, Any] = {"error": error}
+                   headers: Mapping[str, str] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> web.Response:
+    """The API's one error shape (`extra` adds members beside `error` and `field`)."""
+    data: dict[str, Any] = {**(extra or {}), "error": error}
     if field is not None:
         data["field"] = field
     return json_response(data, status, headers)

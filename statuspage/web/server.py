@@ -178,6 +178,12 @@ class _Site:
             if parts and not tail.endswith("/"):
                 return None, "/" + "/".join(quote(p) for p in parts) + "/"
             path = path / "index.html"
+        elif parts and not tail.endswith("/") and not path.exists():
+            # Clean URLs: /nps/history serves history.html, /nps/incidents/3 serves 3.html. The
+            # page's relative links resolve the same from both addresses (same folder).
+            page = path.with_name(path.name + ".html")
+            if page.is_file() and page.resolve().is_relative_to(self.root):
+                return page, None
         return path, None
 
 
