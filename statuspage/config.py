@@ -164,6 +164,8 @@ class Server(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     render_every: Duration = Field(default=60.0, gt=0)
+    access_log: bool = False
+    """One log line per HTTP request (off by default: the output tells the operator's story)."""
 
 
 class SeverityTimes(_Model):

@@ -21,9 +21,12 @@ from statuspage.probe.checks import Checker
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Logging threshold.")
 @click.version_option(package_name="statuspage")
-def cli(log_level: str) -> None:
-    """Uptime monitor and public status page for Track's NPS and CXM."""
-    setup_logging(log_level)
+@click.pass_context
+def cli(ctx: click.Context, log_level: str) -> None:
+    """Uptime monitor and public status page: probes, incidents, SLA, a static status site."""
+    # `run` and `demo` tell the operator's story in their log; the other commands print their own
+    # results and keep the story lines (e.g. "incident #3 acknowledged by …") out of the way.
+    setup_logging(log_level, story=ctx.invoked_subcommand in ("run", "demo"))
 
 
 @cli.command()
@@ -124,14 +127,26 @@ def format_results(results: list[CheckResult]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+access_log_option = click.option(
+    "--access-log", is_flag=True,
+    help="Log one line per HTTP request (also server.access_log: true). Off by default.")
+
+
 @cli.command()
 @config_option
 @click.option("--no-serve", is_flag=True, help="Only probe, record and write the site; no HTTP server.")
-def run(config_path: Path, no_serve: bool) -> None:
-    """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM."""
+@access_log_option
+def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
+    """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM.
+
+    The log tells the operator's story: failed checks, confirmed outages and recoveries,
+    incidents opened, acknowledged (by whom), updated and resolved, render failures.
+    """
     from statuspage.runner import Runtime, run_until_stopped
 
     config = load_or_exit(config_path)
+    if access_log:
+        config = config.model_copy(update={"server": config.server.model_copy(update={"access_log": True})})
     runtime = Runtime(config, serve=not no_serve)
     asyncio.run(run_until_stopped(runtime))
 
@@ -139,14 +154,24 @@ def run(config_path: Path, no_serve: bool) -> None:
 @cli.command()
 @click.option("--port", default=8080, show_default=True, type=int, help="Port of the live site.")
 @click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False),
-              help="Where the demo keeps its database (wiped at start).")
+              help="Where the demo keeps its database and config.yaml (wiped at start).")
 @click.option("--out", "out_dir", default="site", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo writes the static site.")
-def demo(port: int, data_dir: str, out_dir: str) -> None:
-    """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage."""
+@click.option("--like", "like", default="config.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Borrow the contact and the SLA page's texts from this config, when it exists.")
+@click.option("--start-at", default=0.0, show_default=True, type=click.FloatRange(0, 299), metavar="SECONDS",
+              help="Seconds into the 5-minute script to start at (55: the outage within seconds).")
+@access_log_option
+def demo(port: int, data_dir: str, out_dir: str, like: Path, start_at: float, access_log: bool) -> None:
+    """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage.
+
+    It writes its config to DATA_DIR/config.yaml and prints the CLI commands that work on its data.
+    """
     from statuspage.cli.demo import run_demo
 
-    asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+    asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir), like=like,
+                         access_log=access_log, start_phase=start_at))
 
 
 def main() -> None:

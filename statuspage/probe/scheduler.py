@@ -122,7 +122,7 @@ class Prober:
             )
         scheduler.start()
         self._scheduler = scheduler
-        log.info("prober started monitors=%d", len(self.monitors))
+        log.info("probing %d monitors", len(self.monitors))
 
     def add_job(self, func: Callable[[], Awaitable[None]], seconds: float, job_id: str) -> None:
         """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks)."""
@@ -178,7 +178,9 @@ class Prober:
             except Exception:
                 log.exception("check observer failed monitor=%s", key)
         if event.transition is not None:
-            log.info("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind, event.transition.at)
+            # The story line (DOWN / UP) is probe/story.py's; this one is for debugging.
+            log.debug("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind,
+                      event.transition.at)
             if self._on_transition is not None:
                 try:
                     await self._on_transition(self.component_of[key], event)

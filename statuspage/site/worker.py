@@ -202,7 +202,8 @@ def main() -> None:
             try:
                 reply: tuple[bool, Any] = (True, loop.run_until_complete(_render(config, env, metrics, now)))
             except Exception:
-                log.exception("render failed")
+                # The parent logs the failure once; the traceback travels in the reply.
+                log.debug("render failed", exc_info=True)
                 reply = (False, traceback.format_exc(limit=5))
             _write(replies, reply)
     finally:

@@ -135,16 +135,22 @@ def build_app(
     return app
 
 
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop."""
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
+async def serve(app: web.Application, host: str, port: int, *, access_log: bool = True) -> web.AppRunner:
+    """Start serving `app` on host:port, with the redacting access log unless `access_log` is False;
+    `await runner.cleanup()` to stop."""
+    if access_log:
+        runner = web.AppRunner(app, access_log_class=AccessLogger)
+    else:
+        runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
     except BaseException:
         await runner.cleanup()
         raise
-    log.info("serving host=%s port=%d", host, port)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("serving http://%s:%d/ (engineers: /admin; HTTP access log %s)", shown, port,
+             "on" if access_log else "off, --access-log or server.access_log turns it on")
     return runner
 
 
