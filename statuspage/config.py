@@ -123,17 +123,63 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class Contact(_Model):
-    """Support contacts shown on every page."""
+TEXT_LOCALES = ("pt-BR", "en")
 
-    email: str = "suporte@track.co"
-    phone: str = "(11) 4858-9924"
+
+def _localized(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("is empty")
+        return value.strip()
+    if isinstance(value, dict) and value:
+        out: dict[str, str] = {}
+        for key, text in value.items():
+            if key not in TEXT_LOCALES:
+                raise ValueError(f"{_show(key)} is not a locale (use {' or '.join(TEXT_LOCALES)})")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"the {key} text is not text or is empty")
+            out[key] = text.strip()
+        return out
+    raise ValueError(f"{_show(value)} is not text (a string, or {{pt-BR: …, en: …}})")
+
+
+LocalizedText = Annotated[str | dict[str, str], BeforeValidator(_localized)]
+"""Text shown on the site: one string, or one per locale (`{pt-BR: "…", en: "…"}`)."""
+
+
+def text_for(text: str | dict[str, str] | None, locale: str) -> str:
+    """The text of a LocalizedText in `locale`: its own translation, else the first one given."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(locale) or next(iter(text.values()), "")
+
+
+class Contact(_Model):
+    """How visitors reach support, shown on every page when set (nothing is shown by default)."""
+
+    email: str = ""
+    phone: str = ""
+    url: str = ""
+    """A support page or chat, http(s)."""
+
+    @model_validator(mode="after")
+    def _web_url(self) -> Contact:
+        if self.url:
+            _http_url(self.url)
+        return self
+
+    @property
+    def is_set(self) -> bool:
+        """True when at least one way to reach support is configured."""
+        return bool(self.email or self.phone or self.url)
 
 
 class Site(_Model):
     """The public site: title, locale, timezone and where it is written."""
 
-    title: str = "Track Status"
+    title: str = "Status"
     base_url: str = ""
     locale: Literal["pt-BR", "en"] = "pt-BR"
     timezone: str = "America/Sao_Paulo"
@@ -169,10 +215,14 @@ class Server(_Model):
 
 
 class SeverityTimes(_Model):
-    """Mean and limit resolution times of one SLA severity class."""
+    """Mean and limit resolution times of one SLA severity class, and how the SLA page describes it."""
 
     mean: Duration
     limit: Duration
+    description: LocalizedText | None = None
+    """What problems of this class are (default: a generic sentence)."""
+    example: LocalizedText | None = None
+    """An example from the SLA (the column is shown when any class has one)."""
 
 
 SeverityName = Literal["T1", "T2", "T3", "T4"]
@@ -196,13 +246,13 @@ class SupportChannel(_Model):
     average: Duration | None = None
 
 
-def _default_support() -> list[SupportChannel]:
-    return [
-        SupportChannel(name="chat", first_response=240.0, average=180.0),
-        SupportChannel(name="whatsapp", first_response=240.0, average=180.0),
-        SupportChannel(name="email", first_response=86400.0, average=6 * 3600.0),
-        SupportChannel(name="phone", first_response=86400.0, average=3600.0),
-    ]
+class SlaPolicy(_Model):
+    """The SLA page's own words (each text a string or `{pt-BR: …, en: …}`); nothing by default."""
+
+    intro: LocalizedText | None = None
+    """The paragraph under the SLA page's title (default: a generic sentence)."""
+    outcomes: list[LocalizedText] = []
+    """How a support case can be closed (the section is shown when there are any)."""
 
 
 class Sla(_Model):
@@ -213,8 +263,10 @@ class Sla(_Model):
     severities: dict[SeverityName, SeverityTimes] = Field(
         default_factory=_default_severities
     )
-    support: list[SupportChannel] = Field(default_factory=_default_support)
-    triage_average: Duration = 48 * 3600.0
+    support: list[SupportChannel] = []
+    """Support channels and their first-response times (the SLA page's section is shown when set)."""
+    triage_average: Duration | None = None
+    policy: SlaPolicy = SlaPolicy()
 
     @model_validator(mode="after")
     def _all_severities(self) -> Sla:
@@ -265,7 +317,7 @@ class Email(_Model):
     starttls: bool = False
     username: str = ""
     password: str = ""
-    sender: str = Field(default="status@track.co", alias="from")
+    sender: str = Field(alias="from", min_length=3)
     to: list[str] = Field(min_length=1)
     timeout: Duration = Field(default=10.0, gt=0)
 
