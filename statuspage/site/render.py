@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from statuspage.site import badges
 from statuspage.config import Config
+from statuspage.site.embed import embed_context
 from statuspage.site.i18n import Translator
 from statuspage.site.statuspage_api import page_documents
 from statuspage.site.sla_page import sla_context
@@ -154,6 +155,8 @@ class _Builder:
         self.html(f"{slug}/index.html", "page.html", active=slug, page=page)
         self.html(f"{slug}/history.html", "history.html", active=slug, page=page,
                   months=_by_month(page, self.t))
+        self.html(f"{slug}/embed.html", "embed.html", active=slug, page=page,
+                  **embed_context(self.config, page, self.t, UPTIME_WINDOWS))
         for incident in page.incidents:
             self.html(f"{slug}/incidents/{incident.id}.html", "incident.html", active=slug, page=page,
                       incident=incident)
