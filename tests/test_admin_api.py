@@ -283,7 +283,7 @@ BAD_BODIES: list[tuple[str, str, Any, int, str | None]] = [
     ("update-null-status", "/api/admin/incidents/{id}/updates", {"status": None, "message": "m"}, 400, "status"),
     ("ack-with-fields", "/api/admin/incidents/{id}/ack", {"who": "mallory"}, 400, "who"),
     ("resolve-message-number", "/api/admin/incidents/{id}/resolve", {"message": 1}, 400, "message"),
-    ("maintenance-no-offset", "/api/admin/maintenances", maintenance(start="2026-01-02T01:00:00"), 400, "start"),
+    ("maintenance-bad-hour", "/api/admin/maintenances", maintenance(start="2026-01-02T25:00:00"), 400, "start"),
     ("maintenance-garbage-time", "/api/admin/maintenances", maintenance(end="tomorrow"), 400, "end"),
     ("maintenance-epoch-number", "/api/admin/maintenances", maintenance(start=1767322800), 400, "start"),
     ("maintenance-end-before-start", "/api/admin/maintenances",

@@ -399,8 +399,9 @@ async def _add_maintenance(request: web.Request) -> web.Response:
                ("page", "title", "start", "end", "components", "message"))
     page = f.choice("page", _page_slugs(state))
     title = f.text("title")
-    start = f.time("start")
-    end = f.time("end")
+    # Without an offset, the times are the site's wall-clock times (what /admin's form says).
+    start = f.time("start", state.config.site.timezone)
+    end = f.time("end", state.config.site.timezone)
     if end <= start:
         raise ApiError(400, "must be after start", "end")
     components = f.slugs("components", _components_of(state, page), "component")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -196,14 +197,17 @@ class Fields:
                 out.append(item)
         return tuple(out)
 
-    def time(self, name: str) -> float:
-        """An ISO-8601 date-time with a UTC offset (or Z), as epoch seconds."""
+    def time(self, name: str, local_tz: str | None = None) -> float:
+        """An ISO-8601 date-time with a UTC offset (or Z), as epoch seconds; with `local_tz`, one
+        without an offset is a wall-clock time in that timezone (the site's, as /admin's forms send)."""
         value = self.text(name, max_len=64)
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise ApiError(400, f"{show(value)} is not an ISO-8601 date-time like 2025-01-31T22:00:00-03:00",
                            name) from None
+        if parsed.tzinfo is None and local_tz is not None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(local_tz))
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise ApiError(400, "needs a UTC offset, e.g. 2025-01-31T22:00:00-03:00 or ...Z", name)
         try:

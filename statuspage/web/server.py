@@ -40,6 +40,7 @@ from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.web.admin_page import render_admin
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
@@ -346,7 +347,8 @@ def admin_csp(html: str) -> str:
 
 
 async def _admin_page(request: web.Request) -> web.Response:
-    html = _resource_text("statuspage.templates", "admin.html")
+    state = request.app[STATE]
+    html = render_admin(state.config, state.clock())
     return web.Response(
         text=html, content_type="text/html", charset="utf-8",
         headers={"Content-Security-Policy": admin_csp(html), "Cache-Control": "no-store",
