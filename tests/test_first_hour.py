@@ -10,7 +10,9 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -164,6 +166,12 @@ async def test_run_tells_the_operators_story_without_access_logs(
         assert len(found) == 1, (pattern, lines)
         positions.append(found[0])
     assert positions == sorted(positions), lines
+    # Stamps and the times inside the story are the site's (America/Sao_Paulo), as the site shows.
+    down = next(line for line in lines if " DOWN " in line)
+    stamp = datetime.strptime(down[:19], "%Y-%m-%d %H:%M:%S")
+    since = datetime.strptime(down[:11] + re.findall(r"since (\d\d:\d\d:\d\d)", down)[0], "%Y-%m-%d %H:%M:%S")
+    assert 0 <= (stamp - since).total_seconds() <= 5, down
+    assert abs(stamp - datetime.now(ZoneInfo("America/Sao_Paulo")).replace(tzinfo=None)) < timedelta(minutes=2)
     # Render failures: one concise line each, no traceback; no access log without --access-log.
     failures = [line for line in story if "render failed" in line]
     assert failures and all(re.match(r"render failed: .*; next try within 30s\)", f) for f in failures), failures

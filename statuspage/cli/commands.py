@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
+from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging, use_site_time
 from statuspage.cli.incidents import incident, maintenance
 from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult
@@ -145,6 +145,7 @@ def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
     from statuspage.runner import Runtime, run_until_stopped
 
     config = load_or_exit(config_path)
+    use_site_time(config.site.timezone)
     if access_log:
         config = config.model_copy(update={"server": config.server.model_copy(update={"access_log": True})})
     runtime = Runtime(config, serve=not no_serve)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -36,6 +38,12 @@ class ConsoleFormatter(logging.Formatter):
     def __init__(self, verbose: bool = False) -> None:
         super().__init__(datefmt="%Y-%m-%d %H:%M:%S")
         self.verbose = verbose
+        self.tz: tzinfo | None = None
+        """Timestamps in this timezone (the site's, for run and demo); None: the process's."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The record's time in `tz`."""
+        return datetime.fromtimestamp(record.created, self.tz).strftime(datefmt or self.datefmt or "%c")
 
     def format(self, record: logging.LogRecord) -> str:
         """One line (plus a traceback when the record has one)."""
@@ -91,6 +99,15 @@ def setup_logging(level: str, *, story: bool = True) -> None:
     # APScheduler logs every job run at INFO; at thousands of monitors that is noise, and
     # "maximum number of running instances reached" is the no-overlap rule working as meant.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+
+def use_site_time(timezone: str) -> None:
+    """Stamp log lines in the site's timezone, so they match the times the site, /admin and the
+    CLI show (the story's own times use it too)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _ConsoleHandler) and isinstance(handler.formatter, ConsoleFormatter):
+            handler.formatter.tz = ZoneInfo(timezone)
+    logging.getLogger(__name__).info("times in this log are %s (site.timezone), as on the site", timezone)
 
 
 def load_or_exit(path: Path) -> Config:

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from statuspage.cli.common import use_site_time
 from statuspage.config import Config, ConfigError, load_config
 from statuspage.runner import Runtime, run_until_stopped
 
@@ -200,6 +201,7 @@ async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event
             raise
         log.warning("not borrowing contact and SLA texts from %s: %s", like, exc.problems[0])
         config = write_config(config_path, demo_config(sim_port, port, data_dir, out_dir, token))
+    use_site_time(config.site.timezone)
     if access_log:
         config = config.model_copy(update={"server": config.server.model_copy(update={"access_log": True})})
     runtime = Runtime(config)
@@ -265,5 +267,5 @@ def banner(config: Config, config_path: Path, sim_port: int, token: str, start_p
         "    1:00–2:30  NPS Relatórios answers 503: outage confirmed after 2 failed checks,\n"
         "               T1 incident opened (acknowledge it on /admin or with the CLI);\n"
         "               recovery, monitoring, resolved automatically a minute later\n"
-        "  Below: what happens, as it happens. Ctrl-C stops.\n"
+        f"  Below: what happens, as it happens (times in {config.site.timezone}). Ctrl-C stops.\n"
     )

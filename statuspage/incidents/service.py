@@ -512,10 +512,9 @@ class IncidentService:
         events.info('maintenance #%d cancelled by %s: "%s"', m.id, author or "?", m.title)
         return m
 
-    @staticmethod
-    def _time(at: float, fmt: str = "%H:%M:%S") -> str:
-        # Log lines carry the process's local time (as their timestamps do), not the site's.
-        return time.strftime(fmt, time.localtime(at))
+    def _time(self, at: float, fmt: str = "%H:%M:%S") -> str:
+        # The site's timezone: `statuspage run` stamps its log lines in it too.
+        return _local(at, self.config.site.timezone, fmt)
 
 
 def _local(at: float, tz: str, fmt: str) -> str:

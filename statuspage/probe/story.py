@@ -15,8 +15,9 @@ Checks that pass, and checks that keep failing during a confirmed outage, print 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from statuspage.config import Config
 from statuspage.durations import format_duration
@@ -41,6 +42,11 @@ class CheckStory:
     def __init__(self, config: Config) -> None:
         self._confirm_down = {m.key: m.confirm_down or 2 for _, _, m in config.monitors()}
         self._seen: dict[str, _Seen] = {}
+        self._tz = ZoneInfo(config.site.timezone)
+
+    def _clock(self, at: float) -> str:
+        # The site's timezone, as the log lines' stamps (`statuspage run`) and the site itself.
+        return datetime.fromtimestamp(at, self._tz).strftime("%H:%M:%S")
 
     def __call__(self, event: CheckEvent) -> None:
         """Log what this check changed, if anything."""
@@ -49,13 +55,13 @@ class CheckStory:
         seen = self._seen.setdefault(key, _Seen(down_since=state.down_since))
         message = result.message or result.error or result.outcome
         if event.transition is not None and event.transition.kind == "down":
-            events.warning("DOWN %s: outage confirmed, since %s (%s)", key, _clock(event.transition.at),
+            events.warning("DOWN %s: outage confirmed, since %s (%s)", key, self._clock(event.transition.at),
                            message)
             seen.failures, seen.down_since = 0, event.transition.at
         elif event.transition is not None:
             took = f" after {format_duration(event.transition.at - seen.down_since)} down" if (
                 seen.down_since is not None) else ""
-            events.info("UP %s: recovered at %s%s", key, _clock(event.transition.at), took)
+            events.info("UP %s: recovered at %s%s", key, self._clock(event.transition.at), took)
             seen.down_since = None
         elif state.confirmed == "up" and result.outcome == "down":
             seen.failures += 1
@@ -73,8 +79,3 @@ class CheckStory:
                 latency = "" if result.latency_ms is None else f" ({result.latency_ms:.0f} ms)"
                 events.info("back to normal %s%s", key, latency)
         seen.run_state = state.run_state
-
-
-def _clock(at: float) -> str:
-    # Log lines carry the process's local time, as their timestamps do.
-    return time.strftime("%H:%M:%S", time.localtime(at))
