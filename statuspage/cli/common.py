@@ -101,13 +101,14 @@ def setup_logging(level: str, *, story: bool = True) -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
-def use_site_time(timezone: str) -> None:
+def use_site_time(timezone: str, *, announce: bool = True) -> None:
     """Stamp log lines in the site's timezone, so they match the times the site, /admin and the
     CLI show (the story's own times use it too)."""
     for handler in logging.getLogger().handlers:
         if isinstance(handler, _ConsoleHandler) and isinstance(handler.formatter, ConsoleFormatter):
             handler.formatter.tz = ZoneInfo(timezone)
-    logging.getLogger(__name__).info("times in this log are %s (site.timezone), as on the site", timezone)
+    if announce:
+        logging.getLogger(__name__).info("times in this log are %s (site.timezone), as on the site", timezone)
 
 
 def load_or_exit(path: Path) -> Config:

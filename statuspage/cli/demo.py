@@ -201,7 +201,7 @@ async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event
             raise
         log.warning("not borrowing contact and SLA texts from %s: %s", like, exc.problems[0])
         config = write_config(config_path, demo_config(sim_port, port, data_dir, out_dir, token))
-    use_site_time(config.site.timezone)
+    use_site_time(config.site.timezone, announce=False)  # the banner says it
     if access_log:
         config = config.model_copy(update={"server": config.server.model_copy(update={"access_log": True})})
     runtime = Runtime(config)
