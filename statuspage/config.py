@@ -317,7 +317,7 @@ class Email(_Model):
     starttls: bool = False
     username: str = ""
     password: str = ""
-    sender: str = Field(alias="from", min_length=3)
+    sender: str = Field(default="statuspage@localhost", alias="from", min_length=3)
     to: list[str] = Field(min_length=1)
     timeout: Duration = Field(default=10.0, gt=0)
 
