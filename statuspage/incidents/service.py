@@ -17,6 +17,7 @@ engineer can cause is an `IncidentError`:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -291,8 +292,9 @@ class IncidentService:
         current = await self._open_auto(page)
         if current is None:
             incident = await self.store.create_incident(self.policy.open(page, component, outage_start, now))
-            events.info('incident #%d opened on %s: %s "%s" (automatic: %s/%s down since %s)', incident.id,
-                        page, incident.severity, incident.title, page, component, self._time(outage_start))
+            events.info("incident #%d opened on %s: %s %s (automatic: %s/%s down since %s)", incident.id,
+                        page, incident.severity, _shown(incident.title), page, component,
+                        self._time(outage_start))
             self._notify("incident.created", incident)
             return incident
         joined = self.policy.join(current, component, outage_start, now)
@@ -408,8 +410,8 @@ class IncidentService:
             monitoring_at=now if st == "monitoring" else None, created_at=now, updated_at=now,
             updates=(IncidentUpdate(0, 0, st, message or title, now, author, changes),),
         ))
-        events.info('incident #%d opened on %s by %s: %s "%s" (%s)', incident.id, page, author or "?",
-                    sev, title, st)
+        events.info("incident #%d opened on %s by %s: %s %s (%s)", incident.id, page, _name(author),
+                    sev, _shown(title), st)
         self._notify("incident.created", incident)
         return incident
 
@@ -426,17 +428,17 @@ class IncidentService:
         if incident.acknowledged_at is None:
             if await self.store.acknowledge_incident(incident_id, who, self.clock()):
                 incident = await self.get(incident_id)
-                events.info("incident #%d acknowledged by %s", incident.id, who)
+                events.info("incident #%d acknowledged by %s", incident.id, _name(who))
                 self._notify("incident.acknowledged", incident)
                 return incident
             incident = await self.get(incident_id)  # someone acknowledged it a moment earlier
         held = self._time(incident.acknowledged_at or 0.0)
         if incident.acknowledged_by == who:
             events.info("incident #%d: %s acknowledged it again (acknowledged since %s; nothing changed)",
-                        incident.id, who, held)
+                        incident.id, _name(who), held)
             return incident
         events.info("incident #%d: acknowledgement by %s refused, %s acknowledged it at %s", incident.id,
-                    who, incident.acknowledged_by, held)
+                    _name(who), _name(incident.acknowledged_by), held)
         raise AlreadyAcknowledged(incident, self.config.site.timezone)
 
     async def post_update(self, incident_id: int, status: str, message: str, author: str = "") -> Incident:
@@ -454,10 +456,10 @@ class IncidentService:
         updated, update = apply_update(incident, st, message, author, self.clock(), changes)
         saved = await self.store.save_incident(updated, [update])
         if st == "resolved":
-            events.info("incident #%d resolved by %s after %s", saved.id, author or "?",
+            events.info("incident #%d resolved by %s after %s", saved.id, _name(author),
                         format_duration((saved.resolved_at or saved.started_at) - saved.started_at))
         else:
-            events.info("incident #%d updated by %s: %s", saved.id, author or "?", st)
+            events.info("incident #%d updated by %s: %s", saved.id, _name(author), st)
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
@@ -498,8 +500,8 @@ class IncidentService:
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
             created_at=now, created_by=_text(author, "author", MAX_AUTHOR),
         ))
-        events.info('maintenance #%d scheduled on %s by %s: "%s" %s → %s (%s)', window.id, page,
-                    window.created_by or "?", title, self._time(start, "%Y-%m-%d %H:%M"),
+        events.info("maintenance #%d scheduled on %s by %s: %s %s → %s (%s)", window.id, page,
+                    _name(window.created_by), _shown(title), self._time(start, "%Y-%m-%d %H:%M"),
                     self._time(end, "%Y-%m-%d %H:%M"), ", ".join(comps) or "every component")
         return window
 
@@ -509,7 +511,7 @@ class IncidentService:
             raise NotFound(f"maintenance {maintenance_id} does not exist")
         m = await self.store.get_maintenance(maintenance_id)
         assert m is not None
-        events.info('maintenance #%d cancelled by %s: "%s"', m.id, author or "?", m.title)
+        events.info("maintenance #%d cancelled by %s: %s", m.id, _name(author), _shown(m.title))
         return m
 
     def _time(self, at: float, fmt: str = "%H:%M:%S") -> str:
@@ -520,6 +522,18 @@ class IncidentService:
 def _local(at: float, tz: str, fmt: str) -> str:
     """`at` (epoch seconds) formatted in the site's timezone."""
     return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime(fmt)
+
+
+def _shown(text: str) -> str:
+    """User text in a log line: quoted, on one line (a title cannot forge a second log line)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _name(who: str | None) -> str:
+    """An engineer's name in a log line, its control characters escaped; `?` when unknown."""
+    if not who:
+        return "?"
+    return who if who.isprintable() else json.dumps(who, ensure_ascii=False)
 
 
 def _pair(pair: tuple[Incident, IncidentUpdate]) -> tuple[Incident, list[IncidentUpdate]]:
