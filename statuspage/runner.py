@@ -68,6 +68,7 @@ class Runtime:
             self.metrics.observe_check, CheckStory(config)]
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
+        self._closing = False
 
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
@@ -88,8 +89,8 @@ class Runtime:
             # Probing matters more than the page: the render loop tries again.
             _render_failed(exc, self.config.server.render_every)
         self.prober.start()
-        self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
-        self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
+        self.prober.add_job(self._guarded(self.prune, "prune"), cfg.storage.prune_every, "prune")
+        self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         if self.serve:
@@ -217,8 +218,26 @@ class Runtime:
         if deleted:
             log.info("pruned results=%d", deleted)
 
+    def _guarded(self, job: Callable[[], Awaitable[None]], name: str) -> Callable[[], Awaitable[None]]:
+        """`job` for the scheduler: an error is one log line and the job runs again at its next turn;
+        a run cut short by shutdown (its store closing under it) is not an error at all."""
+
+        async def run() -> None:
+            if self._closing:
+                return
+            try:
+                await job()
+            except Exception:
+                if self._closing:
+                    log.debug("%s interrupted by shutdown", name, exc_info=True)
+                else:
+                    log.exception("%s failed; it runs again at its next turn", name)
+
+        return run
+
     async def close(self) -> None:
         """Stop serving and scheduling, let running checks end, flush, close everything."""
+        self._closing = True
         if self.server is not None:
             await self.server.cleanup()
             self.server = None

@@ -63,7 +63,36 @@ async def test_a_title_cannot_forge_a_log_line(tmp_path: Path, caplog: pytest.Lo
                                       author="ana\nroot")
     finally:
         await store.close()
-    [line] = [r.getMessage() for r in caplog.records]
+    [line] = [r.getMessage() for r in caplog.records if "opened on shop" in r.getMessage()]
     assert "\n" not in line
     assert line == ('incident #1 opened on shop by "ana\\nroot": T3 '
                     '"Lento\\n2026-01-01 00:00:00 incident #9 resolved by x" (investigating)')
+
+
+async def test_housekeeping_cut_short_by_shutdown_is_not_an_error(tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    from statuspage.runner import Runtime
+
+    runtime = Runtime(_config(tmp_path), serve=False)  # type: ignore[arg-type]
+
+    async def store_gone() -> None:
+        raise ValueError("no active connection")
+
+    job = runtime._guarded(store_gone, "incident tick")
+    with caplog.at_level(logging.DEBUG):
+        await job()  # while running: an error line, never an exception into the scheduler
+        runtime._closing = True
+        await job()  # not even called once closing
+        runtime._closing = False
+        calls: list[int] = []
+
+        async def closes_midway() -> None:
+            calls.append(1)
+            runtime._closing = True
+            raise ValueError("no active connection")
+
+        await runtime._guarded(closes_midway, "incident tick")()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["incident tick failed; it runs again at its next turn"]
+    assert calls == [1]
+    assert caplog.records[-1].getMessage() == "incident tick interrupted by shutdown"
