@@ -133,11 +133,57 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class Contact(_Model):
-    """Support contacts shown on every page."""
+TEXT_LOCALES = ("pt-BR", "en")
 
-    email: str = "suporte@track.co"
-    phone: str = "(11) 4858-9924"
+
+def _localized(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("is empty")
+        return value.strip()
+    if isinstance(value, dict) and value:
+        out: dict[str, str] = {}
+        for key, text in value.items():
+            if key not in TEXT_LOCALES:
+                raise ValueError(f"{_show(key)} is not a locale (use {' or '.join(TEXT_LOCALES)})")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"the {key} text is not text or is empty")
+            out[key] = text.strip()
+        return out
+    raise ValueError(f"{_show(value)} is not text (a string, or {{pt-BR: …, en: …}})")
+
+
+LocalizedText = Annotated[str | dict[str, str], BeforeValidator(_localized)]
+"""Text shown on the site: one string, or one per locale (`{pt-BR: "…", en: "…"}`)."""
+
+
+def text_for(text: str | dict[str, str] | None, locale: str) -> str:
+    """The text of a LocalizedText in `locale`: its own translation, else the first one given."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(locale) or next(iter(text.values()), "")
+
+
+class Contact(_Model):
+    """How visitors reach support, shown on every page when set (nothing is shown by default)."""
+
+    email: str = ""
+    phone: str = ""
+    url: str = ""
+    """A support page or chat, http(s)."""
+
+    @model_validator(mode="after")
+    def _web_url(self) -> Contact:
+        if self.url:
+            _http_url(self.url)
+        return self
+
+    @property
+    def is_set(self) -> bool:
+        """True when at least one way to reach support is configured."""
+        return bool(self.email or self.phone or self.url)
 
 
 SiteLocale = Literal["pt-BR", "en"]
@@ -150,7 +196,7 @@ class Site(_Model):
     `/<lang>/`); `locale` is the default. Writing only `locale` is a one-locale `locales`.
     """
 
-    title: str = "Track Status"
+    title: str = "Status"
     base_url: str = ""
     locale: SiteLocale = "pt-BR"
     locales: tuple[SiteLocale, ...] = ("pt-BR",)
@@ -206,13 +252,19 @@ class Server(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     render_every: Duration = Field(default=60.0, gt=0)
+    access_log: bool = False
+    """One log line per HTTP request (off by default: the output tells the operator's story)."""
 
 
 class SeverityTimes(_Model):
-    """Mean and limit resolution times of one SLA severity class."""
+    """Mean and limit resolution times of one SLA severity class, and how the SLA page describes it."""
 
     mean: Duration
     limit: Duration
+    description: LocalizedText | None = None
+    """What problems of this class are (default: a generic sentence)."""
+    example: LocalizedText | None = None
+    """An example from the SLA (the column is shown when any class has one)."""
 
 
 SeverityName = Literal["T1", "T2", "T3", "T4"]
@@ -228,6 +280,15 @@ def _default_severities() -> dict[SeverityName, SeverityTimes]:
     }
 
 
+class SlaPolicy(_Model):
+    """The SLA page's own words (each text a string or `{pt-BR: …, en: …}`); nothing by default."""
+
+    intro: LocalizedText | None = None
+    """The paragraph under the SLA page's title (default: a generic sentence)."""
+    outcomes: list[LocalizedText] = []
+    """How a support case can be closed (the section is shown when there are any)."""
+
+
 class Sla(_Model):
     """The SLA being enforced: uptime target and the T1–T4 resolution times."""
 
@@ -241,6 +302,7 @@ class Sla(_Model):
     @classmethod
     def _moved_keys(cls, data: Any) -> Any:
         return moved_support_keys(data)
+    policy: SlaPolicy = SlaPolicy()
 
     @model_validator(mode="after")
     def _all_severities(self) -> Sla:
@@ -465,7 +527,7 @@ class Email(_Model):
     starttls: bool = False
     username: str = ""
     password: str = ""
-    sender: str = Field(default="status@track.co", alias="from")
+    sender: str = Field(default="statuspage@localhost", alias="from", min_length=3)
     to: list[str] = Field(min_length=1)
     timeout: Duration = Field(default=10.0, gt=0)
 

@@ -19,18 +19,21 @@ from pathlib import Path
 from aiohttp import web
 
 from statuspage.config import Config
+from statuspage.durations import format_duration
 from statuspage.incidents.notify import Notifier
 from statuspage.incidents.service import IncidentService
 from statuspage.models import ComponentStatus, component_key
 from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
+from statuspage.probe.story import CheckStory
 from statuspage.site.worker import RenderWorker
 from statuspage.store import Store, open_store
 from statuspage.support.service import SupportService
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("statuspage.events")
 
 FLUSH_EVERY_S = 0.5
 """How often buffered results are committed: the most a crash can lose is this much probing."""
@@ -70,9 +73,11 @@ class Runtime:
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
-        self.check_hooks: list[Callable[[CheckEvent], None]] = [self.metrics.observe_check]
+        self.check_hooks: list[Callable[[CheckEvent], None]] = [
+            self.metrics.observe_check, CheckStory(config)]
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
+        self._closing = False
         self._sockets: list[socket.socket] = []
 
     def bind(self) -> None:
@@ -111,14 +116,14 @@ class Runtime:
         await self._reconcile_incidents()
         try:
             await self.render()
-        except Exception:
+        except Exception as exc:
             # Probing matters more than the page: the render loop tries again.
-            log.exception("first render failed; probing anyway")
+            _render_failed(exc, self.config.server.render_every)
         self.prober.start()
-        self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
-        self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
+        self.prober.add_job(self._guarded(self.prune, "prune"), cfg.storage.prune_every, "prune")
+        self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
         if self.support.enabled:
-            self.prober.add_job(self.support_tick, TICK_EVERY_S, "support")
+            self.prober.add_job(self._guarded(self.support_tick, "support tick"), TICK_EVERY_S, "support")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         # After a config change every case's figures are recomputed: in the background, as it takes
@@ -132,7 +137,8 @@ class Runtime:
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
                 on_change=self.mark_dirty, support=self.support,
             )
-            self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets)
+            self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets,
+                                      access_log=cfg.server.access_log)
 
     # --- component status and incidents ------------------------------------------------------------
 
@@ -269,8 +275,8 @@ class Runtime:
             self._dirty.clear()
             try:
                 await self.render()
-            except Exception:
-                log.exception("render failed; will retry")
+            except Exception as exc:
+                _render_failed(exc, self.config.server.render_every)
 
     async def _flush_loop(self) -> None:
         assert self.store is not None
@@ -294,9 +300,26 @@ class Runtime:
         """Cut the wait for running checks short (a second Ctrl-C while stopping)."""
         if self.prober is not None:
             self.prober.hurry()
+    def _guarded(self, job: Callable[[], Awaitable[None]], name: str) -> Callable[[], Awaitable[None]]:
+        """`job` for the scheduler: an error is one log line and the job runs again at its next turn;
+        a run cut short by shutdown (its store closing under it) is not an error at all."""
+
+        async def run() -> None:
+            if self._closing:
+                return
+            try:
+                await job()
+            except Exception:
+                if self._closing:
+                    log.debug("%s interrupted by shutdown", name, exc_info=True)
+                else:
+                    log.exception("%s failed; it runs again at its next turn", name)
+
+        return run
 
     async def close(self) -> None:
         """Stop serving and scheduling, let running checks end, flush, close everything."""
+        self._closing = True
         if self.server is not None:
             await self.server.cleanup()
             self.server = None
@@ -320,6 +343,16 @@ class Runtime:
         if self.store is not None:
             await self.store.close()
             log.info("stopped")
+
+
+def _render_failed(exc: Exception, retry_in: float) -> None:
+    """One line on the story (what failed, that the old site stays); the traceback at debug level."""
+    text = str(exc).strip().splitlines()
+    # A RenderError carries the worker's traceback: its last line names the actual error.
+    reason = text[-1] if text else type(exc).__name__
+    events.error("render failed: %s (the site keeps its last files; next try within %s)", reason,
+                 format_duration(retry_in))
+    log.debug("render failure", exc_info=exc)
 
 
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:

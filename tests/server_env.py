@@ -35,7 +35,7 @@ class Clock:
         return self.now
 
 
-def make_config(tmp_path: Path, max_body_bytes: int = 8192) -> Config:
+def make_config(tmp_path: Path, max_body_bytes: int = 8192, locale: str = "en") -> Config:
     """Two pages like Track's, two engineers, a push monitor."""
     def components(page: str) -> list[dict[str, Any]]:
         return [
@@ -47,7 +47,7 @@ def make_config(tmp_path: Path, max_body_bytes: int = 8192) -> Config:
 
     return parse_config({
         "site": {"title": "Track Status", "base_url": "http://status.test", "output_dir": str(tmp_path / "site"),
-                 "locale": "en"},
+                 "locale": locale},
         "storage": {"path": str(tmp_path / "db.sqlite")},
         "server": {"max_body_bytes": max_body_bytes},
         "admins": [{"name": "alice", "token": ALICE}, {"name": "bob", "token": BOB}],
@@ -109,9 +109,10 @@ async def open_env(
     *,
     max_body_bytes: int = 8192,
     on_change: Callable[[ServerEnv], Any] | None = None,
+    locale: str = "en",
 ) -> ServerEnv:
     """Open the store and start the server through `start_client` (aiohttp_client)."""
-    config = make_config(tmp_path, max_body_bytes)
+    config = make_config(tmp_path, max_body_bytes, locale)
     clock = Clock()
     store = await SQLiteStore.open(config.storage.path)
     await store.register_monitors(m.key for _, _, m in config.monitors())

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from statuspage.config import Config, parse_config
 from statuspage.incidents.service import Policy
 from statuspage.models import (
@@ -29,6 +31,8 @@ H, D = 3600.0, 86400.0
 XSS_TITLE = "<script>alert(1)</script>"
 XSS_MESSAGE = "Fixed <img src=x onerror=alert(1)> & \"quoted\" 'single' ]]> <!-- --> \x01end"
 XSS_COMPONENT = "Relatórios <b>&amp;</b> \"PDF\" <svg onload=alert(1)>"
+TRACK = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text(encoding="utf-8"))
+"""Track's config.yaml: its contact and SLA texts are what the site tests render."""
 
 
 TRACK_SUPPORT: dict[str, Any] = {
@@ -51,12 +55,14 @@ def site_config(tmp_path: Path, *, locale: str = "pt-BR", hostile: bool = False,
 
     reports_name = XSS_COMPONENT if hostile else "Relatórios"
     site: dict[str, Any] = {"title": "Track Status", "base_url": base_url, "locale": locale,
-                            "timezone": "America/Sao_Paulo", "output_dir": str(tmp_path / "site")}
+                            "timezone": "America/Sao_Paulo", "output_dir": str(tmp_path / "site"),
+                            "contact": TRACK["site"]["contact"]}
     if locales is not None:
         site = {**site, "locale": locales[0], "locales": locales}
     domains = domains or {}
     return parse_config({
         "site": site,
+        "sla": TRACK["sla"],
         "storage": {"path": str(tmp_path / "db.sqlite")},
         "support": TRACK_SUPPORT,
         "pages": [

@@ -7,6 +7,7 @@ engineer can cause is an `IncidentError`:
     IncidentError
     ├── NotFound            unknown incident or maintenance id        (HTTP 404)
     ├── BadTransition       e.g. updating a resolved incident          (HTTP 409)
+    │   └── AlreadyAcknowledged  another engineer acknowledged it first  (HTTP 409)
     └── BadInput            what was sent is wrong                     (HTTP 400)
         ├── UnknownPage
         ├── UnknownComponent
@@ -16,13 +17,17 @@ engineer can cause is an `IncidentError`:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from statuspage.config import Config, Page
+from statuspage.durations import format_duration
 from statuspage.incidents.messages import auto_text, word
 from statuspage.models import (
     INCIDENT_STATUSES,
@@ -39,6 +44,8 @@ from statuspage.models import (
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("statuspage.events")
+"""The operator's story (incidents opened, acknowledged, resolved, ...): shown by `run` and `demo`."""
 
 SYSTEM_AUTHOR = "statuspage"
 MAX_TITLE = 200
@@ -56,6 +63,17 @@ class NotFound(IncidentError):
 
 class BadTransition(IncidentError):
     """The incident cannot move to that status from where it is."""
+
+
+class AlreadyAcknowledged(BadTransition):
+    """Another engineer acknowledged the incident first; the first acknowledgement stands."""
+
+    def __init__(self, incident: Incident, tz: str) -> None:
+        self.incident = incident
+        self.tz = tz
+        when = _local(incident.acknowledged_at or 0.0, tz, "%Y-%m-%d %H:%M:%S")
+        super().__init__(f"incident {incident.id} is already acknowledged by {incident.acknowledged_by} "
+                         f"since {when} ({tz})")
 
 
 class BadInput(IncidentError):
@@ -152,6 +170,8 @@ class Policy:
 
     def _about(self, page: str, component: str) -> dict[str, str]:
         return {"component": component, "name": self._name(page, component)}
+    def _clock_time(self, at: float) -> str:
+        return _local(at, self._tz, "%H:%M:%S")
 
     def open(self, page: str, component: str, outage_start: float, now: float) -> Incident:
         """A new automatic incident for a component's confirmed major outage."""
@@ -287,18 +307,26 @@ class IncidentService:
         """A component's major outage was confirmed: open a T1, join the open one, or do nothing."""
         now = self.clock()
         if await self._in_maintenance(page, component, now):
-            log.info("no incident: maintenance page=%s component=%s", page, component)
+            events.info("no incident for %s/%s: it is under maintenance", page, component)
             return None
         current = await self._open_auto(page)
         if current is None:
             incident = await self.store.create_incident(self.policy.open(page, component, outage_start, now))
-            log.info("incident opened id=%d page=%s component=%s", incident.id, page, component)
+            events.info("incident #%d opened on %s: %s %s (automatic: %s/%s down since %s)", incident.id,
+                        page, incident.severity, _shown(incident.title), page, component,
+                        self._time(outage_start))
             self._notify("incident.created", incident)
             return incident
         joined = self.policy.join(current, component, outage_start, now)
         if joined is None:
             return current
         incident = await self.store.save_incident(*_pair(joined))
+        if current.status == "monitoring":
+            events.info("incident #%d back to investigating: %s/%s down again since %s", incident.id, page,
+                        component, self._time(outage_start))
+        else:
+            events.info("incident #%d: %s/%s down too since %s", incident.id, page, component,
+                        self._time(outage_start))
         self._notify("incident.updated", incident)
         return incident
 
@@ -326,6 +354,9 @@ class IncidentService:
         if recovered is None:
             return current
         incident = await self.store.save_incident(*_pair(recovered))
+        events.info("incident #%d monitoring: every affected component recovered at %s; resolves itself "
+                    "after %s without a new failure", incident.id, self._time(recovered_at),
+                    format_duration(self.config.incidents.auto_resolve_after))
         self._notify("incident.updated", incident)
         return incident
 
@@ -339,12 +370,15 @@ class IncidentService:
             resolved = self.policy.auto_resolve(incident, now)
             if resolved is not None:
                 saved = await self.store.save_incident(*_pair(resolved))
-                log.info("incident auto-resolved id=%d", saved.id)
+                events.info("incident #%d resolved automatically: no new failure for %s since the recovery",
+                            saved.id, format_duration(self.config.incidents.auto_resolve_after))
                 self._notify("incident.resolved", saved)
                 changed += 1
                 continue
             if self.policy.needs_reminder(incident, await self.store.reminded_at(incident.id), now):
                 await self.store.mark_reminded(incident.id, now)
+                events.warning("incident #%d (%s) is still unacknowledged after %s: reminder sent",
+                               incident.id, incident.severity, format_duration(now - incident.started_at))
                 self._notify("incident.reminder", incident)
         return changed
 
@@ -409,6 +443,8 @@ class IncidentService:
             monitoring_at=now if st == "monitoring" else None, created_at=now, updated_at=now,
             updates=(IncidentUpdate(0, 0, st, message or title, now, author, changes),),
         ))
+        events.info("incident #%d opened on %s by %s: %s %s (%s)", incident.id, page, _name(author),
+                    sev, _shown(title), st)
         self._notify("incident.created", incident)
         return incident
 
@@ -416,16 +452,27 @@ class IncidentService:
         return self._status(page, component) if self._status is not None else "operational"
 
     async def acknowledge(self, incident_id: int, who: str) -> Incident:
-        """Record who acknowledged the incident and when; the first acknowledgement stands."""
+        """Record who acknowledged the incident and when; the first acknowledgement stands.
+
+        Acknowledging again as the same engineer changes nothing and returns the incident; anyone
+        else gets AlreadyAcknowledged naming who holds it."""
         who = _text(who, "engineer name", MAX_AUTHOR, required=True)
         incident = await self.get(incident_id)
-        if incident.acknowledged_at is not None:
+        if incident.acknowledged_at is None:
+            if await self.store.acknowledge_incident(incident_id, who, self.clock()):
+                incident = await self.get(incident_id)
+                events.info("incident #%d acknowledged by %s", incident.id, _name(who))
+                self._notify("incident.acknowledged", incident)
+                return incident
+            incident = await self.get(incident_id)  # someone acknowledged it a moment earlier
+        held = self._time(incident.acknowledged_at or 0.0)
+        if incident.acknowledged_by == who:
+            events.info("incident #%d: %s acknowledged it again (acknowledged since %s; nothing changed)",
+                        incident.id, _name(who), held)
             return incident
-        if await self.store.acknowledge_incident(incident_id, who, self.clock()):
-            incident = await self.get(incident_id)
-            self._notify("incident.acknowledged", incident)
-            return incident
-        return await self.get(incident_id)  # someone else acknowledged it a moment earlier
+        events.info("incident #%d: acknowledgement by %s refused, %s acknowledged it at %s", incident.id,
+                    _name(who), _name(incident.acknowledged_by), held)
+        raise AlreadyAcknowledged(incident, self.config.site.timezone)
 
     async def post_update(self, incident_id: int, status: str, message: str, author: str = "",
                           auto: AutoText | None = None) -> Incident:
@@ -442,6 +489,11 @@ class IncidentService:
                        for c in incident.components]
         updated, update = apply_update(incident, st, message, author, self.clock(), changes, auto)
         saved = await self.store.save_incident(updated, [update])
+        if st == "resolved":
+            events.info("incident #%d resolved by %s after %s", saved.id, _name(author),
+                        format_duration((saved.resolved_at or saved.started_at) - saved.started_at))
+        else:
+            events.info("incident #%d updated by %s: %s", saved.id, _name(author), st)
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
@@ -480,18 +532,44 @@ class IncidentService:
             raise BadWindow("the maintenance window is already over")
         if end - start > 31 * 86400:
             raise BadWindow("a maintenance window may last at most 31 days")
-        return await self.store.add_maintenance(Maintenance(
+        window = await self.store.add_maintenance(Maintenance(
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
             created_at=now, created_by=_text(author, "author", MAX_AUTHOR),
         ))
+        events.info("maintenance #%d scheduled on %s by %s: %s %s → %s (%s)", window.id, page,
+                    _name(window.created_by), _shown(title), self._time(start, "%Y-%m-%d %H:%M"),
+                    self._time(end, "%Y-%m-%d %H:%M"), ", ".join(comps) or "every component")
+        return window
 
-    async def cancel_maintenance(self, maintenance_id: int) -> Maintenance:
+    async def cancel_maintenance(self, maintenance_id: int, author: str = "") -> Maintenance:
         """Cancel a maintenance window."""
         if not await self.store.cancel_maintenance(maintenance_id):
             raise NotFound(f"maintenance {maintenance_id} does not exist")
         m = await self.store.get_maintenance(maintenance_id)
         assert m is not None
+        events.info("maintenance #%d cancelled by %s: %s", m.id, _name(author), _shown(m.title))
         return m
+
+    def _time(self, at: float, fmt: str = "%H:%M:%S") -> str:
+        # The site's timezone: `statuspage run` stamps its log lines in it too.
+        return _local(at, self.config.site.timezone, fmt)
+
+
+def _local(at: float, tz: str, fmt: str) -> str:
+    """`at` (epoch seconds) formatted in the site's timezone."""
+    return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime(fmt)
+
+
+def _shown(text: str) -> str:
+    """User text in a log line: quoted, on one line (a title cannot forge a second log line)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _name(who: str | None) -> str:
+    """An engineer's name in a log line, its control characters escaped; `?` when unknown."""
+    if not who:
+        return "?"
+    return who if who.isprintable() else json.dumps(who, ensure_ascii=False)
 
 
 def _pair(pair: tuple[Incident, IncidentUpdate]) -> tuple[Incident, list[IncidentUpdate]]:

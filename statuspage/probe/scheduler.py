@@ -129,7 +129,7 @@ class Prober:
         self.checker.push_board.subscribe(self._on_push)
         for key in self._push_keys.values():
             self._arm_deadline(key)
-        log.info("prober started monitors=%d", len(self.monitors))
+        log.info("probing %d monitors", len(self.monitors))
 
     def add_job(self, func: Callable[[], Awaitable[None]], seconds: float, job_id: str) -> None:
         """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks).
@@ -225,7 +225,9 @@ class Prober:
             except Exception:
                 log.exception("check observer failed monitor=%s", key)
         if event.transition is not None:
-            log.info("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind, event.transition.at)
+            # The story line (DOWN / UP) is probe/story.py's; this one is for debugging.
+            log.debug("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind,
+                      event.transition.at)
             if self._on_transition is not None:
                 try:
                     await self._on_transition(self.component_of[key], event)

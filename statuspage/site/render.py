@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from statuspage.config import Config
 from statuspage.site import badges, icons
+from statuspage.site.embed import embed_context
 from statuspage.site.i18n import Translator
 from statuspage.site.links import Links, locale_dir, page_root, site_root
 from statuspage.site.sla_page import sla_context
@@ -193,6 +194,8 @@ class _Builder:
         self.html(links("index.html"), "page.html", status=status, active=slug, page=page)
         self.html(links("history.html"), "history.html", status=status, active=slug, page=page,
                   months=_by_month(page, t))
+        self.html(links("embed.html"), "embed.html", status=status, active=slug, page=page,
+                  **embed_context(self.config, page, t, UPTIME_WINDOWS, _page_url(self.config, page, locale)))
         self.html(links("sla.html"), "sla.html", status=status, active="sla",
                   **sla_context(self.config, self.snapshot, t))
         if locale == self.default:

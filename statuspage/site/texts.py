@@ -1,7 +1,9 @@
 """The phrases of the public site in pt-BR and English (used through `statuspage.i18n.Translator`).
 
 Banner and status wording follows Atlassian Statuspage ("All Systems Operational", "Partial System
-Outage", …); the SLA texts follow Track's SLA (seed/track-sla-pt-br.txt). Placeholders are
+Outage", …). A company's own SLA wording (intro, severity descriptions and examples, case outcomes) and
+its contact details come from its config (`sla.policy`, `sla.severities`, `site.contact`); the texts
+here are generic. Placeholders are
 `str.format` fields; every key exists in both tables (a test checks it).
 """
 
@@ -187,12 +189,19 @@ _PT: dict[str, str] = {
     "badge.banner.partial": "interrupção parcial",
     "badge.banner.major": "interrupção grave",
     "badge.banner.no_data": "sem dados",
+    # embed page
+    "embed.title": "Selos de {name} para incorporar",
+    "embed.lead": "Mostre a situação e a disponibilidade de {name} em outro site ou README: copie um dos trechos abaixo.",
+    "embed.no_base_url": "Os endereços abaixo são relativos: defina site.base_url na configuração para obter endereços completos e o formato do shields.io.",
+    "embed.status": "Situação",
+    "embed.uptime": "Disponibilidade em {window}",
+    "embed.shields": "shields.io (endpoint)",
+    "embed.files": "Arquivos",
     # SLA page
     "sla.title": "Acordo de Nível de Serviço (SLA)",
-    "sla.lead": "Como a Track trabalha com o SLA para o funcionamento da plataforma e o atendimento, "
-                "e o que medimos de fato.",
+    "sla.lead": "Nossos compromissos de disponibilidade e de resolução de problemas, e o que medimos de fato.",
     "sla.uptime": "Disponibilidade da plataforma",
-    "sla.uptime_text": "Uptime da plataforma Track (tempo online do servidor): {target} do tempo, por produto.",
+    "sla.uptime_text": "Disponibilidade da plataforma (tempo online do servidor): {target} do tempo, por produto.",
     "sla.uptime_allows": "Isso permite até {d30} de indisponibilidade a cada 30 dias e {d90} a cada 90 dias.",
     "sla.measured_uptime": "Disponibilidade medida em {month}",
     "sla.product": "Produto",
@@ -229,7 +238,9 @@ _PT: dict[str, str] = {
     "sla.mean_ack": "Tempo médio até o reconhecimento",
     "sla.vs_target": "meta {target}",
     "sla.outcomes": "Como um caso pode ser encerrado",
-    "sla.contact": "Dúvidas? Fale com a gente no chat, pelo e-mail {email} ou pelo telefone {phone}.",
+    "sla.contact": "Dúvidas? Fale com o suporte:",
+    "contact.web": "central de ajuda",
+    "sla.cases_limit": "Casos abertos por e-mail ou telefone são respondidos em até {limit}.",
     # support indicators (statuspage.support; sla.html and _support.html)
     "sla.hours": "Horário",
     "sla.always_open": "24 horas, todos os dias",
@@ -252,12 +263,6 @@ _PT: dict[str, str] = {
     "sla.outcome.cannot_reproduce": "Não foi possível reproduzir",
     "sla.outcome.third_party": "Produto de terceiros envolvido",
     "sla.outcome.not_supported": "Não resolvível ou sem suporte",
-    "outcome.1": "Resolvemos o seu problema, com uma solução, ou respondemos à sua pergunta.",
-    "outcome.2": "Um recurso agora está funcionando como esperado.",
-    "outcome.3": "Submetemos o seu pedido de recurso para a equipe de produto.",
-    "outcome.4": "Não fomos capazes de reproduzir o problema.",
-    "outcome.5": "Um produto de terceiros está envolvido; será preciso contatá-lo para obter mais assistência.",
-    "outcome.6": "Não somos capazes de resolver, ou atualmente não oferecemos suporte para o item.",
     "severity.T1.name": "Impacto Crítico",
     "severity.T2.name": "Alto Impacto",
     "severity.T3.name": "Médio Impacto",
@@ -266,19 +271,10 @@ _PT: dict[str, str] = {
     "severity.T2.priority": "Alta",
     "severity.T3.priority": "Média",
     "severity.T4.priority": "Baixa",
-    "severity.T1.problem": "Questões críticas que afetam todos os usuários. Serviço indisponível ou inutilizável "
-                           "sem solução. Interrupções de serviço são comunicadas de forma imediata.",
-    "severity.T2.problem": "Problema que afeta criticamente um usuário de uma única organização. O produto não "
-                           "funciona como esperado e não há solução viável.",
-    "severity.T3.problem": "O produto não funciona como esperado, mas a solução é facilmente disponível.",
-    "severity.T4.problem": "O produto não funciona como desejado, mas as ferramentas operam perfeitamente.",
-    "severity.T1.example": "Não entrega de e-mails; inacessibilidade da plataforma para relatórios.",
-    "severity.T2.example": "Um usuário de uma organização não consegue acessar seu painel de controle e recebe "
-                           "uma página de erro 500.",
-    "severity.T3.example": "Não é possível excluir uma informação usando o botão \"Excluir\", mas ela pode ser "
-                           "apagada com manipulação na URL.",
-    "severity.T4.example": "Um usuário não consegue adicionar novas listas de e-mail à sua campanha de "
-                           "pós-venda de forma intuitiva.",
+    "severity.T1.problem": "Afeta todos os usuários: o serviço está indisponível ou inutilizável, sem alternativa.",
+    "severity.T2.problem": "Afeta gravemente um usuário ou uma organização, sem alternativa viável.",
+    "severity.T3.problem": "Algo não funciona como esperado, mas há uma alternativa simples.",
+    "severity.T4.problem": "Algo não funciona como desejado, mas as ferramentas operam normalmente.",
 }
 
 _EN: dict[str, str] = {
@@ -438,11 +434,18 @@ _EN: dict[str, str] = {
     "badge.banner.partial": "partial outage",
     "badge.banner.major": "major outage",
     "badge.banner.no_data": "no data",
+    # embed page
+    "embed.title": "Embed {name} badges",
+    "embed.lead": "Show the status and uptime of {name} on another site or README: copy one of the snippets below.",
+    "embed.no_base_url": "The addresses below are relative: set site.base_url in the config for full addresses and the shields.io form.",
+    "embed.status": "Status",
+    "embed.uptime": "Uptime over {window}",
+    "embed.shields": "shields.io (endpoint)",
+    "embed.files": "Files",
     "sla.title": "Service Level Agreement (SLA)",
-    "sla.lead": "How Track works with its SLA for platform availability and support, and what we actually "
-                "measure.",
+    "sla.lead": "Our availability and problem-resolution commitments, and what we actually measure.",
     "sla.uptime": "Platform uptime",
-    "sla.uptime_text": "Track platform uptime (server online time): {target} of the time, per product.",
+    "sla.uptime_text": "Platform uptime (server online time): {target} of the time, per product.",
     "sla.uptime_allows": "That allows up to {d30} of downtime every 30 days and {d90} every 90 days.",
     "sla.measured_uptime": "Uptime measured in {month}",
     "sla.product": "Product",
@@ -479,7 +482,9 @@ _EN: dict[str, str] = {
     "sla.mean_ack": "Mean time to acknowledge",
     "sla.vs_target": "target {target}",
     "sla.outcomes": "How a case can be closed",
-    "sla.contact": "Questions? Talk to us on the chat, at {email} or by phone at {phone}.",
+    "sla.contact": "Questions? Contact support:",
+    "contact.web": "help center",
+    "sla.cases_limit": "Cases opened by e-mail or phone are answered within {limit}.",
     # support indicators (statuspage.support; sla.html and _support.html)
     "sla.hours": "Hours",
     "sla.always_open": "24 hours, every day",
@@ -502,12 +507,6 @@ _EN: dict[str, str] = {
     "sla.outcome.cannot_reproduce": "Could not reproduce",
     "sla.outcome.third_party": "Third-party product involved",
     "sla.outcome.not_supported": "Cannot resolve, or not supported",
-    "outcome.1": "We solved your problem, with a fix, or answered your question.",
-    "outcome.2": "A feature now works as expected.",
-    "outcome.3": "We submitted your feature request to the product team.",
-    "outcome.4": "We could not reproduce the problem.",
-    "outcome.5": "A third-party product is involved; you will need to contact its vendor for further help.",
-    "outcome.6": "We cannot resolve it, or we do not currently support the item you contacted us about.",
     "severity.T1.name": "Critical Impact",
     "severity.T2.name": "High Impact",
     "severity.T3.name": "Medium Impact",
@@ -516,18 +515,10 @@ _EN: dict[str, str] = {
     "severity.T2.priority": "High",
     "severity.T3.priority": "Medium",
     "severity.T4.priority": "Low",
-    "severity.T1.problem": "Critical issues affecting every user. The service is unavailable or unusable with no "
-                           "workaround. Service interruptions are communicated immediately.",
-    "severity.T2.problem": "A problem that critically affects one user of a single organization. The product "
-                           "does not work as expected and there is no viable workaround.",
-    "severity.T3.problem": "The product does not work as expected, but a workaround is readily available.",
-    "severity.T4.problem": "The product does not work as desired, but the tools operate perfectly.",
-    "severity.T1.example": "E-mails not delivered; the platform unreachable for reports.",
-    "severity.T2.example": "A user of one organization cannot open their dashboard and gets an HTTP 500 error "
-                           "page.",
-    "severity.T3.example": "An item cannot be deleted with the \"Delete\" button, but it can be removed by "
-                           "editing the URL.",
-    "severity.T4.example": "A user cannot add new e-mail lists to their post-sale campaign in an intuitive way.",
+    "severity.T1.problem": "Affects every user: the service is unavailable or unusable, with no workaround.",
+    "severity.T2.problem": "Severely affects one user or one organization, with no viable workaround.",
+    "severity.T3.problem": "Something does not work as expected, but a simple workaround exists.",
+    "severity.T4.problem": "Something does not work as desired, but the tools operate normally.",
 }
 
 STRINGS: Final[dict[str, dict[str, str]]] = {"pt-BR": _PT, "en": _EN}

@@ -204,7 +204,8 @@ def main() -> None:
                 done = loop.run_until_complete(_render(config, env, metrics, now, latency))
                 reply: tuple[bool, Any] = (True, done)
             except Exception:
-                log.exception("render failed")
+                # The parent logs the failure once; the traceback travels in the reply.
+                log.debug("render failed", exc_info=True)
                 reply = (False, traceback.format_exc(limit=5))
             _write(replies, reply)
     finally:

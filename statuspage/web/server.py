@@ -45,6 +45,7 @@ from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.web.admin_page import render_admin
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
@@ -147,12 +148,17 @@ def build_app(
 
 
 async def serve(
-    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = ()
+    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = (), *,
+    access_log: bool = True,
 ) -> web.AppRunner:
-    """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop.
+    """Start serving `app` on host:port, with the redacting access log unless `access_log` is False;
+    `await runner.cleanup()` to stop.
 
     With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead."""
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    if access_log:
+        runner = web.AppRunner(app, access_log_class=AccessLogger)
+    else:
+        runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         if sockets:
@@ -163,7 +169,9 @@ async def serve(
     except BaseException:
         await runner.cleanup()
         raise
-    log.info("serving host=%s port=%d", host, port)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("serving http://%s:%d/ (engineers: /admin; HTTP access log %s)", shown, port,
+             "on" if access_log else "off, --access-log or server.access_log turns it on")
     return runner
 
 
@@ -200,6 +208,12 @@ class _Site:
             if parts and not tail.endswith("/"):
                 return None, "/" + "/".join(quote(p) for p in parts) + "/"
             path = path / "index.html"
+        elif parts and not tail.endswith("/") and not path.exists():
+            # Clean URLs: /nps/history serves history.html, /nps/incidents/3 serves 3.html. The
+            # page's relative links resolve the same from both addresses (same folder).
+            page = path.with_name(path.name + ".html")
+            if page.is_file() and page.resolve().is_relative_to(self.root):
+                return page, None
         return path, None
 
 
@@ -362,7 +376,8 @@ def admin_csp(html: str) -> str:
 
 
 async def _admin_page(request: web.Request) -> web.Response:
-    html = _resource_text("statuspage.templates", "admin.html")
+    state = request.app[STATE]
+    html = render_admin(state.config, state.clock())
     return web.Response(
         text=html, content_type="text/html", charset="utf-8",
         headers={"Content-Security-Policy": admin_csp(html), "Cache-Control": "no-store",
