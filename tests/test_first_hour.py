@@ -117,7 +117,7 @@ async def test_run_tells_the_operators_story_without_access_logs(
         "site": {"output_dir": str(tmp_path / "blocker" / "site")},
         "storage": {"path": str(tmp_path / "db.sqlite")},
         "server": {"port": port, "render_every": "30s"},
-        "defaults": {"interval": "1s", "timeout": "1s"},
+        "defaults": {"interval": "1s", "timeout": "900ms"},
         "admins": [{"name": "alice", "token": ALICE}, {"name": "bob", "token": BOB}],
         "pages": [{"slug": "shop", "name": "Shop", "components": [
             {"slug": "api", "name": "API", "monitors": [

@@ -151,11 +151,12 @@ def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
     config = load_or_exit(config_path)
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
-    use_site_time(config.site.timezone)
     if access_log:
         config = config.model_copy(update={"server": config.server.model_copy(update={"access_log": True})})
     runtime = Runtime(config, serve=not no_serve)
     try:
+        runtime.bind()  # a busy port is one line, before the log says anything
+        use_site_time(config.site.timezone)
         asyncio.run(run_until_stopped(runtime))
     except ListenError as exc:
         raise click.ClickException(
