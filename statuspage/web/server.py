@@ -44,6 +44,7 @@ from statuspage.store import Store
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
+from statuspage.web.logs import install_server_logging
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
 from statuspage.web.support_api import SupportState, setup_support_routes
@@ -114,6 +115,7 @@ def build_app(
     `support` serves the case routes and the Chatwoot webhook (web/support_api.py); by default one
     over `store`.
     """
+    install_server_logging(config)
     app = web.Application(
         middlewares=[_errors],
         client_max_size=config.server.max_body_bytes,
