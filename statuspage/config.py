@@ -20,7 +20,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
@@ -546,6 +554,11 @@ class Config(_Model):
     scheduler: Scheduler = Scheduler()
     admins: list[Admin] = []
     pages: list[Page] = Field(min_length=1)
+    _env_refs: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
+
+    def env_references(self) -> dict[str, tuple[str, ...]]:
+        """Key path → the environment variables its value was read from (`${VAR}` references)."""
+        return dict(self._env_refs)
 
     @model_validator(mode="after")
     def _resolve_and_check(self) -> Config:
@@ -831,6 +844,7 @@ def parse_config(data: Any, env: Mapping[str, str] | None = None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): the config must be a mapping of sections, not {_show(data)}"])
     problems: list[str] = []
+    data_raw = data
     data = interpolate(data, os.environ if env is None else env, "", problems)
     try:
         config = Config.model_validate(data)
@@ -844,7 +858,27 @@ def parse_config(data: Any, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(problems + exc.problems) from None
     if problems:
         raise ConfigError(problems)
+    config._env_refs = env_references(data_raw)
     return config
+
+
+_REF_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def env_references(value: Any, path: str = "") -> dict[str, tuple[str, ...]]:
+    """Key path → names of the environment variables referenced by the string at that path."""
+    out: dict[str, tuple[str, ...]] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(env_references(v, _join(path, str(k))))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.update(env_references(v, f"{path}[{i}]"))
+    elif isinstance(value, str) and "${" in value:
+        names = tuple(dict.fromkeys(_REF_NAME.findall(value.replace("$$", ""))))
+        if names:
+            out[path] = names
+    return out
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:

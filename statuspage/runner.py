@@ -84,6 +84,19 @@ class Runtime:
 
             self._sockets = bind_sockets(self.config.server.host, self.config.server.port)
 
+    def _check_secrets(self) -> None:
+        """Refuse to serve beyond loopback with a weak secret; on loopback, warn (credentials.py)."""
+        from statuspage.credentials import exposure_problems
+
+        addresses = [str(sock.getsockname()[0]) for sock in self._sockets]
+        errors, warnings = exposure_problems(self.config, addresses)
+        for line in warnings:
+            log.warning("WEAK SECRET %s", line)
+        if errors:
+            where = ", ".join(sorted(set(addresses)))
+            raise StartError(f"refusing to serve on {where} (beyond loopback) with weak secrets:\n"
+                             + "\n".join(errors))
+
     @property
     def port(self) -> int | None:
         """The port the server listens on once bound (the real one when the config says 0)."""
@@ -93,6 +106,7 @@ class Runtime:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
         self.bind()
+        self._check_secrets()
         try:
             self.store = await open_store(cfg.storage)
         except Exception as exc:

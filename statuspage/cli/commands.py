@@ -14,6 +14,7 @@ from statuspage.cli.cases import case
 from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
 from statuspage.cli.incidents import incident, maintenance
 from statuspage.config import Config, Monitor, config_warnings
+from statuspage.credentials import exposure_problems
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
 from statuspage.web.listen import ListenError
@@ -35,6 +36,15 @@ def validate(config_path: Path) -> None:
     config = load_or_exit(config_path)
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
+    errors, warnings = exposure_problems(config, [config.server.host])
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    if errors:
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        click.echo(f"error: server.host {config.server.host or '(every interface)'} is beyond loopback: "
+                   "`statuspage run` refuses to serve with the weak secrets above", err=True)
+        raise SystemExit(1)
     monitors = len(config.monitors())
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
