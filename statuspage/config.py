@@ -46,22 +46,34 @@ class ConfigError(Exception):
 # --- scalar types ------------------------------------------------------------------------------
 
 
+MAX_DURATION = 3650 * 86400.0
+"""Ten years: the longest duration any key accepts (a deadline or a schedule further out is a typo,
+and past it times stop being showable)."""
+
+
 def _duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{_show(value)} is not a duration")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"{_show(value)} is not a duration (negative)")
-        return float(value)
-    if isinstance(value, str):
+        if value != value or value < 0:  # NaN compares false with everything
+            raise ValueError(f"{_show(value)} is not a duration (negative or not a number)")
+        seconds = float(value)
+    elif isinstance(value, str):
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError:
             raise ValueError(f"{_show(value)} is not a duration (use 500ms, 30s, 15m, 4h, 1d)") from None
-    raise ValueError(f"{_show(value)} is not a duration")
+    else:
+        raise ValueError(f"{_show(value)} is not a duration")
+    if not seconds <= MAX_DURATION:
+        days = f"{MAX_DURATION / 86400:.0f} days"
+        raise ValueError(f"{_show(value)} is longer than {days}, the most a duration may be")
+    return seconds
 
 
 Duration = Annotated[float, BeforeValidator(_duration)]
+MAX_BYTES = 1 << 30
+"""1 GiB: the largest byte count any key accepts."""
 """Seconds, written in the config as `500ms`, `30s`, `15m`, `4h`, `1d` (or a plain number of seconds)."""
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -180,7 +192,7 @@ class Server(_Model):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=MAX_BYTES)
     render_every: Duration = Field(default=60.0, gt=0)
 
 
@@ -410,8 +422,8 @@ class Defaults(_Model):
     timeout: Duration = Field(default=10.0, gt=0)
     confirm_down: int = Field(default=2, ge=1, le=100)
     confirm_up: int = Field(default=2, ge=1, le=100)
-    max_body_bytes: int = Field(default=64 * 1024, gt=0)
-    cert_warn_days: int = Field(default=14, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=MAX_BYTES)
+    cert_warn_days: int = Field(default=14, ge=0, le=3650)
     follow_redirects: bool = True
     max_redirects: int = Field(default=10, ge=0, le=50)
 
@@ -465,8 +477,8 @@ class Admin(_Model):
 class Scheduler(_Model):
     """Limits of the prober."""
 
-    max_concurrency: int = Field(default=500, ge=1)
-    http_connections: int = Field(default=500, ge=1)
+    max_concurrency: int = Field(default=500, ge=1, le=100_000)
+    http_connections: int = Field(default=500, ge=1, le=100_000)
 
 
 class Monitor(_Model):
@@ -486,8 +498,8 @@ class Monitor(_Model):
     expect_status: StatusCodes = tuple(range(200, 400))
     body_contains: str | None = None
     degraded_after: Duration | None = Field(default=None, gt=0)
-    max_body_bytes: int | None = Field(default=None, gt=0)
-    cert_warn_days: int | None = Field(default=None, ge=0)
+    max_body_bytes: int | None = Field(default=None, gt=0, le=MAX_BYTES)
+    cert_warn_days: int | None = Field(default=None, ge=0, le=3650)
     confirm_down: int | None = Field(default=None, ge=1, le=100)
     confirm_up: int | None = Field(default=None, ge=1, le=100)
     follow_redirects: bool | None = None
@@ -750,11 +762,15 @@ _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def _quote(text: str) -> str:
-    """A string in double quotes with control characters and line breaks escaped (one line)."""
+    """A string in double quotes with control characters, line breaks and unpaired surrogates escaped
+    (one printable line)."""
     quoted = json.dumps(text, ensure_ascii=False)
     for char, escaped in _LINE_BREAKS.items():
         quoted = quoted.replace(char, escaped)
-    return quoted
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _join(path: str, key: str) -> str:

@@ -104,7 +104,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer)(\s+)[^\s'\"\\,;]+"), r"\1\2" + MASK),
     (re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}=*"), r"\1\2" + MASK),
     # Push tokens are the path: /api/push/<token>, up to the next separator (or a repr's quote or escape).
-    (re.compile(r"(/api/push/)[^\s/?#'\"\\<>]+"), r"\1" + MASK),
+    (re.compile(r"(/api/push/)[^\s/?#'\"\\<>…*]+"), r"\1" + MASK),
     # ?token=…, &secret=…, ;password=… (Chatwoot's webhook secret travels in the query).
     (re.compile(r"(?i)([?&;]" + _SECRET_PARAM + r"=)[^&;\s'\"#\\<>]+"), r"\1" + MASK),
 )

@@ -28,6 +28,7 @@ from statuspage.probe.states import component_status
 from statuspage.site.worker import RenderWorker
 from statuspage.store import Store, open_store
 from statuspage.support.service import SupportService
+from statuspage.web.health import Health
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class Runtime:
         self.support: SupportService | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
+        self.health = Health(clock)
+        """What /healthz reports: renders and flushes that keep failing make it 503."""
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
@@ -144,7 +147,7 @@ class Runtime:
             app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
-                on_change=self.mark_dirty, support=self.support,
+                on_change=self.mark_dirty, support=self.support, health=self.health,
             )
             self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets)
 
@@ -264,8 +267,13 @@ class Runtime:
 
         The work happens in the render worker process; flushing first means it sees every check."""
         assert self.store is not None
-        await self.store.flush()
-        done = await self.render_worker.render(self.clock())
+        await self.flush()
+        try:
+            done = await self.render_worker.render(self.clock())
+        except Exception as exc:
+            self.health.failed("render", exc)
+            raise
+        self.health.ok("render")
         self.renders += 1
         self.metrics.set_snapshot_text(done.metrics)
         self.metrics.set_store_pending(self.store.pending)
@@ -286,12 +294,22 @@ class Runtime:
             except Exception:
                 log.exception("render failed; will retry")
 
+    async def flush(self) -> None:
+        """Commit what the store buffered; /healthz says so while it keeps failing (rows stay buffered)."""
+        assert self.store is not None
+        try:
+            await self.store.flush()
+        except Exception as exc:
+            self.health.failed("flush", exc)
+            raise
+        self.health.ok("flush")
+
     async def _flush_loop(self) -> None:
         assert self.store is not None
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
             try:
-                await self.store.flush()
+                await self.flush()
             except Exception:
                 # Rows stay buffered and go out with the next flush.
                 log.exception("flush failed; will retry")

@@ -11,7 +11,8 @@ engineer can cause is an `IncidentError`:
         ├── UnknownPage
         ├── UnknownComponent
         ├── BadSeverity
-        └── BadWindow       maintenance ending before it starts, ...
+        ├── BadWindow       maintenance ending before it starts, ...
+        └── BadTime         a time no output could show (field: which one)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from statuspage.models import (
     IncidentUpdate,
     Maintenance,
     Severity,
+    accepted_time_problem,
 )
 from statuspage.store import Store
 
@@ -77,11 +79,22 @@ class BadWindow(BadInput):
     """A maintenance window that ends before it starts, or is already over."""
 
 
+class BadTime(BadInput):
+    """A time no output could show (outside the years 2000–2099, or not finite); `field` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Notify(Protocol):
     """Where incident events go (the Notifier); must not block."""
 
     def notify(self, event: str, incident: Incident) -> None: ...
 
+
+Preflight = Callable[[Incident], object]
+"""Called with an incident just before it is written; raising stops the write."""
 
 StatusOf = Callable[[str, str], ComponentStatus]
 """(page, component) → the component's live status."""
@@ -397,8 +410,12 @@ class IncidentService:
         message: str = "",
         author: str = "",
         started_at: float | None = None,
+        preflight: Preflight | None = None,
     ) -> Incident:
-        """Open an incident by hand on any page, with any severity."""
+        """Open an incident by hand on any page, with any severity.
+
+        `preflight` is called with the incident about to be stored (id 0): the caller builds its
+        answer from it, so an incident that cannot be answered is never committed."""
         p = self._page(page)
         comps = self._components(p, components)
         if severity not in SEVERITY_IMPACT:
@@ -409,18 +426,21 @@ class IncidentService:
         message = _text(message, "message", MAX_MESSAGE)
         author = _text(author, "author", MAX_AUTHOR)
         now = self.clock()
-        start = now if started_at is None else started_at
+        start = now if started_at is None else _time(started_at, "started_at")
         if start > now:
             raise BadInput("started_at is in the future")
         sev: Severity = severity  # type: ignore[assignment]
         st: IncidentStatus = status  # type: ignore[assignment]
         changes = tuple(ComponentChange(c, self._live(page, c), self._live(page, c)) for c in comps)
-        incident = await self.store.create_incident(Incident(
+        candidate = Incident(
             id=0, page=page, title=title, severity=sev, impact=SEVERITY_IMPACT[sev], status=st,
             started_at=start, due_at=due_at(self.config, sev, start), components=comps,
             monitoring_at=now if st == "monitoring" else None, created_at=now, updated_at=now,
             updates=(IncidentUpdate(0, 0, st, message or title, now, author, changes),),
-        ))
+        )
+        if preflight is not None:
+            preflight(candidate)
+        incident = await self.store.create_incident(candidate)
         self._notify("incident.created", incident)
         return incident
 
@@ -439,8 +459,10 @@ class IncidentService:
             return incident
         return await self.get(incident_id)  # someone else acknowledged it a moment earlier
 
-    async def post_update(self, incident_id: int, status: str, message: str, author: str = "") -> Incident:
-        """Post a timeline update, moving the incident through its lifecycle."""
+    async def post_update(self, incident_id: int, status: str, message: str, author: str = "",
+                          preflight: Preflight | None = None) -> Incident:
+        """Post a timeline update, moving the incident through its lifecycle (`preflight`: as in
+        `open_manual`, with the incident as it will be)."""
         incident = await self.get(incident_id)
         message = _text(message, "message", MAX_MESSAGE, required=True)
         author = _text(author, "author", MAX_AUTHOR)
@@ -452,14 +474,17 @@ class IncidentService:
             changes = [ComponentChange(c, self._live(incident.page, c), self._live(incident.page, c))
                        for c in incident.components]
         updated, update = apply_update(incident, st, message, author, self.clock(), changes)
+        if preflight is not None:
+            preflight(replace(updated, updates=(*updated.updates, update)))
         saved = await self.store.save_incident(updated, [update])
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
-    async def resolve(self, incident_id: int, message: str = "", author: str = "") -> Incident:
+    async def resolve(self, incident_id: int, message: str = "", author: str = "",
+                      preflight: Preflight | None = None) -> Incident:
         """Resolve an incident (a final update)."""
         text = message or ("Resolvido." if self.config.site.locale == "pt-BR" else "Resolved.")
-        return await self.post_update(incident_id, "resolved", text, author)
+        return await self.post_update(incident_id, "resolved", text, author, preflight)
 
     async def set_postmortem(self, incident_id: int, text: str) -> Incident:
         """Attach a postmortem to an incident."""
@@ -476,12 +501,15 @@ class IncidentService:
         components: Iterable[str] = (),
         message: str = "",
         author: str = "",
+        preflight: Callable[[Maintenance], object] | None = None,
     ) -> Maintenance:
-        """Schedule a maintenance window on a page (all components when none are named)."""
+        """Schedule a maintenance window on a page (all components when none are named); `preflight`
+        as in `open_manual`."""
         p = self._page(page)
         comps = self._components(p, components)
         title = _text(title, "title", MAX_TITLE, required=True)
         message = _text(message, "message", MAX_MESSAGE)
+        start, end = _time(start, "start"), _time(end, "end")
         if end <= start:
             raise BadWindow("the maintenance window ends before it starts")
         now = self.clock()
@@ -489,10 +517,13 @@ class IncidentService:
             raise BadWindow("the maintenance window is already over")
         if end - start > 31 * 86400:
             raise BadWindow("a maintenance window may last at most 31 days")
-        return await self.store.add_maintenance(Maintenance(
+        window = Maintenance(
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
             created_at=now, created_by=_text(author, "author", MAX_AUTHOR),
-        ))
+        )
+        if preflight is not None:
+            preflight(window)
+        return await self.store.add_maintenance(window)
 
     async def cancel_maintenance(self, maintenance_id: int) -> Maintenance:
         """Cancel a maintenance window."""
@@ -505,6 +536,14 @@ class IncidentService:
 
 def _pair(pair: tuple[Incident, IncidentUpdate]) -> tuple[Incident, list[IncidentUpdate]]:
     return pair[0], [pair[1]]
+
+
+def _time(value: float, field: str) -> float:
+    """A time as given, or BadTime naming `field` when no output could show it."""
+    problem = accepted_time_problem(value)
+    if problem is not None:
+        raise BadTime(f"{field} {problem}", field)
+    return value
 
 
 def _text(value: object, what: str, limit: int, required: bool = False) -> str:

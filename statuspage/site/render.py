@@ -158,8 +158,12 @@ class _Builder:
         self.html(f"{slug}/history.html", "history.html", active=slug, page=page,
                   months=_by_month(page, self.t))
         for incident in page.incidents:
-            self.html(f"{slug}/incidents/{incident.id}.html", "incident.html", active=slug, page=page,
-                      incident=incident)
+            try:
+                self.html(f"{slug}/incidents/{incident.id}.html", "incident.html", active=slug, page=page,
+                          incident=incident)
+            except Exception:
+                # One incident that cannot be rendered must not stop the rest of the site.
+                log.exception("incident page not rendered page=%s id=%d", slug, incident.id)
         feed = self.env.get_template("feed.atom.xml").render(
             **self.common(""), page=page, feed=_feed_urls(self.config, page))
         self.emit(f"{slug}/feed.atom", feed.encode("utf-8"))

@@ -24,6 +24,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -39,6 +40,7 @@ from statuspage.models import (
     IncidentUpdate,
     Maintenance,
     Severity,
+    showable_time,
 )
 from statuspage.site.i18n import Translator
 from statuspage.store import Store
@@ -135,13 +137,29 @@ def _path_id(request: web.Request) -> int:
 # --- JSON shapes --------------------------------------------------------------------------------------
 
 
-def _iso(tr: Translator, t: float | None) -> str | None:
-    return None if t is None else tr.iso(t)
+class _Iso:
+    """Times as on the public JSON; `strict=False` shows a stored time no output can show as null
+    (a row written by an older version: the engineers must still see it to resolve it)."""
+
+    def __init__(self, config: Config, strict: bool) -> None:
+        self.tr = Translator("en", config.site.timezone)
+        self.strict = strict
+
+    def __call__(self, tr: Translator, t: float | None) -> str | None:
+        if t is None:
+            return None
+        if not self.strict and not showable_time(t):
+            return None
+        return self.tr.iso(t)
 
 
-def incident_json(config: Config, incident: Incident, now: float) -> dict[str, Any]:
-    """An incident in Atlassian Statuspage's shape plus our SLA fields (times as on the public JSON)."""
-    tr = Translator("en", config.site.timezone)
+def incident_json(config: Config, incident: Incident, now: float, *, strict: bool = False) -> dict[str, Any]:
+    """An incident in Atlassian Statuspage's shape plus our SLA fields (times as on the public JSON).
+
+    `strict` raises (OverflowError, ValueError) on a time no output can show instead of giving null:
+    the preflight of a write, so that nothing unshowable is ever committed."""
+    _iso = _Iso(config, strict)
+    tr = _iso.tr
     page = config.page(incident.page)
     names = {c.slug: c.name for c in page.components} if page else {}
     return {
@@ -158,7 +176,7 @@ def incident_json(config: Config, incident: Incident, now: float) -> dict[str, A
         "resolved_at": _iso(tr, incident.resolved_at),
         "components": [{"id": c, "code": c, "name": names.get(c, c)} for c in incident.components],
         # Statuspage lists updates newest first.
-        "incident_updates": [_update_json(tr, u, names) for u in
+        "incident_updates": [_update_json(tr, u, names, _iso) for u in
                              sorted(incident.updates, key=lambda u: (u.at, u.id), reverse=True)],
         "reminder_intervals": None,
         "severity": incident.severity,
@@ -171,7 +189,7 @@ def incident_json(config: Config, incident: Incident, now: float) -> dict[str, A
     }
 
 
-def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str]) -> dict[str, Any]:
+def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str], _iso: _Iso) -> dict[str, Any]:
     at = _iso(tr, u.at)
     return {
         "id": str(u.id),
@@ -190,9 +208,11 @@ def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str]) ->
     }
 
 
-def maintenance_json(config: Config, m: Maintenance, now: float) -> dict[str, Any]:
-    """A maintenance window in the shape of Statuspage's scheduled maintenances, plus ours."""
-    tr = Translator("en", config.site.timezone)
+def maintenance_json(config: Config, m: Maintenance, now: float, *, strict: bool = False) -> dict[str, Any]:
+    """A maintenance window in the shape of Statuspage's scheduled maintenances, plus ours (`strict`: as
+    in `incident_json`)."""
+    _iso = _Iso(config, strict)
+    tr = _iso.tr
     page = config.page(m.page)
     names = {c.slug: c.name for c in page.components} if page else {}
     if m.cancelled:
@@ -249,6 +269,8 @@ def _service_error(exc: Exception) -> ApiError:
         return ApiError(400, message, "severity")
     if isinstance(exc, incident_errors.BadWindow):
         return ApiError(400, message, "end")
+    if isinstance(exc, incident_errors.BadTime):
+        return ApiError(400, message, exc.field)
     return ApiError(400, message)  # BadInput, and any error added later: the request was at fault
 
 
@@ -294,13 +316,36 @@ async def _pages(request: web.Request) -> web.Response:
     })
 
 
+def _answerable(state: AdminState, *, strict: bool = True) -> Callable[[Incident], object]:
+    """The preflight of a write: its answer is built before anything is committed. A new incident
+    must be fully showable (`strict`); an update to one stored by an older version with a time no
+    output can show is still answered (that time as null), so it can be resolved."""
+    return lambda incident: incident_json(state.config, incident, state.clock(), strict=strict)
+
+
+def listed_json(build: Callable[[], dict[str, Any]], row_id: int, kind: str,
+                times: Mapping[str, float | None]) -> dict[str, Any]:
+    """One row of a list as `build()` makes it, or, when that fails (a row stored by an older version
+    that no output can show), its id and raw epoch times, so the list still answers and /admin can
+    resolve or cancel it."""
+    try:
+        return build()
+    except Exception as exc:
+        log.exception("%s id=%d cannot be shown", kind, row_id)
+        epochs = {f"{k}_epoch": v for k, v in times.items()}
+        return {"id": str(row_id), "error": f"cannot be shown: {exc}", **epochs}
+
+
 async def _list_incidents(request: web.Request) -> web.Response:
     authenticate(request)
     state = request.app[STATE]
     page = _page_query(request, state)
     now = state.clock()
     found = await state.store.list_incidents(page=page, since=now - RECENT_S)
-    return json_response({"incidents": [incident_json(state.config, i, now) for i in found]})
+    return json_response({"incidents": [
+        listed_json(partial(incident_json, state.config, i, now), i.id, "incident",
+                    {"started_at": i.started_at, "due_at": i.due_at, "resolved_at": i.resolved_at})
+        for i in found]})
 
 
 async def _get_incident(request: web.Request) -> web.Response:
@@ -330,7 +375,7 @@ async def _open_incident(request: web.Request) -> web.Response:
     try:
         incident = await state.incidents.open_manual(
             page=page, title=title, severity=severity, components=components, status=status,
-            message=message, author=who, started_at=started_at,
+            message=message, author=who, started_at=started_at, preflight=_answerable(state),
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
@@ -359,7 +404,8 @@ async def _post_update(request: web.Request) -> web.Response:
     status = f.choice("status", INCIDENT_STATUSES)
     message = f.text("message", max_len=MESSAGE_MAX, multiline=True)
     try:
-        incident = await state.incidents.post_update(_path_id(request), status, message, author=who)
+        incident = await state.incidents.post_update(_path_id(request), status, message, author=who,
+                                                     preflight=_answerable(state, strict=False))
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
     log.info("incident updated id=%d status=%s by=%s", incident.id, status, who)
@@ -373,7 +419,8 @@ async def _resolve(request: web.Request) -> web.Response:
     f = Fields(await _body(request, required=False), ("message",))
     message = f.text("message", required=False, max_len=MESSAGE_MAX, multiline=True)
     try:
-        incident = await state.incidents.resolve(_path_id(request), message, author=who)
+        incident = await state.incidents.resolve(_path_id(request), message, author=who,
+                                                 preflight=_answerable(state, strict=False))
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
     log.info("incident resolved id=%d by=%s", incident.id, who)
@@ -387,7 +434,10 @@ async def _list_maintenances(request: web.Request) -> web.Response:
     page = _page_query(request, state)
     now = state.clock()
     found = await state.store.list_maintenances(page=page, ending_after=now - RECENT_S)
-    return json_response({"maintenances": [maintenance_json(state.config, m, now) for m in found]})
+    return json_response({"maintenances": [
+        listed_json(partial(maintenance_json, state.config, m, now), m.id, "maintenance",
+                    {"start": m.start, "end": m.end})
+        for m in found]})
 
 
 async def _add_maintenance(request: web.Request) -> web.Response:
@@ -406,6 +456,7 @@ async def _add_maintenance(request: web.Request) -> web.Response:
     try:
         window = await state.incidents.add_maintenance(
             page=page, title=title, start=start, end=end, components=components, message=message, author=who,
+            preflight=lambda m: maintenance_json(state.config, m, state.clock(), strict=True),
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None

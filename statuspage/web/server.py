@@ -43,6 +43,7 @@ from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.web.health import Health
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.logs import install_server_logging
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -107,13 +108,14 @@ def build_app(
     clock: Callable[[], float] = time.time,
     on_change: ChangeHook | None = None,
     support: SupportService | None = None,
+    health: Health | None = None,
 ) -> web.Application:
     """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
 
     `on_change` is called after every successful admin write so the caller re-renders the site;
     if it returns an awaitable, that is awaited before the response is sent (keep it quick).
     `support` serves the case routes and the Chatwoot webhook (web/support_api.py); by default one
-    over `store`.
+    over `store`. `health` is what /healthz reports (web/health.py): 503 while a part is failing.
     """
     install_server_logging(config)
     app = web.Application(
@@ -125,6 +127,7 @@ def build_app(
         push_tokens={m.token: m.key for _, _, m in config.monitors() if m.type == "push" and m.token},
     )
     app[_SITE] = _Site(Path(site_dir))
+    app[_HEALTH] = health or Health(clock)
     app[_METRICS] = metrics
     app[_PUSH] = push_board
     app.on_response_prepare.append(_security_headers)
@@ -216,6 +219,7 @@ def _read_site_file(path: Path) -> _SiteFile | None:
 
 
 _SITE = web.AppKey("site", _Site)
+_HEALTH = web.AppKey("health", Health)
 _METRICS = web.AppKey("metrics", Metrics)
 _PUSH = web.AppKey("push_board", PushBoard)
 
@@ -289,7 +293,9 @@ class AccessLogger(AbstractAccessLogger):
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    report = request.app[_HEALTH].to_json()
+    status = 200 if report["status"] == "ok" else 503
+    return json_response(report, status, headers={"Cache-Control": "no-store"})
 
 
 async def _metrics(request: web.Request) -> web.Response:
