@@ -187,6 +187,22 @@ class Storage(_Model):
     prune_every: Duration = Field(default=3600.0, gt=0)
 
 
+_FRAME_SOURCE = re.compile(r"^(?:'self'|'none'|https?://(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$")
+
+
+def _frame_ancestors(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not _FRAME_SOURCE.match(item.strip()):
+            raise ValueError(f"{_show(item)} is not a frame source (use 'self', 'none' or an origin like "
+                             "https://intranet.example)")
+        out.append(item.strip())
+    if not out or ("'none'" in out and len(out) > 1):
+        raise ValueError("needs 'none' alone, or one or more of 'self' and origins")
+    return tuple(out)
+
+
 class Server(_Model):
     """The live HTTP server of `statuspage run`."""
 
@@ -194,6 +210,13 @@ class Server(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0, le=MAX_BYTES)
     render_every: Duration = Field(default=60.0, gt=0)
+    push_rate_limit: float = Field(default=20.0, ge=0, le=1_000_000)
+    """Heartbeats a second one client address may send (bursts of five seconds' worth); 0 turns it off."""
+    auth_failure_limit: int = Field(default=10, ge=0, le=1_000_000)
+    """Failed authentications a minute one client address may make before it gets 429; 0 turns it off."""
+    frame_ancestors: Annotated[tuple[str, ...], BeforeValidator(_frame_ancestors)] = ("'self'",)
+    """Who may show the public pages in a frame (CSP `frame-ancestors`): by default only the site
+    itself, so no other site can overlay them (clickjacking); badges are images and need no framing."""
 
 
 class SeverityTimes(_Model):
@@ -517,6 +540,11 @@ class Monitor(_Model):
             raise ValueError("a tcp monitor needs host and port")
         if self.type == "push" and not self.token:
             raise ValueError("a push monitor needs token")
+        auth = next((k for k in self.headers if k.lower() == "authorization"), None)
+        if self.url and auth is not None and "@" in urlsplit(self.url).netloc:
+            # aiohttp refuses to send both, so every check would fail as an internal error.
+            raise ValueError(f"url has credentials (user:password@) and headers.{auth} is set too; "
+                             "give them in one place only")
         return self
 
     # After validation every optional field below is resolved from `defaults`.

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
@@ -99,6 +99,14 @@ class Metrics:
         self.store_pending = Gauge(
             "statuspage_store_pending_rows", "Check rows buffered for the next database flush.", registry=r,
         )
+        self.rate_limited = Counter(
+            "statuspage_http_rate_limited", "Requests answered 429, by limit (push, auth).", ["kind"],
+            registry=r,
+        )
+        self.pushes = Counter(
+            "statuspage_pushes", "Heartbeats accepted at /api/push/, by reported status.", ["status"],
+            registry=r,
+        )
         if process_metrics:
             ProcessCollector(registry=r)
         self._monitors: dict[str, _MonitorSeries] = {}
@@ -152,6 +160,14 @@ class Metrics:
     def set_snapshot_text(self, text: bytes) -> None:
         """Serve the snapshot series as a render worker exposed them (its own SnapshotMetrics)."""
         self._snapshot_text = text
+
+    def count_push(self, status: str) -> None:
+        """Count one accepted heartbeat (`up` or `down`)."""
+        self.pushes.labels(status).inc()
+
+    def count_rate_limited(self, kind: str) -> None:
+        """Count one request refused by a rate limit (`push` or `auth`)."""
+        self.rate_limited.labels(kind).inc()
 
     def set_store_pending(self, rows: int) -> None:
         """Record how many rows the store has buffered (read at scrape time)."""

@@ -43,11 +43,13 @@ from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.web.framing import page_headers
 from statuspage.web.health import Health
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.logs import install_server_logging
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
+from statuspage.web.ratelimit import LIMITS, RateLimits, rate_limit_middleware
 from statuspage.web.support_api import SupportState, setup_support_routes
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,7 @@ def build_app(
     """
     install_server_logging(config)
     app = web.Application(
-        middlewares=[_errors],
+        middlewares=[rate_limit_middleware, _errors],
         client_max_size=config.server.max_body_bytes,
     )
     app[STATE] = AdminState(
@@ -128,6 +130,9 @@ def build_app(
     )
     app[_SITE] = _Site(Path(site_dir))
     app[_HEALTH] = health or Health(clock)
+    app[_FRAMING] = page_headers(SITE_CSP, config.server.frame_ancestors)
+    app[LIMITS] = RateLimits(config.server.push_rate_limit, config.server.auth_failure_limit,
+                             on_refused=metrics.count_rate_limited)
     app[_METRICS] = metrics
     app[_PUSH] = push_board
     app.on_response_prepare.append(_security_headers)
@@ -220,6 +225,7 @@ def _read_site_file(path: Path) -> _SiteFile | None:
 
 _SITE = web.AppKey("site", _Site)
 _HEALTH = web.AppKey("health", Health)
+_FRAMING = web.AppKey("framing", dict[str, str])
 _METRICS = web.AppKey("metrics", Metrics)
 _PUSH = web.AppKey("push_board", PushBoard)
 
@@ -262,7 +268,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     headers.setdefault("Referrer-Policy", "no-referrer")
     content_type = headers.get("Content-Type", "")
     if content_type.startswith("text/html"):
-        headers.setdefault("Content-Security-Policy", SITE_CSP)
+        for name, value in request.app[_FRAMING].items():
+            headers.setdefault(name, value)
     elif content_type.startswith("image/svg+xml"):
         headers.setdefault("Content-Security-Policy", SVG_CSP)
     else:
@@ -278,10 +285,14 @@ def redact_path(path: str) -> str:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request without headers, query strings or push tokens (they carry secrets)."""
+    """One line per request without headers, query strings or push tokens (they carry secrets);
+    accepted heartbeats and rate-limited requests are counted, not logged."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        """Log method, redacted path, status, size and duration."""
+        """Log method, redacted path, status, size and duration; not for accepted heartbeats (senders
+        push all day long: /metrics counts them) nor for 429s (ratelimit.py logs a flood once)."""
+        if response.status == 429 or (response.status < 400 and request.path.startswith("/api/push/")):
+            return
         self.logger.info(
             'access remote=%s request="%s %s" status=%d bytes=%d seconds=%.4f',
             request.remote, request.method, redact_path(request.path), response.status,
@@ -323,6 +334,7 @@ async def _push(request: web.Request) -> web.Response:
     # Heartbeat senders are scripts: a long or odd message is trimmed, never refused.
     msg = "".join(ch for ch in msg[:PUSH_MSG_MAX] if ch.isprintable()).encode("utf-8", "replace").decode()
     request.app[_PUSH].record(token, state.clock(), status, msg)
+    request.app[_METRICS].count_push(status)
     log.debug("push monitor=%s status=%s", state.push_tokens[token], status)
     return json_response({"ok": True, "monitor": state.push_tokens[token]})
 
