@@ -210,6 +210,12 @@ class Server(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0, le=MAX_BYTES)
     render_every: Duration = Field(default=60.0, gt=0)
+    max_connections: int = Field(default=2000, ge=16, le=1_000_000)
+    """Connections held at once (also kept below the open-file limit, leaving the probes theirs)."""
+    idle_timeout: Duration = Field(default=15.0, gt=0)
+    """Time a connection gets to send a request's headers, and to stay open between requests."""
+    request_timeout: Duration = Field(default=60.0, gt=0)
+    """Time one request may keep its connection busy (e.g. a client that never reads the answer)."""
     push_rate_limit: float = Field(default=20.0, ge=0, le=1_000_000)
     """Heartbeats a second one client address may send (bursts of five seconds' worth); 0 turns it off."""
     auth_failure_limit: int = Field(default=10, ge=0, le=1_000_000)

@@ -108,6 +108,11 @@ class Runtime:
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
+        from statuspage.web.limits import raise_open_file_limit
+
+        before, after = raise_open_file_limit()
+        if after != before:
+            log.info("open files limit raised from %d to %d", before, after)
         self.bind()
         self._check_secrets()
         try:
@@ -123,7 +128,8 @@ class Runtime:
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
-                             on_check=self._on_check, on_transition=self._on_transition)
+                             on_check=self._on_check, on_transition=self._on_transition,
+                             on_skip=self.metrics.count_skipped)
         await self.prober.load()
         await self._reconcile_incidents()
         try:
@@ -142,6 +148,7 @@ class Runtime:
         # about a millisecond a case; the figures of a case not reached yet stay as they were.
         self._tasks.append(asyncio.create_task(self._refresh_support(), name="support-refresh"))
         if self.serve:
+            from statuspage.web.limits import server_limits
             from statuspage.web.server import build_app, serve
 
             app = build_app(
@@ -149,7 +156,8 @@ class Runtime:
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
                 on_change=self.mark_dirty, support=self.support, health=self.health,
             )
-            self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets)
+            self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets,
+                                      server_limits(cfg))
 
     # --- component status and incidents ------------------------------------------------------------
 

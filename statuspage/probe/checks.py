@@ -15,6 +15,8 @@ an error class. Low-level errors are translated into error classes in one place,
     push_missing        no heartbeat within interval + grace
     push_down           the last heartbeat reported `down`
     internal            an unexpected error in the prober itself
+    local               the prober's own machine is out of a resource (open files, buffers, memory,
+                        ports): says nothing about the service, so it is *no data*, never downtime
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 ErrorClass = Literal[
     "dns", "connect", "tls", "timeout", "connection_reset", "protocol", "too_many_redirects",
-    "http_status", "body_mismatch", "push_missing", "push_down", "internal",
+    "http_status", "body_mismatch", "push_missing", "push_down", "internal", "local",
 ]
 """Every error class a check can report in `CheckResult.error`."""
 
@@ -154,8 +156,12 @@ def classify_error(
     """Translate any exception raised by a probe into (error class, short human message).
 
     The most specific cases come first: aiohttp wraps OS and ssl errors in classes that are
-    themselves OSErrors, so the order of the checks matters.
+    themselves OSErrors, so the order of the checks matters. A shortage on the prober's own machine
+    comes before anything else: whatever it is wrapped in, it is `local`.
     """
+    local = local_shortage(exc)
+    if local is not None:
+        return "local", local
     if isinstance(exc, TimeoutError):  # asyncio.timeout and aiohttp's own timeouts alike
         return "timeout", f"timed out after {timeout_s:g}s" + (f" {phase}" if phase else "")
     if isinstance(exc, _TooManyRedirects):
@@ -199,6 +205,29 @@ def classify_error(
     if isinstance(exc, OSError):
         return _classify_connect(exc)
     return "internal", f"unexpected error: {type(exc).__name__}"
+
+
+LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EADDRNOTAVAIL})
+"""Errors that mean this machine ran out of something (descriptors, buffers, memory, ephemeral ports)."""
+
+
+def local_shortage(exc: BaseException) -> str | None:
+    """A message when `exc` (or what it wraps) is a shortage on the prober's machine, else None."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        cur = todo.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and (cur.errno in LOCAL_ERRNOS or "Too many open files" in str(cur)):
+            what = cur.strerror or str(cur)
+            return f"the prober is short of resources: {what}"
+        if isinstance(cur, MemoryError) or (isinstance(cur, RuntimeError) and "new thread" in str(cur)):
+            return f"the prober is short of resources: {type(cur).__name__}"
+        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
+        todo += list(getattr(cur, "exceptions", ()))  # ExceptionGroup, aiohappyeyeballs' groups
+    return None
 
 
 def _classify_connect(exc: OSError) -> tuple[ErrorClass, str]:
@@ -603,4 +632,4 @@ def _down(
 
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "Checker", "ErrorClass", "Push",
-           "PushBoard", "PushListener", "classify_error"]
+           "PushBoard", "PushListener", "classify_error", "local_shortage"]

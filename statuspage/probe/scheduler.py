@@ -50,6 +50,12 @@ class CheckObserver(Protocol):
 TransitionHook = Callable[[str, CheckEvent], Awaitable[None]]
 """Called with the component key after a monitor's confirmed state changed."""
 
+SkipHook = Callable[[str, int], None]
+"""Called with (reason, how many) when scheduled checks produce no result: `local` (the prober's own
+machine was short of resources), `late` (runs the scheduler merged or skipped, see probe/lag.py)."""
+
+SKIP_LOG_EVERY_S = 60.0
+
 
 class Prober:
     """Schedules and runs every monitor's checks and records them in the store."""
@@ -63,8 +69,11 @@ class Prober:
         clock: Callable[[], float] = time.time,
         on_check: CheckObserver | None = None,
         on_transition: TransitionHook | None = None,
+        on_skip: SkipHook | None = None,
     ) -> None:
         self.config = config
+        self.on_skip = on_skip
+        self._skip_logged: dict[str, tuple[float, int]] = {}
         self.store = store
         self.checker = checker
         self._clock = clock
@@ -214,6 +223,12 @@ class Prober:
         started = time.perf_counter()
         result = await self.checker.check(mon)
         duration = time.perf_counter() - started
+        if result.error == "local":
+            # The prober's machine, not the service, failed: no data. Nothing is confirmed, recorded
+            # or counted as a check; the monitor's last state holds for its usual 2 × interval and
+            # then the gap shows as no data, never as downtime or an incident.
+            self.skipped("local", 1, f"monitor={key} {result.message}")
+            return CheckEvent(result, self.states[key], None, lag, duration)
         event = self.record(result, lag, duration)
         if mon.type == "push":
             self._arm_deadline(key)
@@ -232,6 +247,24 @@ class Prober:
                 except Exception:
                     log.exception("transition hook failed monitor=%s", key)
         return event
+
+    def skipped(self, reason: str, count: int, detail: str = "") -> None:
+        """Count scheduled checks that gave no result; log at most one line a minute per reason."""
+        if count <= 0:
+            return
+        if self.on_skip is not None:
+            try:
+                self.on_skip(reason, count)
+            except Exception:
+                log.exception("skip observer failed")
+        now = time.monotonic()
+        last, quiet = self._skip_logged.get(reason, (-SKIP_LOG_EVERY_S, 0))
+        if now - last < SKIP_LOG_EVERY_S:
+            self._skip_logged[reason] = (last, quiet + count)
+            return
+        self._skip_logged[reason] = (now, 0)
+        log.warning("checks skipped reason=%s count=%d %s(%d more in the last minute)", reason, count,
+                    f"{detail} " if detail else "", quiet)
 
     def record(self, result: CheckResult, lag: float = 0.0, duration: float = 0.0) -> CheckEvent:
         """Apply a result to confirmation and state runs and buffer it for the store (no I/O here)."""

@@ -5,11 +5,13 @@
 credential headers, and the configured secret values themselves), and turns aiohttp's "Error
 handling request" records for requests it cannot parse (a client's mistake or a probe, answered
 400) into one DEBUG line without a traceback: an attacker sending garbage must not fill the disk.
+asyncio's accept errors (out of descriptors) are one line a minute, not one per retry.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -48,7 +50,34 @@ class _BadRequestsQuiet(logging.Filter):
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
+class _OncePerMinute(logging.Filter):
+    """asyncio logs "socket.accept() out of system resource" with a traceback at every retry of its
+    accept loop, thousands a second while descriptors are short: one line a minute says it."""
+
+    def __init__(self, prefix: str, every: float = 60.0) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.every = every
+        self._last = -every
+        self._dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.prefix):
+            return True
+        now = time.monotonic()
+        if now - self._last < self.every:
+            self._dropped += 1
+            return False
+        self._last = now
+        exc = record.exc_info[1] if record.exc_info else None
+        record.msg = "%s (%s; %d more like it in the last minute not logged)"
+        record.args = (self.prefix, exc or "", self._dropped)
+        record.exc_info, record.exc_text, self._dropped = None, None, 0
+        return True
+
+
 _QUIET = _BadRequestsQuiet()
+_ACCEPT = _OncePerMinute("socket.accept() out of system resource")
 
 
 def install_server_logging(config: Config) -> None:
@@ -58,3 +87,6 @@ def install_server_logging(config: Config) -> None:
     server_log = logging.getLogger("aiohttp.server")
     if _QUIET not in server_log.filters:
         server_log.addFilter(_QUIET)
+    loop_log = logging.getLogger("asyncio")
+    if _ACCEPT not in loop_log.filters:
+        loop_log.addFilter(_ACCEPT)

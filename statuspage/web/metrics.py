@@ -31,7 +31,7 @@ would be ~300,000 series. Per-monitor detail lives in the counters and `statuspa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -55,6 +55,15 @@ LAG_BUCKETS: tuple[float, ...] = (
 DURATION_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
+
+
+class _Gate(Protocol):
+    """What the metrics read of a web/limits.py ConnectionGate."""
+
+    server: Any
+    evicted: int
+    refused: int
+    timed_out: int
 
 
 class _Observe(Protocol):
@@ -103,6 +112,11 @@ class Metrics:
             "statuspage_http_rate_limited", "Requests answered 429, by limit (push, auth).", ["kind"],
             registry=r,
         )
+        self.skipped = Counter(
+            "statuspage_checks_skipped", "Scheduled checks that gave no result, by reason: late (the "
+            "scheduler merged or skipped runs), local (the prober's machine was short of resources).",
+            ["reason"], registry=r,
+        )
         self.pushes = Counter(
             "statuspage_pushes", "Heartbeats accepted at /api/push/, by reported status.", ["status"],
             registry=r,
@@ -110,6 +124,7 @@ class Metrics:
         if process_metrics:
             ProcessCollector(registry=r)
         self._monitors: dict[str, _MonitorSeries] = {}
+        self._gates: list[_Gate] = []
         self.snapshot = SnapshotMetrics()
         self._snapshot_text: bytes | None = None
 
@@ -161,6 +176,27 @@ class Metrics:
         """Serve the snapshot series as a render worker exposed them (its own SnapshotMetrics)."""
         self._snapshot_text = text
 
+    def watch_connections(self, gate: _Gate) -> None:
+        """Export a server's connection counts (web/limits.py `ConnectionGate`) at every scrape."""
+        self._gates.append(gate)
+
+    def _connection_text(self) -> bytes:
+        if not self._gates:
+            return b""
+        open_now = sum(len(g.server.connections) for g in self._gates)
+        closed = {r: sum(getattr(g, r) for g in self._gates) for r in ("evicted", "refused", "timed_out")}
+        lines = ["# HELP statuspage_http_connections Connections the server holds now.",
+                 "# TYPE statuspage_http_connections gauge", f"statuspage_http_connections {open_now}",
+                 "# HELP statuspage_http_connections_shed_total Connections closed to stay within the "
+                 "limits: idle ones displaced at the cap, newcomers refused when all were busy, requests "
+                 "past request_timeout.", "# TYPE statuspage_http_connections_shed_total counter"]
+        lines += [f'statuspage_http_connections_shed_total{{reason="{r}"}} {n}' for r, n in closed.items()]
+        return ("\n".join(lines) + "\n").encode()
+
+    def count_skipped(self, reason: str, count: int = 1) -> None:
+        """Count scheduled checks that gave no result (`late`, `local`)."""
+        self.skipped.labels(reason).inc(count)
+
     def count_push(self, status: str) -> None:
         """Count one accepted heartbeat (`up` or `down`)."""
         self.pushes.labels(status).inc()
@@ -178,4 +214,4 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of every series (the two registries share no family)."""
         snapshot = self._snapshot_text if self._snapshot_text is not None else self.snapshot.render()
-        return generate_latest(self.registry) + self._monitor_text() + snapshot
+        return generate_latest(self.registry) + self._monitor_text() + self._connection_text() + snapshot

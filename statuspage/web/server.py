@@ -46,6 +46,8 @@ from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.framing import page_headers
 from statuspage.web.health import Health
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
+from statuspage.web.limits import ConnectionGate, GatedAppRunner, GatedSockSite, ServerLimits, server_limits
+from statuspage.web.listen import bind_sockets
 from statuspage.web.logs import install_server_logging
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
@@ -157,23 +159,29 @@ def build_app(
 
 
 async def serve(
-    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = ()
+    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = (),
+    limits: ServerLimits | None = None,
 ) -> web.AppRunner:
     """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop.
 
-    With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead."""
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead. The server
+    keeps within `limits` (web/limits.py; by default from the app's config and the open-file limit):
+    connections capped, idle and header time bounded."""
+    limits = limits or server_limits(app[STATE].config)
+    # keepalive_timeout is also the time a new connection has to send its first request's headers.
+    runner = GatedAppRunner(app, access_log_class=AccessLogger, keepalive_timeout=limits.idle_timeout)
     await runner.setup()
     try:
-        if sockets:
-            for sock in sockets:
-                await web.SockSite(runner, sock).start()
-        else:
-            await web.TCPSite(runner, host, port).start()
+        sockets = sockets or bind_sockets(host, port)
+        assert runner.server is not None
+        gate = runner.gate = ConnectionGate(runner.server, limits)
+        app[_METRICS].watch_connections(gate)
+        for sock in sockets:
+            await GatedSockSite(runner, sock, gate).start()
     except BaseException:
         await runner.cleanup()
         raise
-    log.info("serving host=%s port=%d", host, port)
+    log.info("serving host=%s port=%d max_connections=%d", host, port, limits.max_connections)
     return runner
 
 
