@@ -9,6 +9,7 @@ Environment references follow POSIX shells and docker compose: see `interpolate`
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -510,6 +511,31 @@ class Scheduler(_Model):
     http_connections: int = Field(default=500, ge=1, le=100_000)
 
 
+def _dns_server(value: Any) -> str:
+    """`1.1.1.1`, `1.1.1.1:5353`, `2606:4700::1111` or `[2606:4700::1111]:5353`."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    host, port = text, ""
+    m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", text) or re.fullmatch(r"([^:]+):(\d+)", text)
+    if m:
+        host, port = m.group(1), m.group(2) or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{_show(value)} is not a DNS server's address (an IP, optionally :port)") from None
+    if port and not 0 < int(port) < 65536:
+        raise ValueError(f"{_show(value)} has a bad port")
+    return text
+
+
+class Probe(_Model):
+    """How the prober reaches the monitored services."""
+
+    dns_servers: list[Annotated[str, BeforeValidator(_dns_server)]] = []
+    """Name servers for the monitors' lookups (`ip` or `ip:port`); empty: the system's (resolv.conf)."""
+    dns_timeout: Duration = Field(default=5.0, gt=0)
+    """How long one lookup may take; a lookup that never answers fails as `dns`."""
+
+
 class Monitor(_Model):
     """One check: `http` (url), `tcp` (host, port) or `push` (token; a heartbeat must arrive in time)."""
 
@@ -598,6 +624,7 @@ class Config(_Model):
     incidents: Incidents = Incidents()
     notifications: Notifications = Notifications()
     scheduler: Scheduler = Scheduler()
+    probe: Probe = Probe()
     admins: list[Admin] = []
     pages: list[Page] = Field(min_length=1)
     _env_refs: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)

@@ -125,7 +125,8 @@ class Runtime:
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.support = SupportService(self.store, cfg, self.clock)
-        self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
+        self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock,
+                               probe=cfg.probe)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
                              on_check=self._on_check, on_transition=self._on_transition,

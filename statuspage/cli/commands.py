@@ -63,7 +63,7 @@ def check(config_path: Path, as_json: bool) -> None:
 
 
 async def _check_all(config: Config) -> list[CheckResult]:
-    async with Checker(scheduler=config.scheduler) as checker:
+    async with Checker(scheduler=config.scheduler, probe=config.probe) as checker:
         return list(await asyncio.gather(*(_check_once(checker, m) for _, _, m in config.monitors())))
 
 

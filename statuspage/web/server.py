@@ -21,13 +21,10 @@ import asyncio
 import base64
 import hashlib
 import logging
-import os
 import re
 import socket
-import stat
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -52,6 +49,7 @@ from statuspage.web.logs import install_server_logging
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
 from statuspage.web.ratelimit import LIMITS, RateLimits, rate_limit_middleware
+from statuspage.web.sitefiles import SiteFiles
 from statuspage.web.support_api import SupportState, setup_support_routes
 
 log = logging.getLogger(__name__)
@@ -94,13 +92,6 @@ _NOT_FOUND_HTML = (
 ChangeHook = Callable[[], Awaitable[None] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class _SiteFile:
-    body: bytes
-    etag: str
-    mtime: float
-
-
 def build_app(
     *,
     config: Config,
@@ -130,7 +121,8 @@ def build_app(
         config=config, store=store, incidents=incidents, clock=clock, on_change=on_change,
         push_tokens={m.token: m.key for _, _, m in config.monitors() if m.type == "push" and m.token},
     )
-    app[_SITE] = _Site(Path(site_dir))
+    app[_SITE] = site = _Site(Path(site_dir))
+    app.on_cleanup.append(lambda _: _close_site(site))
     app[_HEALTH] = health or Health(clock)
     app[_FRAMING] = page_headers(SITE_CSP, config.server.frame_ancestors)
     app[LIMITS] = RateLimits(config.server.push_rate_limit, config.server.auth_failure_limit,
@@ -193,6 +185,7 @@ class _Site:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self.files = SiteFiles()
 
     def locate(self, tail: str) -> tuple[Path | None, str | None]:
         """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404."""
@@ -218,17 +211,8 @@ class _Site:
         return path, None
 
 
-def _read_site_file(path: Path) -> _SiteFile | None:
-    """Read a file and stat the same descriptor, so the ETag always matches the bytes sent."""
-    try:
-        with path.open("rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                return None
-            body = f.read()
-    except (OSError, ValueError):
-        return None
-    return _SiteFile(body, f'"{st.st_mtime_ns:x}-{st.st_size:x}-{st.st_ino:x}"', st.st_mtime)
+async def _close_site(site: _Site) -> None:
+    site.files.close()
 
 
 _SITE = web.AppKey("site", _Site)
@@ -417,10 +401,9 @@ async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     if redirect is not None:
         query = f"?{request.query_string}" if request.query_string else ""
         raise web.HTTPMovedPermanently(redirect + query)
-    loop = asyncio.get_running_loop()
-    found = None if path is None else await loop.run_in_executor(None, _read_site_file, path)
+    found = None if path is None else await site.files.open(path)
     if path is None or found is None:
-        return await _not_found(site, loop)
+        return await _not_found(site)
     headers = {
         "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
         "ETag": found.etag,
@@ -430,19 +413,20 @@ async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
         # Statuspage's JSON and the badges are meant to be read from other sites.
         headers["Access-Control-Allow-Origin"] = "*"
     if _etag_matches(request.headers.get("If-None-Match", ""), found.etag):
+        found.close()
         return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
-    response = web.Response(body=found.body, headers=headers)
+    # Streamed from disk (web/sitefiles.py): a reader never makes the process hold the whole file.
+    response = site.files.response(found, headers=headers)
     response.last_modified = found.mtime
     return response
 
 
-async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop) -> web.Response:
-    custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
-    body = custom.body if custom is not None else _NOT_FOUND_HTML
-    return web.Response(
-        status=404, body=body,
-        headers={"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"},
-    )
+async def _not_found(site: _Site) -> web.StreamResponse:
+    headers = {"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"}
+    custom = await site.files.open(site.root / "404.html")
+    if custom is not None:
+        return site.files.response(custom, status=404, headers=headers)
+    return web.Response(status=404, body=_NOT_FOUND_HTML, headers=headers)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
