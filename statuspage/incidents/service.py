@@ -45,6 +45,9 @@ SYSTEM_AUTHOR = "statuspage"
 MAX_TITLE = 200
 MAX_MESSAGE = 5000
 MAX_AUTHOR = 80
+MAX_UPDATES = 500
+"""Updates an engineer may post to one incident (resolving it is always allowed): every page that
+shows the incident stays bounded."""
 
 
 class IncidentError(Exception):
@@ -469,6 +472,9 @@ class IncidentService:
         if status not in INCIDENT_STATUSES:
             raise BadInput(f'status "{status}" is not one of {", ".join(INCIDENT_STATUSES)}')
         st: IncidentStatus = status
+        if st != "resolved" and len(incident.updates) >= MAX_UPDATES:
+            raise BadTransition(f"incident {incident_id} already has {MAX_UPDATES} updates; resolve it and "
+                                "open a new one to go on")
         changes: list[ComponentChange] = []
         if st == "resolved":
             changes = [ComponentChange(c, self._live(incident.page, c), self._live(incident.page, c))

@@ -28,7 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from statuspage.config import Config
-from statuspage.site import badges
+from statuspage.site import badges, bounds
 from statuspage.site.i18n import Translator
 from statuspage.site.sla_page import sla_context
 from statuspage.site.snapshot import ComponentView, PageView, Snapshot, take_snapshot
@@ -154,9 +154,12 @@ class _Builder:
 
     def page(self, page: PageView) -> None:
         slug = page.slug
-        self.html(f"{slug}/index.html", "page.html", active=slug, page=page)
-        self.html(f"{slug}/history.html", "history.html", active=slug, page=page,
-                  months=_by_month(page, self.t))
+        # Every public document is bounded (site/bounds.py): the page, the history's pages, the feed.
+        shown, more_open = bounds.status_page(page)
+        self.html(f"{slug}/index.html", "page.html", active=slug, page=shown, more_open=more_open)
+        for part in bounds.history_pages(page):
+            self.html(f"{slug}/{part.path}", "history.html", active=slug, page=page, pager=part,
+                      months=_by_month(replace(page, incidents=part.incidents), self.t))
         for incident in page.incidents:
             try:
                 self.html(f"{slug}/incidents/{incident.id}.html", "incident.html", active=slug, page=page,
@@ -165,7 +168,7 @@ class _Builder:
                 # One incident that cannot be rendered must not stop the rest of the site.
                 log.exception("incident page not rendered page=%s id=%d", slug, incident.id)
         feed = self.env.get_template("feed.atom.xml").render(
-            **self.common(""), page=page, feed=_feed_urls(self.config, page))
+            **self.common(""), page=bounds.feed_page(page), feed=_feed_urls(self.config, page))
         self.emit(f"{slug}/feed.atom", feed.encode("utf-8"))
         for name, doc in page_documents(self.snapshot, page, self.config.site.base_url).items():
             self.json(f"{slug}/api/v2/{name}", doc)
@@ -285,14 +288,14 @@ class _Writer:
         else:
             self.unchanged += 1
 
-    def prune(self, folders: Iterable[str]) -> int:
-        """Remove `*.html` in `folders` that this render did not write; return how many."""
+    def prune(self, folders: Iterable[str], pattern: str = "*.html") -> int:
+        """Remove files matching `pattern` in `folders` that this render did not write; return how many."""
         removed = 0
         for folder in folders:
             directory = self.out_dir / folder
             if not directory.is_dir():
                 continue
-            for stale in directory.glob("*.html"):
+            for stale in directory.glob(pattern):
                 if f"{folder}/{stale.name}" not in self.names:
                     with contextlib.suppress(FileNotFoundError):
                         stale.unlink()
@@ -307,7 +310,9 @@ def render_snapshot(
     started = time.perf_counter()
     writer = _Writer(Path(out_dir))
     _Builder(config, snapshot, env or environment(), writer).build()
-    removed = writer.prune(f"{p.slug}/incidents" for p in snapshot.pages)  # pages of deleted incidents
+    # Pages of deleted incidents, and history pages beyond the last one.
+    removed = writer.prune(f"{p.slug}/incidents" for p in snapshot.pages)
+    removed += writer.prune((p.slug for p in snapshot.pages), pattern="history-*.html")
     return RenderResult(writer.written, writer.unchanged, time.perf_counter() - started, removed, snapshot)
 
 

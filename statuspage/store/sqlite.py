@@ -545,8 +545,10 @@ class SQLiteStore:
         open_only: bool = False,
         since: float | None = None,
         limit: int | None = None,
+        before: tuple[float, int] | None = None,
     ) -> list[Incident]:
-        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        """Incidents newest first, optionally of one page, only open ones, active since `since`, or
+        after `before` = (started_at, id) in that order."""
         where: list[str] = []
         args: list[Any] = []
         if page is not None:
@@ -557,6 +559,9 @@ class SQLiteStore:
         if since is not None:
             where.append("(resolved_at IS NULL OR resolved_at >= ?)")
             args.append(since)
+        if before is not None:
+            where.append("(started_at < ? OR (started_at = ? AND id < ?))")
+            args += [before[0], before[0], before[1]]
         sql = ("WHERE " + " AND ".join(where)) if where else ""
         sql += " ORDER BY started_at DESC, id DESC"
         if limit is not None:

@@ -18,10 +18,12 @@ leak either) and are never logged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -51,6 +53,9 @@ log = logging.getLogger(__name__)
 MESSAGE_MAX = incident_errors.MAX_MESSAGE
 RECENT_S = 7 * 86400.0
 """How far back GET /api/admin/incidents lists resolved incidents."""
+LIST_DEFAULT = 50
+LIST_MAX = 200
+"""Incidents per page of GET /api/admin/incidents: by default, and at most (`?limit=`)."""
 MAX_ID = 2**63 - 1
 """SQLite's largest integer: ids beyond it cannot exist (and would overflow the driver)."""
 
@@ -336,13 +341,46 @@ def listed_json(build: Callable[[], dict[str, Any]], row_id: int, kind: str,
         return {"id": str(row_id), "error": f"cannot be shown: {exc}", **epochs}
 
 
+def _limit_query(request: web.Request) -> int:
+    """`?limit=` of a paged list: 1 to LIST_MAX, LIST_DEFAULT when absent."""
+    text = request.query.get("limit")
+    if text is None:
+        return LIST_DEFAULT
+    if not text.isdigit() or not 1 <= int(text) <= LIST_MAX:
+        raise ApiError(400, f"must be a whole number from 1 to {LIST_MAX}", "limit")
+    return int(text)
+
+
+def _cursor(incident: Incident) -> str:
+    return base64.urlsafe_b64encode(f"{incident.started_at!r}:{incident.id}".encode()).decode().rstrip("=")
+
+
+def _cursor_query(request: web.Request) -> tuple[float, int] | None:
+    """`?cursor=` (from a previous page's `next_cursor`): where the next page starts."""
+    text = request.query.get("cursor")
+    if not text:
+        return None
+    try:
+        at, _, ident = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition(":")
+        position = (float(at), int(ident))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "is not a cursor this API gave (use next_cursor as it is)", "cursor") from None
+    if not math.isfinite(position[0]) or not 0 <= position[1] <= MAX_ID:
+        raise ApiError(400, "is not a cursor this API gave (use next_cursor as it is)", "cursor")
+    return position
+
+
 async def _list_incidents(request: web.Request) -> web.Response:
     authenticate(request)
     state = request.app[STATE]
     page = _page_query(request, state)
+    limit, before = _limit_query(request), _cursor_query(request)
     now = state.clock()
-    found = await state.store.list_incidents(page=page, since=now - RECENT_S)
-    return json_response({"incidents": [
+    # One page at a time (bounded work and answer); `next_cursor` continues where it stopped.
+    found = await state.store.list_incidents(page=page, since=now - RECENT_S, limit=limit + 1, before=before)
+    more = len(found) > limit
+    found = found[:limit]
+    return json_response({"next_cursor": _cursor(found[-1]) if more else None, "incidents": [
         listed_json(partial(incident_json, state.config, i, now), i.id, "incident",
                     {"started_at": i.started_at, "due_at": i.due_at, "resolved_at": i.resolved_at})
         for i in found]})
