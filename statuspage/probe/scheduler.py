@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
 from statuspage.probe.checks import Checker, Push, PushStatus
+from statuspage.probe.lag import SlotClock
 from statuspage.probe.states import RunIds, Transition, apply_check
 from statuspage.store import Store
 
@@ -36,7 +38,7 @@ class CheckEvent:
     state: MonitorState
     transition: Transition | None
     lag: float
-    """Seconds between the scheduled and the actual start of the check."""
+    """Seconds between the intended and the actual start of the check (probe/lag.py)."""
     duration: float
     """Seconds the check took."""
 
@@ -52,7 +54,8 @@ TransitionHook = Callable[[str, CheckEvent], Awaitable[None]]
 
 SkipHook = Callable[[str, int], None]
 """Called with (reason, how many) when scheduled checks produce no result: `local` (the prober's own
-machine was short of resources), `late` (runs the scheduler merged or skipped, see probe/lag.py)."""
+machine was short of resources), `late` (slots merged into a later run because the process could not
+run them in time) or `overlap` (the monitor's previous check was still running); see probe/lag.py."""
 
 SKIP_LOG_EVERY_S = 60.0
 
@@ -87,6 +90,7 @@ class Prober:
         self._tails: dict[str, list[RunRow]] = {}
         self._ids = RunIds()
         self._first_run: dict[str, float] = {}
+        self._slots = SlotClock()
         self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
@@ -133,6 +137,7 @@ class Prober:
                 coalesce=True,
                 misfire_grace_time=max(1, int(mon.interval_s)),
             )
+        scheduler.add_listener(self._on_scheduler_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
         scheduler.start()
         self._scheduler = scheduler
         self.checker.push_board.subscribe(self._on_push)
@@ -191,11 +196,26 @@ class Prober:
         for task in list(self._running):
             task.cancel()
 
+    def _on_scheduler_event(self, event: JobSubmissionEvent) -> None:
+        # Called by APScheduler as it submits (or refuses) a run, before the run's task starts.
+        if event.job_id not in self.monitors:
+            return
+        if event.code == EVENT_JOB_SUBMITTED and event.scheduled_run_times:
+            self._slots.fired(event.job_id, event.scheduled_run_times[-1].timestamp())
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            self._slots.refused(event.job_id)
+
     def scheduled_lag(self, key: str, started: float) -> float:
-        """Seconds since the most recent scheduled slot of this monitor (interval jobs are periodic)."""
-        first = self._first_run.get(key, started)
-        interval = self.monitors[key].interval_s
-        return max(0.0, started - first) % interval if started >= first else 0.0
+        """Seconds since the intended start of the run of `key` starting at `started` (never modulo the
+        interval: a run standing in for skipped slots is late since the first of them); the skipped
+        slots are counted in `statuspage_checks_skipped_total` (reasons `late`, `overlap`)."""
+        start = self._slots.start(key, self.monitors[key].interval_s)
+        if start is None:  # not fired by the interval trigger: late only against its first slot
+            first = self._first_run.get(key, started)
+            return max(0.0, started - first) if started >= first else 0.0
+        self.skipped("late", start.late, f"monitor={key}")
+        self.skipped("overlap", start.overlap, f"monitor={key}")
+        return max(0.0, started - start.intended)
 
     async def _run_job(self, key: str, intended: float | None = None) -> None:
         if self._stopping:

@@ -50,7 +50,7 @@ OUTCOMES: tuple[str, ...] = ("up", "degraded", "down")
 _OUTCOME_INDEX: dict[str, int] = {o: i for i, o in enumerate(OUTCOMES)}
 
 LAG_BUCKETS: tuple[float, ...] = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
 DURATION_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
@@ -102,7 +102,8 @@ class Metrics:
             ["page"], buckets=DURATION_BUCKETS, registry=r,
         )
         self.schedule_lag = Histogram(
-            "statuspage_schedule_lag_seconds", "Delay between a check's scheduled and actual start.",
+            "statuspage_schedule_lag_seconds", "Actual start of a check minus the intended start of that "
+            "run (a run standing in for skipped slots is late since the first of them).",
             buckets=LAG_BUCKETS, registry=r,
         )
         self.store_pending = Gauge(
