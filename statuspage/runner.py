@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import socket
 import time
@@ -26,15 +27,17 @@ from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
 from statuspage.site.worker import RenderWorker
-from statuspage.store import Store, open_store
+from statuspage.store import Store, database_problem, open_store, unavailable_reason
 from statuspage.support.service import SupportService
-from statuspage.web.health import Health
+from statuspage.web.health import Health, file_identity
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 0.5
 """How often buffered results are committed: the most a crash can lose is this much probing."""
+FLUSH_BACKOFF_MAX = 10
+"""While flushes fail, the wait between attempts doubles up to this many times FLUSH_EVERY_S (5 s)."""
 TICK_EVERY_S = 5.0
 """How often incidents are checked for auto-resolve and reminders."""
 RENDER_COALESCE_S = 0.3
@@ -77,6 +80,7 @@ class Runtime:
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
         self._sockets: list[socket.socket] = []
+        self._database_file: tuple[int, int] | None = None
 
     def bind(self) -> None:
         """Claim the server's address now (idempotent; nothing without `serve`).
@@ -118,9 +122,13 @@ class Runtime:
         try:
             self.store = await open_store(cfg.storage)
         except Exception as exc:
+            problem = database_problem(exc, cfg.storage.path)
+            if problem is not None:
+                raise StartError(problem) from None
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
                              "(check storage.path)") from None
+        self._database_file = file_identity(cfg.storage.path)
         self.notifier = Notifier(cfg, store=self.store, resume=True)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
@@ -309,19 +317,41 @@ class Runtime:
         try:
             await self.store.flush()
         except Exception as exc:
-            self.health.failed("flush", exc)
+            reason = unavailable_reason(exc) or str(exc) or type(exc).__name__
+            self.health.failed("flush", f"the database {reason}; {self.store.pending} rows wait in memory")
             raise
         self.health.ok("flush")
+        self._check_database_file()
+
+    def _check_database_file(self) -> None:
+        # A database file deleted (or replaced) under a running process still takes every write, into
+        # a file nobody will ever open again: say so on /healthz.
+        path = self.config.storage.path
+        if self._database_file is not None and file_identity(path) != self._database_file:
+            self.health.failed("database", f"the database file {path} was deleted or replaced while running; "
+                               "what is written now is lost: restore it and restart statuspage")
 
     async def _flush_loop(self) -> None:
         assert self.store is not None
+        failures, logged = 0, -math.inf
         while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            # While the database refuses writes (disk full), try less often: every retry rewrites the
+            # whole buffer. Every row stays buffered until one succeeds.
+            await asyncio.sleep(FLUSH_EVERY_S * min(2 ** failures, FLUSH_BACKOFF_MAX))
             try:
                 await self.flush()
             except Exception:
-                # Rows stay buffered and go out with the next flush.
-                log.exception("flush failed; will retry")
+                failures += 1
+                if time.monotonic() - logged >= 60.0:
+                    logged = time.monotonic()
+                    log.exception("flush failed; rows stay buffered and are retried (pending=%d)",
+                                  self.store.pending)
+                continue
+            if failures:
+                log.info("flush works again after %d failed attempts", failures)
+            failures = 0
+            self.metrics.set_store_pending(self.store.pending)
+            self.metrics.set_store_dropped(int(getattr(self.store, "dropped", 0)))
 
     async def prune(self) -> None:
         """Delete raw results older than the retention; state runs and hourly figures stay."""

@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from statuspage.cli.cases import case
-from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
+from statuspage.cli.common import (
+    StatuspageGroup,
+    config_option,
+    load_or_exit,
+    require_database,
+    setup_logging,
+)
 from statuspage.cli.incidents import incident, maintenance
 from statuspage.config import Config, Monitor, config_warnings
 from statuspage.credentials import exposure_problems
@@ -20,7 +26,7 @@ from statuspage.probe.checks import Checker
 from statuspage.web.listen import ListenError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StatuspageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Logging threshold.")
 @click.version_option(package_name="statuspage")

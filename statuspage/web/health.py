@@ -7,14 +7,21 @@ each reports here and /healthz answers 503 with the reasons until the part succe
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from statuspage.redaction import redact_for_log
+from aiohttp import web
 
-__all__ = ["Health", "Problem"]
+from statuspage.redaction import redact_for_log
+from statuspage.store import unavailable_reason
+
+__all__ = ["Health", "Problem", "file_identity", "store_unavailable_response"]
+
+RETRY_AFTER_S = 30
 
 REASON_MAX = 300
 
@@ -62,3 +69,25 @@ class Health:
         if not problems:
             return {"status": "ok"}
         return {"status": "failing", "problems": [p.to_json() for p in problems]}
+
+
+def store_unavailable_response(exc: BaseException) -> web.Response | None:
+    """503 with the reason (and Retry-After) when `exc` says the database cannot be used right now
+    (disk full, I/O error, read-only, damaged): the write is not lost by our fault, it is refused;
+    None for any other error."""
+    reason = unavailable_reason(exc)
+    if reason is None:
+        return None
+    body = json.dumps({"error": f"the database {reason}; nothing was written, try again later"})
+    return web.Response(status=503, body=body.encode(), content_type="application/json",
+                        headers={"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"})
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none: a database deleted or replaced
+    while the process holds it open changes this, though every write still succeeds (into nothing)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

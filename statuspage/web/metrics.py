@@ -109,6 +109,11 @@ class Metrics:
         self.store_pending = Gauge(
             "statuspage_store_pending_rows", "Check rows buffered for the next database flush.", registry=r,
         )
+        self.store_dropped = Counter(
+            "statuspage_store_dropped_rows", "Raw results dropped (oldest first) because the database "
+            "could not be written for so long that the buffer passed its cap.", registry=r,
+        )
+        self._dropped_seen = 0
         self.rate_limited = Counter(
             "statuspage_http_rate_limited", "Requests answered 429, by limit (push, auth).", ["kind"],
             registry=r,
@@ -209,6 +214,12 @@ class Metrics:
     def set_store_pending(self, rows: int) -> None:
         """Record how many rows the store has buffered (read at scrape time)."""
         self.store_pending.set(rows)
+
+    def set_store_dropped(self, rows: int) -> None:
+        """Record how many raw results the store dropped so far (the store's own running count)."""
+        if rows > self._dropped_seen:
+            self.store_dropped.inc(rows - self._dropped_seen)
+            self._dropped_seen = rows
 
     # --- exposition --------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from statuspage.store import Store
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.framing import page_headers
-from statuspage.web.health import Health
+from statuspage.web.health import Health, store_unavailable_response
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.limits import ConnectionGate, GatedAppRunner, GatedSockSite, ServerLimits, server_limits
 from statuspage.web.listen import bind_sockets
@@ -239,7 +239,11 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
     except (web.HTTPException, asyncio.CancelledError):
         raise
-    except Exception:
+    except Exception as exc:
+        unavailable = store_unavailable_response(exc)  # disk full, read-only, ...: 503 with the reason
+        if unavailable is not None:
+            log.warning("refused method=%s path=%s: %s", request.method, redact_path(request.path), exc)
+            return unavailable
         # Also covers a failure while building an error response: the client still gets JSON.
         log.exception("unhandled error method=%s path=%s", request.method, redact_path(request.path))
         return web.Response(status=500, body=_INTERNAL_ERROR, content_type="application/json",
@@ -304,6 +308,7 @@ async def _healthz(request: web.Request) -> web.Response:
 async def _metrics(request: web.Request) -> web.Response:
     metrics = request.app[_METRICS]
     metrics.set_store_pending(request.app[STATE].store.pending)
+    metrics.set_store_dropped(int(getattr(request.app[STATE].store, "dropped", 0)))
     return web.Response(
         body=metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"}
     )
