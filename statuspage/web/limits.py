@@ -8,8 +8,9 @@ with "Too many open files" and published a false outage. So:
 - the server holds at most `ServerLimits.max_connections` connections, never more than the open-file
   limit minus a reserve for the probes, the database, the render worker and logging
   (`server_limits`). At the cap a new connection closes the oldest *idle* one (waiting for a request,
-  or still sending its headers) to take its place: slow clients only ever displace each other, and a
-  real visitor gets in. When every connection is busy the newcomer is answered 503 and closed;
+  or still sending its headers, for at least a second) to take its place: slow clients only ever
+  displace each other, and a real visitor gets in. When none can be displaced the newcomer is
+  answered 503 (Retry-After: 5) and closed;
 - a connection gets `idle_timeout` to send each request's headers and between requests (aiohttp's
   keep-alive timer, which also runs from the moment a connection opens), and one request may keep a
   connection busy (a client that never reads the answer) for `request_timeout` at most.
@@ -41,6 +42,8 @@ BASE_RESERVE = 64
 """Descriptors for everything but connections and probes: database and WAL files, the render worker's
 pipes, the listening sockets, the event loop, log files, DNS sockets, certificates being read."""
 WATCH_EVERY_S = 5.0
+MIN_IDLE_S = 1.0
+"""An idle connection younger than this is never displaced at the cap (the newcomer is refused)."""
 
 _BUSY_BODY = b"busy: too many connections\r\n"
 _BUSY_503 = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -121,20 +124,37 @@ class ConnectionGate:
         self.timed_out = 0
         """Connections closed because one request kept them busy past `request_timeout`."""
         self._seen: dict[RequestHandler, tuple[int, float]] = {}
+        self._opened: dict[RequestHandler, float] = {}
+        """When each connection came in (handlers have __slots__: no weak references)."""
         self._watch: asyncio.Task[None] | None = None
 
     def __call__(self) -> asyncio.BaseProtocol:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         live = [h for h in self.server.connections if h.transport is not None]
         if len(live) >= self.limits.max_connections:
-            idle = next((h for h in live if not _busy(h)), None)  # the oldest first: dicts keep order
+            # The oldest idle connection makes room (dicts keep the order connections came in), but
+            # not one younger than MIN_IDLE_S: in a burst, a visitor whose request is not read yet
+            # must not be displaced by the connections arriving just after it.
+            idle = next((h for h in live if not _busy(h) and now - self._opened.get(h, now) >= MIN_IDLE_S),
+                        None)
             if idle is None:
                 self.refused += 1
                 return _Refuse()
             idle.force_close()
             self.evicted += 1
         if self._watch is None:
-            self._watch = asyncio.get_running_loop().create_task(self._watch_busy(), name="connection-watch")
-        return self.server()
+            self._watch = loop.create_task(self._watch_busy(), name="connection-watch")
+        handler = self.server()
+        self._opened[handler] = now
+        if len(self._opened) > 2 * self.limits.max_connections + 64:
+            self._forget_closed()
+        return handler
+
+    def _forget_closed(self) -> None:
+        # A handler just made has no transport yet: keep what came in during the last few seconds.
+        cutoff = asyncio.get_running_loop().time() - WATCH_EVERY_S
+        self._opened = {h: t for h, t in self._opened.items() if h.transport is not None or t > cutoff}
 
     async def _watch_busy(self) -> None:
         """Close connections one request has kept busy for longer than `request_timeout`."""
@@ -155,6 +175,7 @@ class ConnectionGate:
                     continue
                 seen[handler] = (count, since)
             self._seen = seen
+            self._forget_closed()
 
     async def close(self) -> None:
         """Stop the watchdog (idempotent)."""
