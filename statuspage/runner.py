@@ -81,6 +81,8 @@ class Runtime:
         self.renders = 0
         self._sockets: list[socket.socket] = []
         self._database_file: tuple[int, int] | None = None
+        self._unacted: list[tuple[str, CheckEvent]] = []
+        """Confirmed transitions the incident policy could not act on yet (the database refused)."""
 
     def bind(self) -> None:
         """Claim the server's address now (idempotent; nothing without `serve`).
@@ -198,7 +200,6 @@ class Runtime:
         page, _, comp = component.partition("/")
         major = self.component_status(page, comp) == "major_outage"
         was = self._major.get(component, False)
-        self._major[component] = major
         if major and not was:
             starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
             # The component is fully down from the moment its last monitor went down.
@@ -206,6 +207,8 @@ class Runtime:
         elif was and not major:
             self._held.pop(component, None)
             await self.incidents.component_recovered(page, comp, event.transition.at)
+        # Only once acted on: a write that failed (disk full) is tried again from `tick`.
+        self._major[component] = major
 
     async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
@@ -218,6 +221,10 @@ class Runtime:
         """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
         re-render when an incident changed."""
         assert self.incidents is not None
+        try:
+            await self._act_on_missed_transitions()
+        except Exception as exc:
+            log.debug("incidents still wait for the database: %s", exc)  # /healthz says why
         changed = False
         for component, since in list(self._held.items()):
             if not self._major.get(component):
@@ -266,12 +273,29 @@ class Runtime:
         # Commit the transition before incidents act on it: an incident never refers to an
         # outage the database does not have.
         assert self.store is not None
-        await self.store.flush()
-        for hook in self.transition_hooks:
-            await hook(component, event)
+        try:
+            await self.store.flush()
+            for hook in self.transition_hooks:
+                await hook(component, event)
+        except Exception:
+            # The database refused (disk full): the incident policy acts on it at a later tick.
+            self._unacted.append((component, event))
+            raise
         # The outbox rows of the notifications it caused: committed now, not at the next flush.
         await self.store.flush()
         self.mark_dirty()
+
+    async def _act_on_missed_transitions(self) -> None:
+        """Transitions the incident policy could not act on while the database refused writes, in order
+        (each judged on the component's status now: an outage that ended meanwhile opens nothing)."""
+        while self._unacted:
+            component, event = self._unacted[0]
+            assert self.store is not None
+            await self.store.flush()
+            for hook in self.transition_hooks:
+                await hook(component, event)
+            self._unacted.pop(0)
+            self.mark_dirty()
 
     # --- housekeeping --------------------------------------------------------------------------------
 
@@ -284,7 +308,11 @@ class Runtime:
 
         The work happens in the render worker process; flushing first means it sees every check."""
         assert self.store is not None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:
+            # The database refuses writes (disk full, /healthz says so): render what it has.
+            log.debug("rendering without the latest checks: the flush failed")
         try:
             done = await self.render_worker.render(self.clock())
         except Exception as exc:

@@ -182,3 +182,37 @@ async def test_24s_of_probing_on_a_full_disk_are_all_recorded(tmp_path: Path, ti
     assert stored >= checks  # every check counted before the end is in the database (more came at stop)
     assert in_window >= 5 * 23, in_window  # 24 s of 5 monitors at 1 s
     assert (tmp_path / "run.log").stat().st_size < 64 * 1024
+
+
+async def test_an_outage_confirmed_while_the_disk_is_full_gets_its_incident_once_it_has_room(
+    tmp_path: Path, tiny_fs: Path
+) -> None:
+    from statuspage.config import parse_config
+    from statuspage.runner import Runtime
+
+    config = parse_config({
+        "storage": {"path": str(tiny_fs / "db.sqlite")}, "site": {"output_dir": str(tmp_path / "site")},
+        "defaults": {"interval": "1s", "timeout": "300ms"},
+        "pages": [{"slug": "nps", "name": "NPS", "components": [{"slug": "db", "name": "DB", "monitors": [
+            {"name": "tcp", "type": "tcp", "host": "127.0.0.1", "port": free_port()}]}]}]}, env={})
+    runtime = Runtime(config, serve=False)
+    await runtime.start()
+    try:
+        filler = fill(tiny_fs)
+        for _ in range(100):  # confirmed down (2 failed checks) while nothing can be written
+            if runtime.prober is not None and runtime.prober.states["nps/db/tcp"].confirmed == "down":
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        assert runtime.store is not None and await runtime.store.list_incidents() == []
+        filler.unlink()
+        for _ in range(100):
+            if await runtime.store.list_incidents():
+                break
+            await asyncio.sleep(0.2)
+        [incident] = await runtime.store.list_incidents()
+        assert incident.components == ("db",) and incident.severity == "T1"
+        first_failure = min(r.at for r in await runtime.store.results("nps/db/tcp") if r.outcome == "down")
+        assert incident.started_at == first_failure  # backdated as always, from the buffered checks
+    finally:
+        await runtime.close()
