@@ -86,7 +86,7 @@ async def test_run_on_loopback_warns_loudly_per_key(
     port = free_port()
     proc = spawn("run", "--config", str(repo_config(tmp_path, port)))
     try:
-        assert await asyncio.to_thread(wait_for, lambda: "serving host=" in proc.output(), 30), proc.output()
+        assert await asyncio.to_thread(wait_for, lambda: "serving http://" in proc.output(), 30), proc.output()
     finally:
         proc.stop()
     warned = re.findall(r"WARNING \S+ WEAK SECRET (\S+): weak secret", proc.output())

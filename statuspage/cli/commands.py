@@ -173,7 +173,7 @@ def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
     runtime = Runtime(config, serve=not no_serve)
     try:
         runtime.bind()  # a busy port is one line, before the log says anything
-        use_site_time(config.site.timezone)
+        use_site_time(config.site.timezone, announce=False)  # README: stamps are site time
         asyncio.run(run_until_stopped(runtime))
     except ListenError as exc:
         raise click.ClickException(
