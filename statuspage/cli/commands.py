@@ -116,7 +116,14 @@ def demo(port: int, data_dir: str, out_dir: str) -> None:
 
 def main() -> None:
     """Entry point of the `statuspage` console script."""
-    cli(prog_name="statuspage")
+    from statuspage.store import StoreUnavailable
+
+    try:
+        cli(prog_name="statuspage")
+    except StoreUnavailable as exc:
+        # Unreachable, wrong password, missing database: one line for the operator, never a traceback.
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
 
 
 @cli.command()

@@ -41,8 +41,9 @@ def load_or_exit(path: Path) -> Config:
 
 
 def require_database(config: Config) -> None:
-    """Exit 1 with a clear line when the configured database does not exist yet."""
-    if not Path(config.storage.path).exists():
+    """Exit 1 with a clear line when the configured SQLite database does not exist yet (a PostgreSQL
+    database is checked when it is opened: `StoreUnavailable`)."""
+    if config.storage.url is None and not Path(config.storage.path).exists():
         raise click.ClickException(
             f"no database at {config.storage.path} yet: `statuspage run` creates it (storage.path)"
         )

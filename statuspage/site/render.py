@@ -27,13 +27,13 @@ from typing import Any, Final
 import jinja2
 from markupsafe import Markup
 
-from statuspage.site import badges
 from statuspage.config import Config
+from statuspage.site import badges
 from statuspage.site.i18n import Translator
-from statuspage.site.statuspage_api import page_documents
 from statuspage.site.sla_page import sla_context
-from statuspage.site.view import View
 from statuspage.site.snapshot import ComponentView, PageView, Snapshot, take_snapshot
+from statuspage.site.statuspage_api import page_documents
+from statuspage.site.view import View
 from statuspage.store import Store
 
 __all__ = ["STATIC_SUFFIXES", "RenderResult", "build_files", "environment", "render_site", "render_snapshot"]

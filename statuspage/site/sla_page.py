@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from statuspage.sla.compliance import compliance
 from statuspage.config import Config
 from statuspage.site.i18n import Translator
 from statuspage.site.snapshot import Snapshot
+from statuspage.sla.compliance import compliance
 
 __all__ = ["sla_context"]
 

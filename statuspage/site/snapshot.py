@@ -21,7 +21,6 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from statuspage.sla import uptime
 from statuspage.config import Component, Config, Monitor, Page
 from statuspage.models import (
     ComponentStatus,
@@ -34,6 +33,7 @@ from statuspage.models import (
     component_key,
 )
 from statuspage.probe.states import component_status, page_indicator
+from statuspage.sla import uptime
 from statuspage.store import Store
 
 __all__ = [

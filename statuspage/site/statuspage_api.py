@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from statuspage.site.i18n import Translator
 from statuspage.models import ComponentStatus, Incident
+from statuspage.site.i18n import Translator
 from statuspage.site.snapshot import ComponentView, IncidentView, MaintenanceView, PageView, Snapshot
 
 __all__ = ["INCIDENTS_LIMIT", "STATUS_DESCRIPTIONS", "page_documents"]

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from statuspage.sla import uptime
-from statuspage.site.i18n import Translator
 from statuspage.models import Severity
+from statuspage.site.i18n import Translator
 from statuspage.site.snapshot import IncidentView
+from statuspage.sla import uptime
 
 __all__ = ["BAR_TITLE_OUTAGES", "MOBILE_BARS", "BarLevel", "BudgetText", "View"]
 

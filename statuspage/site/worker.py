@@ -38,7 +38,7 @@ from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
 from statuspage.site.snapshot import take_snapshot
-from statuspage.store import Store, open_store
+from statuspage.store import open_store
 
 log = logging.getLogger(__name__)
 

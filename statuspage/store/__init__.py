@@ -1,4 +1,6 @@
-"""Storage: the `Store` interface (base.py) and its backends (sqlite.py; PostgreSQL goes beside it).
+"""Storage: the `Store` interface (base.py), the write buffer both backends share (buffer.py) and the
+backends: sqlite.py (the embedded default, `storage.path`) and postgres.py (`storage.url`, shared by
+several instances, which coordinate through pg_cluster.py).
 
 Open the configured backend with `open_store(config.storage)`; nothing above this package names a
 backend.
@@ -7,17 +9,25 @@ backend.
 from __future__ import annotations
 
 from statuspage.config import Storage
-from statuspage.store.base import JsonAble, OutboxRow, Store
+from statuspage.store.base import JsonAble, LeadershipLost, OutboxRow, PushRow, Store, StoreUnavailable
 from statuspage.store.sqlite import SQLiteStore
 
-__all__ = ["JsonAble", "OutboxRow", "SQLiteStore", "Store", "open_store"]
+__all__ = [
+    "JsonAble", "LeadershipLost", "OutboxRow", "PushRow", "SQLiteStore", "Store", "StoreUnavailable",
+    "open_store",
+]
 
 
 async def open_store(storage: Storage, *, readonly: bool = False) -> Store:
     """Open (creating and migrating unless `readonly`) the database `storage` configures.
 
-    Raises FileNotFoundError when `readonly` and there is no database yet, RuntimeError when its
-    schema is not this program's, and the backend's own errors when it cannot be opened."""
+    Raises FileNotFoundError when `readonly` and there is no SQLite database yet, StoreUnavailable
+    when a PostgreSQL database cannot be reached, refuses the credentials or does not exist,
+    RuntimeError when its schema is not this program's, and the backend's own errors otherwise."""
+    if storage.url is not None:
+        from statuspage.store.postgres import PostgresStore
+
+        return await PostgresStore.open(storage.url, readonly=readonly)
     if readonly:
         return await SQLiteStore.open_readonly(storage.path)
     return await SQLiteStore.open(storage.path)

@@ -9,8 +9,15 @@ Writes come in two kinds:
   keeps every buffered row for the next one;
 - incidents, acknowledgements and maintenance windows are written at once, each in one transaction.
 
-Errors: a backend raises its driver's errors (`sqlite3.Error`, ...) for faults of the database itself;
-reads of an id that does not exist return None rather than raise.
+Errors: opening raises `StoreUnavailable` (one line, no secret) when the database cannot be reached,
+refuses the credentials or does not exist; afterwards a backend raises its driver's errors
+(`sqlite3.Error`, `asyncpg.PostgresError`, `OSError`) for faults of the database itself, and
+`LeadershipLost` from a write inside `fenced(epoch)` when another instance has become the leader.
+Reads of an id that does not exist return None rather than raise.
+
+Several processes: a SQLite file belongs to one `statuspage run` (`shared` is False; it is always
+the leader). A PostgreSQL database may be shared by several (`shared` is True); they coordinate
+through the `Coordinator` that `open_coordinator` returns (see statuspage/cluster/).
 """
 
 from __future__ import annotations
@@ -21,6 +28,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance, MonitorState, RunRow
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used at all: unreachable, wrong credentials, missing, not ours.
+
+    The message is one line for the operator and never carries a password."""
+
+
+class LeadershipLost(Exception):
+    """A leader-only write was refused: another instance holds leadership now (fencing)."""
 
 
 class JsonAble(Protocol):
@@ -40,12 +57,24 @@ class OutboxRow:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class PushRow:
+    """The last heartbeat of a push monitor as the database shares it between instances."""
+
+    monitor: str
+    at: float
+    status: str
+    message: str
+
+
 class Store(Protocol):
     """The database of one statuspage installation."""
 
     path: str
-    """Where the database is (a file path for SQLite), for messages."""
+    """Where the database is (a file path for SQLite, the URL without password for PostgreSQL)."""
     readonly: bool
+    shared: bool
+    """True when several `statuspage run` processes may use this database at once (PostgreSQL)."""
 
     def read_transaction(self) -> AbstractAsyncContextManager[None]:
         """Every read inside sees one commit, however long it takes (a render never mixes two)."""
@@ -74,7 +103,10 @@ class Store(Protocol):
         ...
 
     async def last_run_id(self) -> int:
-        """The largest state-run id so far (run ids are handed out in memory)."""
+        """A run id base: ids above it are unused, and this process may hand them out in memory.
+
+        SQLite: the largest run id so far. PostgreSQL: a fresh block of 2^32 ids per call, so several
+        processes never hand out the same id."""
         ...
 
     # --- buffered writes -------------------------------------------------------------------------
@@ -99,6 +131,10 @@ class Store(Protocol):
         """Queue the removal of a delivered (or abandoned) notification."""
         ...
 
+    def buffer_push(self, monitor: str, at: float, status: str, message: str) -> None:
+        """Queue a push monitor's heartbeat for the database (where every instance sees it)."""
+        ...
+
     @property
     def pending(self) -> int:
         """How many buffered rows wait for the next flush."""
@@ -112,6 +148,21 @@ class Store(Protocol):
 
     async def outbox(self) -> list[OutboxRow]:
         """Notifications left undelivered by an earlier process, oldest first."""
+        ...
+
+    async def claim_outbox(self, owner: str, epoch: int, limit: int = 100) -> list[OutboxRow]:
+        """Claim, for the leader of leadership `epoch`, up to `limit` undelivered notifications not yet
+        claimed under that epoch, oldest first (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Rows claimed
+        under an older epoch are claimed again: their leader is gone."""
+        ...
+
+    async def pushes(self) -> list[PushRow]:
+        """The last heartbeat of every push monitor that has one in the database."""
+        ...
+
+    def fenced(self, epoch: int) -> AbstractAsyncContextManager[None]:
+        """Inside, every write first checks that leadership `epoch` is still current and raises
+        `LeadershipLost` otherwise (in the same transaction, so no write of a deposed leader lands)."""
         ...
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:

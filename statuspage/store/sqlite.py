@@ -9,12 +9,12 @@ maintenance are written at once. Other processes (the CLI) may use the same file
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ from statuspage.models import (
     MonitorState,
     RunRow,
 )
-from statuspage.store.base import JsonAble, OutboxRow
+from statuspage.store.base import OutboxRow, PushRow
+from statuspage.store.buffer import Batch, BufferedStore
 
 log = logging.getLogger(__name__)
 
@@ -81,36 +82,30 @@ MIGRATIONS: tuple[str, ...] = (
         incident TEXT NOT NULL, at REAL NOT NULL, UNIQUE (delivery_id, destination)
     );
     """,
+    # 3: heartbeats in the database (shared by every instance on PostgreSQL) and outbox claims.
+    """
+    CREATE TABLE push_heartbeats (
+        monitor_id INTEGER PRIMARY KEY, at REAL NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_epoch INTEGER;
+    """,
 )
+"""Kept in lockstep with postgres.MIGRATIONS: the same version numbers mean the same tables."""
 
 
-@dataclass
-class _Batch:
-    results: list[tuple[Any, ...]] = field(default_factory=list)
-    runs: dict[int, RunRow] = field(default_factory=dict)
-    states: dict[str, MonitorState] = field(default_factory=dict)
-    latency: dict[tuple[str, int], JsonAble] = field(default_factory=dict)
-    outbox: dict[tuple[str, str], OutboxRow] = field(default_factory=dict)
-    outbox_done: set[tuple[str, str]] = field(default_factory=set)
-
-    def __len__(self) -> int:
-        return (len(self.results) + len(self.runs) + len(self.states) + len(self.latency) + len(self.outbox)
-                + len(self.outbox_done))
-
-
-class SQLiteStore:
+class SQLiteStore(BufferedStore):
     """The SQLite database of one statuspage installation (implements `Store`).
 
     Create with `await SQLiteStore.open(path)`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: str, readonly: bool = False) -> None:
+        super().__init__()
         self._conn = conn
         self.path = path
         self.readonly = readonly
-        self._ids: dict[str, int] = {}
-        self._batch = _Batch()
+        self.shared = False
         self._tx = asyncio.Lock()
-        self._closed = False
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteStore:
@@ -284,38 +279,7 @@ class SQLiteStore:
         row = await self._fetchone("SELECT COALESCE(MAX(id), 0) FROM state_runs")
         return int(row[0])
 
-    # --- check results (batched) -----------------------------------------------------------------
-
-    def buffer_check(
-        self, result: CheckResult, state: MonitorState, runs: Iterable[RunRow] = ()
-    ) -> None:
-        """Queue a check result with the monitor's new state and changed runs for the next flush."""
-        mid = self._ids[result.monitor]
-        b = self._batch
-        b.results.append((mid, result.at, result.outcome, result.latency_ms, result.status, result.error,
-                          result.message, result.cert_expires_at))
-        for row in runs:
-            b.runs[row.id] = row
-        b.states[result.monitor] = state
-
-    def buffer_runs(self, runs: Iterable[RunRow]) -> None:
-        """Queue changed state runs (backdating) for the next flush."""
-        for row in runs:
-            self._batch.runs[row.id] = row
-
-    def buffer_latency(self, monitor: str, hour: int, data: JsonAble) -> None:
-        """Queue a monitor-hour latency aggregate to be upserted (as JSON) at the next flush."""
-        self._batch.latency[(monitor, hour)] = data
-
-    def buffer_outbox(self, row: OutboxRow) -> None:
-        """Queue a notification for the outbox: it survives a crash from the next flush on."""
-        self._batch.outbox[(row.delivery_id, row.destination)] = row
-
-    def buffer_outbox_done(self, delivery_id: str, destination: str) -> None:
-        """Queue the removal of a delivered (or abandoned) notification."""
-        key = (delivery_id, destination)
-        if self._batch.outbox.pop(key, None) is None:  # delivered before it was ever written: nothing to do
-            self._batch.outbox_done.add(key)
+    # --- check results (batched: see buffer.py) ---------------------------------------------------
 
     async def outbox(self) -> list[OutboxRow]:
         """Notifications left undelivered by an earlier process, oldest first."""
@@ -323,18 +287,37 @@ class SQLiteStore:
             "SELECT delivery_id, destination, event, incident, at FROM outbox ORDER BY id")
         return [OutboxRow(str(d), str(dest), str(e), str(i), float(at)) for d, dest, e, i, at in rows]
 
-    @property
-    def pending(self) -> int:
-        """How many buffered rows wait for the next flush."""
-        return len(self._batch)
+    async def claim_outbox(self, owner: str, epoch: int, limit: int = 100) -> list[OutboxRow]:
+        """Claim up to `limit` undelivered notifications not claimed under leadership `epoch` yet, oldest
+        first (one process owns a SQLite file, so this is a plain update)."""
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = await self._fetchall(
+                    "SELECT id, delivery_id, destination, event, incident, at FROM outbox "
+                    "WHERE claimed_epoch IS NULL OR claimed_epoch != ? ORDER BY id LIMIT ?", (epoch, limit))
+                await self._conn.executemany(
+                    "UPDATE outbox SET claimed_by = ?, claimed_epoch = ? WHERE id = ?",
+                    [(owner, epoch, r[0]) for r in rows])
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        return [OutboxRow(str(d), str(dest), str(e), str(i), float(at)) for _, d, dest, e, i, at in rows]
 
-    async def flush(self) -> int:
-        """Write everything buffered in one transaction; return how many rows were written."""
-        if self._closed or not len(self._batch):
-            return 0
-        batch, self._batch = self._batch, _Batch()
+    async def pushes(self) -> list[PushRow]:
+        """The last heartbeat of every push monitor that has one in the database."""
+        rows = await self._fetchall(
+            "SELECT m.key, p.at, p.status, p.message FROM push_heartbeats p "
+            "JOIN monitors m ON m.id = p.monitor_id")
+        return [PushRow(str(k), float(at), str(st), str(msg)) for k, at, st, msg in rows]
+
+    def fenced(self, epoch: int) -> AbstractAsyncContextManager[None]:
+        """One process is always the leader of a SQLite file: nothing to check."""
+        return contextlib.nullcontext()
+
+    async def _write_batch(self, batch: Batch) -> None:
         ids = self._ids
-        size = len(batch)
         async with self._tx:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -374,25 +357,17 @@ class SQLiteStore:
                         "DELETE FROM outbox WHERE delivery_id = ? AND destination = ?",
                         list(batch.outbox_done),
                     )
+                if batch.pushes:
+                    await self._conn.executemany(
+                        "INSERT INTO push_heartbeats (monitor_id, at, status, message) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (monitor_id) DO UPDATE SET at = excluded.at, status = excluded.status, "
+                        "message = excluded.message WHERE excluded.at >= push_heartbeats.at",
+                        [(ids[p.monitor], p.at, p.status, p.message) for p in batch.pushes.values()],
+                    )
                 await self._conn.execute("COMMIT")
             except BaseException:
                 await self._conn.execute("ROLLBACK")
-                # Put the rows back so a transient error (disk full, busy) loses nothing.
-                self._merge_back(batch)
                 raise
-        return size
-
-    def _merge_back(self, old: _Batch) -> None:
-        new = self._batch
-        old.results.extend(new.results)
-        old.runs.update(new.runs)
-        old.states.update(new.states)
-        old.latency.update(new.latency)
-        old.outbox.update(new.outbox)
-        old.outbox_done |= new.outbox_done
-        for key in new.outbox_done:
-            old.outbox.pop(key, None)
-        self._batch = old
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
         """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
