@@ -176,3 +176,25 @@ def render(config_path: Path, out_dir: Path | None) -> None:
 
 cli.add_command(incident)
 cli.add_command(maintenance)
+
+
+@cli.command()
+@click.option("--from", "source", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite database to copy (storage.path).")
+@click.option("--to", "url", required=True, metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
+              help="An empty PostgreSQL database (storage.url).")
+def migrate(source: Path, url: str) -> None:
+    """Copy a SQLite history (results, runs, states, latency, incidents, maintenance, outbox) into
+    PostgreSQL, all or nothing; a database that already holds a history is refused."""
+    from statuspage.store import StoreUnavailable
+    from statuspage.store.migrate import MigrateError
+    from statuspage.store.migrate import migrate as copy_history
+    from statuspage.store.postgres import redact_url
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise click.ClickException("--to must be a postgresql://user:password@host:5432/database URL")
+    try:
+        result = asyncio.run(copy_history(source, url))
+    except (MigrateError, StoreUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"copied {source} into {redact_url(url)}: {result.summary()}")
