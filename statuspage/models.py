@@ -183,6 +183,9 @@ class MonitorState:
     last_message: str = ""
     last_latency_ms: float | None = None
     cert_expires_at: float | None = None
+    recovered_at: float | None = None
+    """When the last confirmed outage ended (the first good check of the run that confirmed recovery):
+    what the leader of several instances dates a recovery by."""
 
 
 @dataclass(slots=True)

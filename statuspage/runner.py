@@ -3,6 +3,11 @@
 Order of a check: check → confirm → record (buffered) → metrics; on a confirmed transition the
 store is flushed first, then the incident policy acts, then the site is re-rendered. Housekeeping
 (flush, prune, incident ticks, periodic renders) runs beside it; none of it can stop probing.
+
+On a database several instances share (PostgreSQL), the cluster protocol of statuspage/cluster/
+decides which monitors this process probes (shard leases) and whether it leads: only the leader
+acts on incidents (from every monitor's state in the database), delivers notifications and writes
+`site.output_dir`; a follower renders into a private folder it serves from.
 """
 
 from __future__ import annotations
@@ -10,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
+from statuspage.cluster.duties import LeaderDuties
+from statuspage.cluster.node import ClusterNode, default_instance_name, shard_of
+from statuspage.cluster.pushes import SharedPushBoard
 from statuspage.config import Config
 from statuspage.incidents.notify import Notifier
 from statuspage.incidents.service import IncidentService
@@ -25,7 +35,7 @@ from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
 from statuspage.site.worker import RenderWorker
-from statuspage.store import Store, open_store
+from statuspage.store import Coordinator, Store, open_coordinator, open_store
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -64,12 +74,32 @@ class Runtime:
         self.check_hooks: list[Callable[[CheckEvent], None]] = [self.metrics.observe_check]
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
+        # Several instances on one database (set up in start() when the store is shared).
+        self.coordinator: Coordinator | None = None
+        self.node: ClusterNode | None = None
+        self.duties: LeaderDuties | None = None
+        self.app: web.Application | None = None
+        self._duties_task: asyncio.Task[None] | None = None
+        self._follower_worker: RenderWorker | None = None
+        self._private_site: Path | None = None
+        self._keys_by_shard: dict[int, list[str]] = {}
+        self._announce_states = False
+        self._served_dir = Path(config.site.output_dir)
+        self._closing = False
+
+    @property
+    def is_leader(self) -> bool:
+        """True when this process acts (incidents, notifications, site): always with SQLite."""
+        return self.node is None or self.node.is_leader
 
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
         self.store = await open_store(cfg.storage)
-        self.notifier = Notifier(cfg, store=self.store, resume=True)
+        shared = self.store.shared
+        if shared:
+            await self._start_cluster_parts(self.store)
+        self.notifier = Notifier(cfg, store=self.store, resume=not shared, dispatch=shared)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
@@ -77,31 +107,129 @@ class Runtime:
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
                              on_check=self._on_check, on_transition=self._on_transition)
         await self.prober.load()
-        await self._reconcile_incidents()
+        if not shared:
+            await self._reconcile_incidents()
         try:
             await self.render()
         except Exception:
             # Probing matters more than the page: the render loop tries again.
             log.exception("first render failed; probing anyway")
-        self.prober.start()
+        # Several instances: the leases decide which monitors this one probes, from nothing.
+        self.prober.start(keys=[] if shared else None)
         self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
-        self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
+        if not shared:
+            self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         if self.serve:
             from statuspage.web.server import build_app, serve
 
-            app = build_app(
+            self.app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
-                site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
-                on_change=self.mark_dirty,
+                site_dir=self._served_dir, metrics=self.metrics, clock=self.clock,
+                on_change=self._admin_changed if shared else self.mark_dirty,
             )
-            self.server = await serve(app, cfg.server.host, cfg.server.port)
+            self.server = await serve(self.app, cfg.server.host, cfg.server.port)
+        if shared:
+            self._start_cluster_loops()
+
+    # --- several instances (a shared database) -------------------------------------------------------
+
+    async def _start_cluster_parts(self, store: Store) -> None:
+        cfg = self.config
+        instance = cfg.cluster.instance or default_instance_name()
+        self.coordinator = await open_coordinator(cfg.storage, instance)
+        assert self.coordinator is not None
+        self.coordinator.on_announce(self._announced)
+        tokens = {m.token: m.key for _, _, m in cfg.monitors() if m.type == "push" and m.token}
+        self.push_board = SharedPushBoard(store, tokens, self.clock)
+        for _, _, mon in cfg.monitors():
+            self._keys_by_shard.setdefault(shard_of(mon.key, cfg.cluster.shards), []).append(mon.key)
+        # Confirmed transitions are the leader's business here; this instance only reports them.
+        self.transition_hooks = []
+        self._private_site = Path(tempfile.mkdtemp(prefix="statuspage-site-"))
+        site = cfg.site.model_copy(update={"output_dir": str(self._private_site)})
+        self._follower_worker = RenderWorker(cfg.model_copy(update={"site": site}))
+        self._served_dir = self._private_site
+        log.info("cluster: instance=%s database=%s", instance, store.path)
+
+    def _start_cluster_loops(self) -> None:
+        assert self.coordinator is not None and self.store is not None and self.incidents is not None
+        assert self.notifier is not None and self.prober is not None
+        prober = self.prober
+        self.duties = LeaderDuties(
+            self.config, self.store, self.incidents, self.notifier, instance=self.coordinator.instance,
+            local_states=lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states},
+            on_changed=self.mark_dirty, clock=self.clock)
+        self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
+                                on_lost=self._lost, on_lead=self._lead, on_depose=self._depose)
+        self.node.start()
+        self._tasks.append(asyncio.create_task(self._push_sync_loop(), name="push-sync"))
+
+    def _keys(self, shards: set[int]) -> list[str]:
+        return [k for shard in sorted(shards) for k in self._keys_by_shard.get(shard, [])]
+
+    async def _gained(self, shards: set[int]) -> None:
+        assert self.prober is not None
+        await self.prober.adopt(self._keys(shards))
+
+    async def _lost(self, shards: set[int]) -> None:
+        assert self.prober is not None and self.store is not None
+        await self.prober.release(self._keys(shards))
+        await self.store.flush()  # before anyone else loads these monitors' state
+
+    async def _lead(self, epoch: int) -> None:
+        assert self.duties is not None
+        self._duties_task = asyncio.create_task(self._lead_loop(epoch), name="leader")
+        self.mark_dirty()  # the leader writes site.output_dir from now on
+
+    async def _lead_loop(self, epoch: int) -> None:
+        assert self.duties is not None and self.node is not None
+        await self.duties.run(epoch, self.config.cluster.poll_every)
+        await self.node.depose("a leader write was refused: another instance leads")
+
+    async def _depose(self) -> None:
+        task, self._duties_task = self._duties_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.notifier is not None:
+            self.notifier.drop_queued()  # claimed rows not sent yet: the next leader claims them again
+        if not self._closing:
+            self.mark_dirty()
+
+    def _announced(self, payload: str) -> None:
+        # Another instance changed something: show it, and if we lead, act on it now.
+        self.mark_dirty()
+        if self.duties is not None and self.is_leader:
+            self.duties.wake.set()
+
+    async def _admin_changed(self) -> None:
+        self.mark_dirty()
+        assert self.store is not None and self.coordinator is not None
+        try:
+            await self.store.flush()  # the outbox rows of its notifications, for the leader
+            await self.coordinator.announce("admin")
+        except Exception as exc:
+            log.warning("cluster: could not announce an admin change (%s)", exc.__class__.__name__)
+
+    async def _push_sync_loop(self) -> None:
+        board = self.push_board
+        assert isinstance(board, SharedPushBoard)
+        while True:
+            await asyncio.sleep(self.config.cluster.poll_every)
+            try:
+                await board.sync()
+            except Exception as exc:
+                log.debug("push sync failed: %s", exc.__class__.__name__)
 
     # --- component status and incidents ------------------------------------------------------------
 
     def component_status(self, page: str, component: str) -> ComponentStatus:
         """A component's live status from its monitors' confirmed states (maintenance not applied)."""
+        if self.duties is not None:
+            return self.duties.status(page, component)  # every instance's monitors, as the leader read them
         assert self.prober is not None
         states = [self.prober.states[k] for k in self._monitors_of.get(component_key(page, component), [])]
         return component_status(states)
@@ -152,6 +280,7 @@ class Runtime:
             # A monitor's first result, or it turned degraded (or back): the page shows it without
             # waiting for the periodic render.
             self.mark_dirty()
+            self._announce_states = self.node is not None
             self._run_states[key] = event.state.run_state
 
     async def _on_transition(self, component: str, event: CheckEvent) -> None:
@@ -164,6 +293,12 @@ class Runtime:
         # The outbox rows of the notifications it caused: committed now, not at the next flush.
         await self.store.flush()
         self.mark_dirty()
+        if self.coordinator is not None:
+            # The leader acts on it at once (it also re-reads the states every poll_every).
+            if self.duties is not None and self.is_leader:
+                self.duties.wake.set()
+            with contextlib.suppress(Exception):
+                await self.coordinator.announce("states")
 
     # --- housekeeping --------------------------------------------------------------------------------
 
@@ -177,7 +312,22 @@ class Runtime:
         The work happens in the render worker process; flushing first means it sees every check."""
         assert self.store is not None
         await self.store.flush()
-        done = await self.render_worker.render(self.clock())
+        leading = self.is_leader
+        worker = self.render_worker if leading or self._follower_worker is None else self._follower_worker
+        done = await worker.render(self.clock())
+        if self.node is not None:
+            # Serve what was just rendered: site.output_dir while leading, the private folder otherwise.
+            target = Path(self.config.site.output_dir) if leading else self._private_site
+            if target is not None and target != self._served_dir:
+                self._served_dir = target
+                if self.app is not None:
+                    from statuspage.web.server import set_site_dir
+
+                    set_site_dir(self.app, target)
+                # The other worker's process is idle now: stop it.
+                idle = self._follower_worker if leading else self.render_worker
+                if idle is not None:
+                    await idle.close()
         self.renders += 1
         self.metrics.set_snapshot_text(done.metrics)
         self.metrics.set_store_pending(self.store.pending)
@@ -197,13 +347,29 @@ class Runtime:
 
     async def _flush_loop(self) -> None:
         assert self.store is not None
+        failures = 0
         while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            # Backs off while the database is away (up to 10 s), never gives up.
+            await asyncio.sleep(FLUSH_EVERY_S if not failures else min(FLUSH_EVERY_S * 2 ** failures, 10.0))
             try:
                 await self.store.flush()
-            except Exception:
+                if failures:
+                    log.info("flush succeeded again after %d failures; pending=%d", failures,
+                             self.store.pending)
+                failures = 0
+            except Exception as exc:
                 # Rows stay buffered and go out with the next flush.
-                log.exception("flush failed; will retry")
+                failures += 1
+                if failures == 1:
+                    log.exception("flush failed; will retry")
+                else:
+                    log.warning("flush failed again (%s); pending=%d", exc.__class__.__name__,
+                                self.store.pending)
+                continue
+            if self._announce_states and self.coordinator is not None:
+                self._announce_states = False
+                with contextlib.suppress(Exception):
+                    await self.coordinator.announce("states")
 
     async def prune(self) -> None:
         """Delete raw results older than the retention; state runs and hourly figures stay."""
@@ -218,6 +384,10 @@ class Runtime:
         if self.server is not None:
             await self.server.cleanup()
             self.server = None
+        self._closing = True
+        if self.node is not None:
+            await self.node.pause()  # no more lease or leadership changes while we stop
+            await self._depose()
         if self.prober is not None:
             await self.prober.stop()
         for task in self._tasks:
@@ -227,13 +397,23 @@ class Runtime:
                 await task
         self._tasks.clear()
         await self.render_worker.close()
+        if self._follower_worker is not None:
+            await self._follower_worker.close()
         if self.checker is not None:
             await self.checker.close()
         if self.notifier is not None:
             # Before the store: what it delivers while closing leaves the outbox in the last flush.
             await self.notifier.close()
         if self.store is not None:
-            await self.store.close()
+            try:
+                await self.store.close()
+            finally:
+                if self.node is not None:
+                    await self.node.close()  # releases our shards: after our last rows are written
+                if self.coordinator is not None:
+                    await self.coordinator.close()
+                if self._private_site is not None:
+                    shutil.rmtree(self._private_site, ignore_errors=True)
         log.info("stopped")
 
 

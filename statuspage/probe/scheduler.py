@@ -8,15 +8,17 @@ or incident-hook error is logged and never stops the loop or another monitor.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuspage.config import Config, Monitor
@@ -81,8 +83,10 @@ class Prober:
         self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[Any], str] = {}
         self._stopping = False
+        self.scheduled: set[str] = set()
+        """The monitors this process probes now (all of them, unless several instances share them)."""
 
     async def load(self) -> None:
         """Register monitors and resume their persisted confirmation state and run tails."""
@@ -100,29 +104,75 @@ class Prober:
                 except ValueError:
                     log.warning("ignoring unreadable latency aggregate monitor=%s hour=%d", key, hour)
 
-    def start(self) -> None:
-        """Schedule one interval job per monitor, first runs spread over the first interval."""
+    def start(self, keys: Iterable[str] | None = None) -> None:
+        """Schedule one interval job per monitor (all, or only `keys`), first runs spread over the
+        first interval."""
         scheduler = AsyncIOScheduler(timezone=UTC)
-        now = self._clock()
-        for key, mon in self.monitors.items():
-            # A stable per-monitor offset: restarts keep the same phase, monitors don't bunch up.
-            offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
-            first = now + offset
-            self._first_run[key] = first
-            scheduler.add_job(
-                self._run_job,
-                "interval",
-                seconds=mon.interval_s,
-                next_run_time=datetime.fromtimestamp(first, UTC),
-                args=[key],
-                id=key,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(mon.interval_s)),
-            )
         scheduler.start()
         self._scheduler = scheduler
-        log.info("prober started monitors=%d", len(self.monitors))
+        chosen = list(self.monitors) if keys is None else list(keys)
+        for key in chosen:
+            self._schedule(key)
+        log.info("prober started monitors=%d", len(chosen))
+
+    def _schedule(self, key: str) -> None:
+        assert self._scheduler is not None
+        mon = self.monitors[key]
+        now = self._clock()
+        # A stable per-monitor phase of the interval (from the epoch, not from now): restarts and
+        # another instance taking the monitor over keep the same slots; monitors don't bunch up.
+        offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
+        first = now + (offset - now) % mon.interval_s
+        self._first_run[key] = first
+        self._scheduler.add_job(
+            self._run_job,
+            "interval",
+            seconds=mon.interval_s,
+            next_run_time=datetime.fromtimestamp(first, UTC),
+            args=[key],
+            id=key,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(mon.interval_s)),
+        )
+        self.scheduled.add(key)
+
+    async def adopt(self, keys: Iterable[str]) -> None:
+        """Start probing monitors another instance probed until now: their confirmation state, run
+        tail and this hour's response times are read from the database first (several instances)."""
+        wanted = [k for k in keys if k in self.monitors and k not in self.scheduled]
+        if not wanted:
+            return
+        saved = await self.store.load_monitor_states()
+        tails = await self.store.load_run_tails(wanted)
+        hour = int(self._clock() // 3600)
+        latency = await self.store.latency_hour(hour)
+        for key in wanted:
+            self.states[key] = saved.get(key, MonitorState())
+            self._tails[key] = tails.get(key, [])
+            self._latency.pop(key, None)
+            if key in latency:
+                with contextlib.suppress(ValueError):
+                    self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(latency[key])))
+            if self._scheduler is not None and not self._stopping:
+                self._schedule(key)
+        log.info("prober adopted monitors=%d", len(wanted))
+
+    async def release(self, keys: Iterable[str], grace: float = 15.0) -> None:
+        """Stop probing these monitors and wait for their running checks (their rows stay buffered)."""
+        gone = {k for k in keys if k in self.scheduled}
+        for key in gone:
+            self.scheduled.discard(key)
+            if self._scheduler is not None:
+                with contextlib.suppress(JobLookupError):
+                    self._scheduler.remove_job(key)
+        running = [t for t, k in self._running.items() if k in gone]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+        if gone:
+            log.info("prober released monitors=%d", len(gone))
 
     def add_job(self, func: Callable[[], Awaitable[None]], seconds: float, job_id: str) -> None:
         """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks)."""
@@ -137,7 +187,7 @@ class Prober:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         if self._running:
-            _, pending = await asyncio.wait(set(self._running), timeout=grace)
+            _, pending = await asyncio.wait(list(self._running), timeout=grace)
             for task in pending:
                 task.cancel()
         log.info("prober stopped")
@@ -153,7 +203,7 @@ class Prober:
             return
         task = asyncio.current_task()
         assert task is not None
-        self._running.add(task)
+        self._running[task] = key
         try:
             async with self._limit:
                 lag = self.scheduled_lag(key, self._clock())
@@ -161,7 +211,7 @@ class Prober:
         except Exception:  # pragma: no cover - run_check already guards; never kill the scheduler
             log.exception("check job failed monitor=%s", key)
         finally:
-            self._running.discard(task)
+            self._running.pop(task, None)
 
     async def run_check(self, key: str, lag: float = 0.0) -> CheckEvent:
         """Check one monitor now, confirm, record; return the event."""

@@ -9,12 +9,21 @@ backend.
 from __future__ import annotations
 
 from statuspage.config import Storage
-from statuspage.store.base import JsonAble, LeadershipLost, OutboxRow, PushRow, Store, StoreUnavailable
+from statuspage.store.base import (
+    Coordinator,
+    JsonAble,
+    LeadershipLost,
+    OutboxRow,
+    PushRow,
+    Store,
+    StoreUnavailable,
+)
 from statuspage.store.sqlite import SQLiteStore
 
 __all__ = [
-    "JsonAble", "LeadershipLost", "OutboxRow", "PushRow", "SQLiteStore", "Store", "StoreUnavailable",
-    "open_store",
+    "Coordinator", "JsonAble", "LeadershipLost", "OutboxRow", "PushRow", "SQLiteStore", "Store",
+    "StoreUnavailable",
+    "open_coordinator", "open_store",
 ]
 
 
@@ -31,3 +40,13 @@ async def open_store(storage: Storage, *, readonly: bool = False) -> Store:
     if readonly:
         return await SQLiteStore.open_readonly(storage.path)
     return await SQLiteStore.open(storage.path)
+
+
+async def open_coordinator(storage: Storage, instance: str, location: str = "") -> Coordinator | None:
+    """The coordinator of instances sharing `storage`'s database, or None for SQLite (one instance,
+    always the leader). Raises StoreUnavailable when the database cannot be reached."""
+    if storage.url is None:
+        return None
+    from statuspage.store.pg_cluster import open_pg_coordinator
+
+    return await open_pg_coordinator(storage.url, instance, location)

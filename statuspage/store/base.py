@@ -22,7 +22,7 @@ through the `Coordinator` that `open_coordinator` returns (see statuspage/cluste
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -249,3 +249,52 @@ class Store(Protocol):
         """The database's own verdict on its consistency (`ok` when sound)."""
         ...
 
+
+
+class Coordinator(Protocol):
+    """How instances sharing one database agree on who probes what and who leads (PostgreSQL only;
+    the protocol is described in statuspage/cluster/__init__.py)."""
+
+    instance: str
+    """This instance's name, unique among the live ones."""
+
+    async def heartbeat(self, ttl: float) -> int:
+        """Record this instance as alive; return how many instances are alive (seen within `ttl` s)."""
+        ...
+
+    async def claim_shards(self, shards: int, want: int, ttl: float) -> set[int]:
+        """Renew this instance's shard leases for `ttl` s and claim free or expired ones up to `want`;
+        return the shards it holds now."""
+        ...
+
+    async def release_shards(self, shards: Iterable[int]) -> None:
+        """Give shards up at once (their monitors stopped and were flushed first)."""
+        ...
+
+    async def try_lead(self) -> int | None:
+        """Become the leader if nobody is; return the new leadership epoch (the fencing token) or None."""
+        ...
+
+    async def still_leading(self, timeout: float) -> bool:
+        """True while leadership is certainly held; False (and given up) once in doubt."""
+        ...
+
+    async def resign(self) -> None:
+        """Stop leading."""
+        ...
+
+    def on_announce(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for every announcement any instance makes."""
+        ...
+
+    async def listen(self) -> None:
+        """(Re)connect the announcement listener; called periodically."""
+        ...
+
+    async def announce(self, payload: str) -> None:
+        """Tell every instance that something changed (`states`, `admin`)."""
+        ...
+
+    async def close(self) -> None:
+        """Close its connections (leases expire by themselves); idempotent."""
+        ...

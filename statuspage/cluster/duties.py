@@ -1,0 +1,156 @@
+"""The leader's work when several instances share a database: automatic incidents from every
+monitor's confirmation state (wherever it was probed), and delivering the outbox.
+
+The leader cannot rely on its own prober's transitions (most monitors are probed elsewhere), so it
+re-reads the confirmation states from the database every `poll_every` seconds, or at once when an
+instance announces a confirmed change, and compares each component's major outage with what it saw
+last. The first round after taking leadership reconciles instead: every component down gets (or keeps)
+its incident, and open automatic incidents whose components all recovered move on. Every write runs
+inside `store.fenced(epoch)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from statuspage.config import Config
+from statuspage.incidents.notify import Notifier
+from statuspage.incidents.service import IncidentService
+from statuspage.models import ComponentStatus, MonitorState, component_key
+from statuspage.probe.states import component_status
+from statuspage.store import LeadershipLost, Store
+
+log = logging.getLogger(__name__)
+
+TICK_EVERY_S = 5.0
+
+
+def recovery_time(states: list[MonitorState], fallback: float) -> float:
+    """When a component left its major outage: the earliest recovery among its monitors now up."""
+    times = [s.recovered_at for s in states if s.confirmed == "up" and s.recovered_at is not None]
+    return min(times) if times else fallback
+
+
+class LeaderDuties:
+    """Runs while this instance leads; `run(epoch)` returns when leadership is refused by a fence."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        incidents: IncidentService,
+        notifier: Notifier,
+        *,
+        instance: str,
+        local_states: Callable[[], Mapping[str, MonitorState]],
+        on_changed: Callable[[], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.incidents = incidents
+        self.notifier = notifier
+        self.instance = instance
+        self._local_states = local_states
+        self._on_changed = on_changed
+        self.clock = clock
+        self.states: dict[str, MonitorState] = {}
+        self.wake = asyncio.Event()
+        self._major: dict[str, bool] = {}
+        self._monitors_of: dict[str, list[str]] = {}
+        for page, comp, mon in config.monitors():
+            self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
+        self._last_tick = 0.0
+
+    def status(self, page: str, component: str) -> ComponentStatus:
+        """A component's status from the latest states the leader read (maintenance not applied)."""
+        monitors = self._monitors_of.get(component_key(page, component), [])
+        return component_status([self.states.get(m, MonitorState()) for m in monitors])
+
+    async def refresh(self) -> None:
+        """Read every monitor's state; this process's own probes are fresher than its last flush."""
+        states = await self.store.load_monitor_states()
+        states.update(self._local_states())
+        self.states = states
+
+    async def reconcile(self, epoch: int) -> None:
+        """First round as leader: incidents for every outage, monitoring for every recovery missed."""
+        await self.refresh()
+        now = self.clock()
+        async with self.store.fenced(epoch):
+            for key, monitors in self._monitors_of.items():
+                page, _, comp = key.partition("/")
+                major = self.status(page, comp) == "major_outage"
+                self._major[key] = major
+                if major:
+                    starts = [self.states[m].down_since or now for m in monitors if m in self.states]
+                    await self.incidents.component_down(page, comp, max(starts, default=now))
+            for incident in await self.store.list_incidents(open_only=True):
+                if incident.automatic and incident.status != "monitoring" and not any(
+                        self._major.get(component_key(incident.page, c)) for c in incident.components):
+                    for comp in incident.components:
+                        monitors = self._monitors_of.get(component_key(incident.page, comp), [])
+                        at = recovery_time([self.states.get(m, MonitorState()) for m in monitors], now)
+                        await self.incidents.component_recovered(incident.page, comp, at)
+
+    async def evaluate(self, epoch: int) -> bool:
+        """Act on components whose major outage started or ended since the last round; True if any did."""
+        await self.refresh()
+        changed = False
+        async with self.store.fenced(epoch):
+            for key, monitors in self._monitors_of.items():
+                page, _, comp = key.partition("/")
+                major = self.status(page, comp) == "major_outage"
+                was = self._major.get(key, False)
+                if major == was:
+                    continue
+                states = [self.states.get(m, MonitorState()) for m in monitors]
+                if major:
+                    starts = [s.down_since for s in states if s.down_since is not None]
+                    # The component is fully down from the moment its last monitor went down.
+                    await self.incidents.component_down(page, comp, max(starts, default=self.clock()))
+                else:
+                    await self.incidents.component_recovered(page, comp, recovery_time(states, self.clock()))
+                self._major[key] = major  # only once acted on: a failed write is retried next round
+                changed = True
+            if self.clock() - self._last_tick >= TICK_EVERY_S:
+                self._last_tick = self.clock()
+                changed = bool(await self.incidents.tick()) or changed
+        return changed
+
+    async def dispatch(self, epoch: int) -> int:
+        """Claim the outbox rows not yet claimed under this epoch and queue them for delivery."""
+        async with self.store.fenced(epoch):
+            rows = await self.store.claim_outbox(self.instance, epoch)
+        return self.notifier.deliver(rows) if rows else 0
+
+    async def run(self, epoch: int, every: float) -> None:
+        """The leader's loop. Returns when a fenced write was refused (another instance leads now)."""
+        failures = 0
+        reconciled = False
+        while True:
+            try:
+                if not reconciled:
+                    await self.reconcile(epoch)
+                    reconciled = True
+                    self._on_changed()
+                elif await self.evaluate(epoch):
+                    self._on_changed()
+                await self.store.flush()  # the notifications just caused: into the outbox now
+                await self.dispatch(epoch)
+                failures = 0
+            except LeadershipLost as exc:
+                log.warning("cluster: leader write refused, stepping down: %s", exc)
+                return
+            except Exception as exc:
+                failures += 1
+                log.warning("cluster: leader round failed (%s: %s); retrying", exc.__class__.__name__,
+                            (str(exc).splitlines() or [""])[0][:200])
+            delay = every if not failures else min(every * 2 ** failures, 10.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+            self.wake.clear()
