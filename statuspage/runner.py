@@ -34,8 +34,8 @@ from statuspage.models import ComponentStatus, component_key
 from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
-from statuspage.site.worker import RenderWorker
-from statuspage.store import Coordinator, Store, open_coordinator, open_store
+from statuspage.site.worker import UNAVAILABLE, RenderWorker
+from statuspage.store import Coordinator, Store, StoreUnavailable, open_coordinator, open_store
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class Runtime:
         self._announce_states = False
         self._served_dir = Path(config.site.output_dir)
         self._closing = False
+        self._started = False
 
     @property
     def is_leader(self) -> bool:
@@ -132,6 +133,7 @@ class Runtime:
             self.server = await serve(self.app, cfg.server.host, cfg.server.port)
         if shared:
             self._start_cluster_loops()
+        self._started = True
 
     # --- several instances (a shared database) -------------------------------------------------------
 
@@ -342,8 +344,11 @@ class Runtime:
             self._dirty.clear()
             try:
                 await self.render()
-            except Exception:
-                log.exception("render failed; will retry")
+            except Exception as exc:
+                if str(exc).startswith(UNAVAILABLE) or isinstance(exc, StoreUnavailable):
+                    log.warning("render skipped: %s", exc)
+                else:
+                    log.exception("render failed; will retry")
 
     async def _flush_loop(self) -> None:
         assert self.store is not None
@@ -360,7 +365,11 @@ class Runtime:
             except Exception as exc:
                 # Rows stay buffered and go out with the next flush.
                 failures += 1
-                if failures == 1:
+                if isinstance(exc, StoreUnavailable):
+                    if failures == 1 or failures % 10 == 0:
+                        log.warning("flush failed: %s; retrying with backoff, pending=%d", exc,
+                                    self.store.pending)
+                elif failures == 1:
                     log.exception("flush failed; will retry")
                 else:
                     log.warning("flush failed again (%s); pending=%d", exc.__class__.__name__,
@@ -414,7 +423,8 @@ class Runtime:
                     await self.coordinator.close()
                 if self._private_site is not None:
                     shutil.rmtree(self._private_site, ignore_errors=True)
-        log.info("stopped")
+        if self._started:  # a start that failed says so in one line, not two
+            log.info("stopped")
 
 
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:

@@ -38,7 +38,7 @@ from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
 from statuspage.site.snapshot import take_snapshot
-from statuspage.store import open_store
+from statuspage.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,10 @@ class WorkerRender:
     seconds: float
     metrics: bytes
     """Prometheus exposition text of the snapshot series (statuses, uptime, budgets, incidents)."""
+
+
+UNAVAILABLE = "database unavailable: "
+"""How a render that could not reach the database starts its error (no traceback to show)."""
 
 
 class RenderError(RuntimeError):
@@ -201,6 +205,9 @@ def main() -> None:
                 return  # the parent closed the pipe, or died
             try:
                 reply: tuple[bool, Any] = (True, loop.run_until_complete(_render(config, env, metrics, now)))
+            except StoreUnavailable as exc:
+                # The database is away (a restart): one line, the parent retries at the next render.
+                reply = (False, f"{UNAVAILABLE}{exc}")
             except Exception:
                 log.exception("render failed")
                 reply = (False, traceback.format_exc(limit=5))

@@ -31,7 +31,8 @@ from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance
 
 
 class StoreUnavailable(Exception):
-    """The database cannot be used at all: unreachable, wrong credentials, missing, not ours.
+    """The database cannot be used: unreachable, wrong credentials, missing (at open), or gone away
+    under a running store (a flush then keeps its rows for the next one).
 
     The message is one line for the operator and never carries a password."""
 

@@ -53,8 +53,10 @@ class PgCoordinator:
 
     async def open(self) -> None:
         """Connect the small pool used for leases (the leader connection is made on demand)."""
-        self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=2, timeout=CONNECT_TIMEOUT_S,
+        self._pool = await asyncpg.create_pool(self.url, min_size=0, max_size=2, timeout=CONNECT_TIMEOUT_S,
                                                command_timeout=30)
+        async with self._pool.acquire() as conn:  # fail now, with one line, when it cannot connect
+            await conn.fetchval("SELECT 1")
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -160,9 +160,20 @@ def describe_connect_error(exc: BaseException, where: str) -> str:
         return f"database {where}: cannot resolve the host name"
     if isinstance(exc, OSError):
         return f"database {where} is unreachable ({exc.strerror or exc.__class__.__name__})"
+    if isinstance(exc, asyncpg.exceptions.OperatorInterventionError):
+        return f"database {where} is shutting down or starting up ({_first_line(exc)})"
+    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+        return f"database {where}: connection lost ({_first_line(exc)})"
     if isinstance(exc, asyncpg.PostgresError):
         return f"database {where}: {_first_line(exc)}"
     return f"database {where}: {exc.__class__.__name__}"
+
+
+CONNECTION_ERRORS = (
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+"""The database went away (restart, network): not a fault of the statement."""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -194,8 +205,10 @@ class PostgresStore(BufferedStore):
         """Connect (and unless `readonly`, migrate). Raises StoreUnavailable with one clear line."""
         where = redact_url(url)
         try:
+            # min_size=0: no background "floor" reconnects (and their tracebacks) while the database
+            # is away; connections are made on demand and idle ones kept.
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=max_size, timeout=CONNECT_TIMEOUT_S,
+                url, min_size=0, max_size=max_size, timeout=CONNECT_TIMEOUT_S,
                 command_timeout=COMMAND_TIMEOUT_S, init=_init_connection,
                 server_settings={"default_transaction_read_only": "on"} if readonly else None,
             )
@@ -203,16 +216,20 @@ class PostgresStore(BufferedStore):
             raise StoreUnavailable(describe_connect_error(exc, where)) from None
         store = cls(pool, url, readonly)
         try:
-            if readonly:
-                version = await store.schema_version()
-                if version != len(MIGRATIONS):
-                    raise StoreUnavailable(
-                        f"database {where} has schema version {version}, expected {len(MIGRATIONS)}")
-                await store._load_ids()
-            else:
-                await store._migrate()
+            try:
+                if readonly:
+                    version = await store.schema_version()
+                    if version != len(MIGRATIONS):
+                        raise StoreUnavailable(
+                            f"database {where} has schema version {version}, expected {len(MIGRATIONS)}")
+                    await store._load_ids()
+                else:
+                    await store._migrate()
+            except (*CONNECTION_ERRORS, asyncpg.InvalidPasswordError, asyncpg.InvalidCatalogNameError,
+                    asyncpg.InvalidAuthorizationSpecificationError) as exc:
+                raise StoreUnavailable(describe_connect_error(exc, where)) from None
         except BaseException:
-            await pool.close()
+            pool.terminate()
             raise
         return store
 
@@ -372,6 +389,13 @@ class PostgresStore(BufferedStore):
     # --- buffered writes (buffer.py) ---------------------------------------------------------------
 
     async def _write_batch(self, batch: Batch) -> None:
+        try:
+            await self._write_rows(batch)
+        except CONNECTION_ERRORS as exc:
+            # The rows go back into the buffer (buffer.py); the caller logs one line and retries.
+            raise StoreUnavailable(describe_connect_error(exc, self.path)) from exc
+
+    async def _write_rows(self, batch: Batch) -> None:
         ids = self._ids
         async with self._write() as conn:
             if batch.results:
