@@ -310,3 +310,69 @@ def test_a_database_that_cannot_be_used_is_one_line_at_start(
     assert len(lines) == 1 and lines[0].startswith("error: database ") and expected in lines[0], done.stderr
     assert pg_cluster.password not in done.stderr and "wrong-password" not in done.stderr
     assert "secret-pw" not in done.stderr
+
+
+async def test_two_instances_share_2000_monitors_once_per_interval_and_take_over_a_dead_ones(
+    tmp_path: Path, pg_url: str, spawn: Callable[..., Process]
+) -> None:
+    interval = 6.0
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0, backlog=1024)
+    port = server.sockets[0].getsockname()[1]
+    components = [{"slug": f"c{c}", "name": f"C{c}", "monitors": [
+        {"name": f"m{m}", "type": "tcp", "host": "127.0.0.1", "port": port} for m in range(100)]}
+        for c in range(20)]
+    cfg = write_config(tmp_path / "config.yaml", {
+        "site": {"output_dir": str(tmp_path / "site")},
+        "storage": {"url": pg_url},
+        "cluster": {"lease_ttl": "3s", "renew_every": "1s", "poll_every": "1s", "shards": 16},
+        "defaults": {"interval": f"{interval:g}s", "timeout": "2s"},
+        "pages": [{"slug": "nps", "name": "NPS", "components": components}],
+    })
+    db = Db(pg_url)
+    procs = [spawn("run", "--no-serve", "--config", str(cfg)) for _ in range(2)]
+    try:
+        shares = "SELECT owner, COUNT(*) FROM shard_leases WHERE owner IS NOT NULL GROUP BY owner"
+        await until(lambda: _is(db.rows(shares), lambda r: sorted(n for _, n in r) == [8, 8]), 60,
+                    "an even split", procs)
+        await asyncio.sleep(2 * interval)  # every monitor checked by its settled owner
+        start = await db.value("SELECT MAX(at) FROM results")
+        await asyncio.sleep(3 * interval)
+        end = start + 3 * interval
+        per_monitor = await db.rows(
+            f"SELECT monitor_id, COUNT(*), MIN(gap) FROM (SELECT monitor_id, at - LAG(at) OVER "
+            f"(PARTITION BY monitor_id ORDER BY at) AS gap FROM results WHERE at > {start!r} AND at <= {end!r}) r "
+            "GROUP BY monitor_id")
+        assert len(per_monitor) == 2000
+        counts = Counter(n for _, n, _ in per_monitor)
+        min_gap = min(g for _, _, g in per_monitor if g is not None)
+        print(f"\nchecks per monitor in 3 intervals: {dict(counts)}; shortest gap {min_gap:.2f}s")
+        assert set(counts) <= {2, 3, 4} and counts[3] >= 1900, counts
+        assert min_gap > interval / 2, "a monitor was checked twice in one interval"
+
+        # One instance dies: the other takes its monitors within two intervals.
+        killed = procs[1]
+        owner = next(r[0] for r in await db.rows("SELECT owner FROM shard_leases WHERE owner IS NOT NULL")
+                     if r[0].split("-")[-2] == str(killed.proc.pid))
+        orphans = await db.rows(f"SELECT shard FROM shard_leases WHERE owner = '{owner}'")
+        killed.proc.kill()
+        killed_at = time.time()
+        await asyncio.sleep(3 * interval)
+        gaps = await db.rows(
+            f"SELECT monitor_id, MAX(gap) FROM (SELECT monitor_id, at - LAG(at) OVER (PARTITION BY monitor_id "
+            f"ORDER BY at) AS gap FROM results WHERE at > {killed_at - 2 * interval!r}) r GROUP BY monitor_id")
+        worst = max(g for _, g in gaps if g is not None)
+        print(f"longest gap of any monitor across the takeover: {worst:.2f}s (interval {interval:g}s)")
+        assert len(gaps) == 2000 and worst <= 2 * interval + 0.5, worst
+        assert len(orphans) == 8
+        survivors = await db.rows(shares)
+        assert len(survivors) == 1 and survivors[0][1] == 16, survivors
+    finally:
+        for proc in procs:
+            if proc.proc.poll() is None:
+                proc.stop()
+        server.close()
+        await db.close()
