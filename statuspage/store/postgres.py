@@ -123,6 +123,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO cluster_leader (id, epoch) VALUES (1, 0);
     CREATE SEQUENCE run_id_blocks;
+    -- Rewritten at every check: room in each page lets PostgreSQL update them in place (HOT) and prune
+    -- the old versions without waiting for VACUUM.
+    ALTER TABLE monitor_state SET (fillfactor = 50);
+    ALTER TABLE latency_hourly SET (fillfactor = 70);
+    ALTER TABLE push_heartbeats SET (fillfactor = 50);
     CREATE UNIQUE INDEX incidents_one_open_automatic ON incidents (page)
         WHERE automatic AND status <> 'resolved';
     """,
