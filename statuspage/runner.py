@@ -133,6 +133,7 @@ class Runtime:
             self.server = await serve(self.app, cfg.server.host, cfg.server.port)
         if shared:
             self._start_cluster_loops()
+        self._update_cluster_metrics()
         self._started = True
 
     # --- several instances (a shared database) -------------------------------------------------------
@@ -168,21 +169,28 @@ class Runtime:
         self.node.start()
         self._tasks.append(asyncio.create_task(self._push_sync_loop(), name="push-sync"))
 
+    def _update_cluster_metrics(self) -> None:
+        probed = len(self.prober.scheduled) if self.prober is not None else 0
+        self.metrics.set_cluster(self.is_leader, probed)
+
     def _keys(self, shards: set[int]) -> list[str]:
         return [k for shard in sorted(shards) for k in self._keys_by_shard.get(shard, [])]
 
     async def _gained(self, shards: set[int]) -> None:
         assert self.prober is not None
         await self.prober.adopt(self._keys(shards))
+        self._update_cluster_metrics()
 
     async def _lost(self, shards: set[int]) -> None:
         assert self.prober is not None and self.store is not None
         await self.prober.release(self._keys(shards))
+        self._update_cluster_metrics()
         await self.store.flush()  # before anyone else loads these monitors' state
 
     async def _lead(self, epoch: int) -> None:
         assert self.duties is not None
         self._duties_task = asyncio.create_task(self._lead_loop(epoch), name="leader")
+        self._update_cluster_metrics()
         self.mark_dirty()  # the leader writes site.output_dir from now on
 
     async def _lead_loop(self, epoch: int) -> None:
@@ -198,6 +206,7 @@ class Runtime:
                 await task
         if self.notifier is not None:
             self.notifier.drop_queued()  # claimed rows not sent yet: the next leader claims them again
+        self._update_cluster_metrics()
         if not self._closing:
             self.mark_dirty()
 

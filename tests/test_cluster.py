@@ -149,6 +149,15 @@ async def test_two_instances_share_heartbeats_and_admin_writes(tmp_path: Path, p
                 await asyncio.sleep(0.2)
             assert seen, "instance b shows an incident opened on instance a"
             assert sum(rt.is_leader for rt in runtimes) == 1
+            leaders = probed = 0.0
+            for port in ports:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    for line in (await resp.text()).splitlines():
+                        if line.startswith("statuspage_cluster_leader "):
+                            leaders += float(line.split()[1])
+                        if line.startswith("statuspage_cluster_monitors_probed "):
+                            probed += float(line.split()[1])
+            assert (leaders, probed) == (1, 1)
     finally:
         for rt in runtimes:
             await rt.close()
