@@ -3,6 +3,7 @@ runs, incidents, maintenance, pruning, the outbox and shared heartbeats."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -86,7 +87,7 @@ async def test_run_id_bases_never_overlap_between_processes(backend: Backend) ->
     await second.close()
 
 
-async def test_a_failed_flush_keeps_every_row_and_a_repeated_batch_is_written_once(backend: Backend) -> None:
+async def test_a_repeated_batch_is_written_once(backend: Backend) -> None:
     store = await backend.open()
     await store.register_monitors([KEY])
     store.buffer_check(CheckResult(KEY, 1.0, "up", 5.0), MonitorState(last_at=1.0), [])
@@ -202,3 +203,27 @@ async def test_readonly_store_reads_what_the_writer_committed(backend: Backend) 
         assert (await reader.load_monitor_states())[KEY].last_at == 5.0
     await reader.close()
     await writer.close()
+
+
+async def test_connections_dropped_by_the_server_cost_no_row(pg_url: str) -> None:
+    import asyncpg
+
+    from statuspage.config import Storage
+    from statuspage.store import open_store
+
+    store = await open_store(Storage(url=pg_url))
+    await store.register_monitors([KEY])
+    store.buffer_check(CheckResult(KEY, 1.0, "up", 5.0), MonitorState(last_at=1.0), [])
+    store.buffer_outbox(OutboxRow("d1", "webhook:x", "incident.created", "{}", 1.0))
+    # The server drops every connection of the store (a restart, a failover, a network cut).
+    admin = await asyncpg.connect(pg_url)
+    await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    await admin.close()
+    await asyncio.sleep(0.1)
+    store.buffer_check(CheckResult(KEY, 2.0, "up", 5.0), MonitorState(last_at=2.0), [])
+    assert await store.flush() == 4  # on a new connection, once each
+    assert [r.at for r in await store.results(KEY)] == [1.0, 2.0]
+    assert (await store.load_monitor_states())[KEY].last_at == 2.0
+    assert len(await store.outbox()) == 1
+    await store.close()
