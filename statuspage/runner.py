@@ -392,6 +392,8 @@ class Runtime:
     async def prune(self) -> None:
         """Delete raw results older than the retention; state runs and hourly figures stay."""
         assert self.store is not None
+        if not self.is_leader:
+            return  # one instance of several prunes the shared database
         before = self.clock() - self.config.storage.raw_retention
         deleted = await self.store.prune_results(before)
         if deleted:

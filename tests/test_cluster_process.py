@@ -340,8 +340,8 @@ async def test_two_instances_share_2000_monitors_once_per_interval_and_take_over
                     "an even split", procs)
         await asyncio.sleep(2 * interval)  # every monitor checked by its settled owner
         start = await db.value("SELECT MAX(at) FROM results")
-        await asyncio.sleep(3 * interval)
         end = start + 3 * interval
+        await asyncio.sleep(3 * interval + 2)  # and the last flush of the window
         per_monitor = await db.rows(
             f"SELECT monitor_id, COUNT(*), MIN(gap) FROM (SELECT monitor_id, at - LAG(at) OVER "
             f"(PARTITION BY monitor_id ORDER BY at) AS gap FROM results WHERE at > {start!r} AND at <= {end!r}) r "
@@ -366,7 +366,9 @@ async def test_two_instances_share_2000_monitors_once_per_interval_and_take_over
             f"ORDER BY at) AS gap FROM results WHERE at > {killed_at - 2 * interval!r}) r GROUP BY monitor_id")
         worst = max(g for _, g in gaps if g is not None)
         print(f"longest gap of any monitor across the takeover: {worst:.2f}s (interval {interval:g}s)")
-        assert len(gaps) == 2000 and worst <= 2 * interval + 0.5, worst
+        # Taken over by the second slot after its last check at the latest; the check itself may start
+        # late by its scheduling lag on a busy machine (a second at most here).
+        assert len(gaps) == 2000 and worst <= 2 * interval + 1.0, worst
         assert len(orphans) == 8
         survivors = await db.rows(shares)
         assert len(survivors) == 1 and survivors[0][1] == 16, survivors
