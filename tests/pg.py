@@ -107,6 +107,11 @@ class PgCluster:
         self.psql(f"CREATE DATABASE {name}")
         return name
 
+    def drop_database(self, name: str) -> None:
+        """Drop a test's database (its connections too), so no autovacuum works on it afterwards."""
+        with contextlib.suppress(subprocess.SubprocessError):
+            self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
     def remove(self) -> None:
         """Stop the server and delete its folder (idempotent)."""
         if self.root.exists():
@@ -145,9 +150,11 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 
 @pytest.fixture
-def pg_url(pg_cluster: PgCluster) -> str:
-    """A fresh empty database for this test."""
-    return pg_cluster.url(pg_cluster.create_database())
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh empty database for this test, dropped after it."""
+    name = pg_cluster.create_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
 
 
 @dataclass
@@ -189,12 +196,15 @@ class Backend:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """The test runs once on a SQLite file and once on a fresh PostgreSQL database."""
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The test runs once on a SQLite file and once on a fresh PostgreSQL database (dropped after)."""
     if request.param == "sqlite":
-        return Backend("sqlite", Storage(path=str(tmp_path / "db.sqlite")))
+        yield Backend("sqlite", Storage(path=str(tmp_path / "db.sqlite")))
+        return
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    return Backend("postgres", Storage(url=cluster.url(cluster.create_database())), cluster)
+    name = cluster.create_database()
+    yield Backend("postgres", Storage(url=cluster.url(name)), cluster)
+    cluster.drop_database(name)
 
 
 def run(coro: Any) -> Any:
