@@ -227,3 +227,36 @@ async def test_connections_dropped_by_the_server_cost_no_row(pg_url: str) -> Non
     assert (await store.load_monitor_states())[KEY].last_at == 2.0
     assert len(await store.outbox()) == 1
     await store.close()
+
+
+async def test_states_are_followed_by_what_changed_even_when_commits_come_out_of_order(pg_url: str) -> None:
+    from statuspage.config import Storage
+    from statuspage.store import open_store
+
+    writer, other, leader = [await open_store(Storage(url=pg_url)) for _ in range(3)]
+    keys = ["nps/app/a", "nps/app/b"]
+    for s in (writer, other):
+        await s.register_monitors(keys)
+    writer.buffer_check(CheckResult(keys[0], 1.0, "up"), MonitorState(last_at=1.0), [])
+    await writer.flush()
+    states, cursor = await leader.monitor_states_since(0)
+    assert set(states) == {keys[0]}
+    # A write that started first but commits last is still seen by the next read.
+    import asyncpg
+
+    slow = await asyncpg.connect(pg_url)
+    tx = slow.transaction()
+    await tx.start()
+    await slow.execute(
+        "INSERT INTO monitor_state (monitor_id, data, at, xid) SELECT id, $1, 5.0, "
+        "pg_current_xact_id()::text::bigint FROM monitors WHERE key = $2", '{"last_at": 5.0}', keys[1])
+    other.buffer_check(CheckResult(keys[0], 2.0, "down"), MonitorState(last_at=2.0), [])
+    await other.flush()
+    states, cursor = await leader.monitor_states_since(cursor)
+    assert set(states) == {keys[0]} and states[keys[0]].last_at == 2.0
+    await tx.commit()
+    await slow.close()
+    states, cursor = await leader.monitor_states_since(cursor)
+    assert keys[1] in states and states[keys[1]].last_at == 5.0
+    for s in (writer, other, leader):
+        await s.close()

@@ -59,6 +59,8 @@ class LeaderDuties:
         self._on_changed = on_changed
         self.clock = clock
         self.states: dict[str, MonitorState] = {}
+        self._stored: dict[str, MonitorState] = {}
+        self._cursor = 0
         self.wake = asyncio.Event()
         self._major: dict[str, bool] = {}
         self._monitors_of: dict[str, list[str]] = {}
@@ -71,15 +73,20 @@ class LeaderDuties:
         monitors = self._monitors_of.get(component_key(page, component), [])
         return component_status([self.states.get(m, MonitorState()) for m in monitors])
 
-    async def refresh(self) -> None:
-        """Read every monitor's state; this process's own probes are fresher than its last flush."""
-        states = await self.store.load_monitor_states()
+    async def refresh(self, full: bool = False) -> None:
+        """Bring every monitor's state up to date (only rows written since the last read, unless
+        `full`); this process's own probes are fresher than its last flush."""
+        if full:
+            self._stored, self._cursor = {}, 0
+        changed, self._cursor = await self.store.monitor_states_since(self._cursor)
+        self._stored.update(changed)
+        states = dict(self._stored)
         states.update(self._local_states())
         self.states = states
 
     async def reconcile(self, epoch: int) -> None:
         """First round as leader: incidents for every outage, monitoring for every recovery missed."""
-        await self.refresh()
+        await self.refresh(full=True)
         now = self.clock()
         async with self.store.fenced(epoch):
             for key, monitors in self._monitors_of.items():

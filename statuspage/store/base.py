@@ -99,6 +99,12 @@ class Store(Protocol):
         """The persisted confirmation state of every monitor, by key."""
         ...
 
+    async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
+        """The confirmation states written since `cursor` (0: every one) and the cursor for the next
+        call: how the leader of several instances follows states probed elsewhere, reading only what
+        changed (also rows flushed late). SQLite returns every state and cursor 0."""
+        ...
+
     async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
         """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
         ...

@@ -123,6 +123,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO cluster_leader (id, epoch) VALUES (1, 0);
     CREATE SEQUENCE run_id_blocks;
+    -- The transaction that last wrote a confirmation state: the leader reads only what changed.
+    ALTER TABLE monitor_state ADD COLUMN xid BIGINT NOT NULL DEFAULT 0;
     -- Rewritten at every check: room in each page lets PostgreSQL update them in place (HOT) and prune
     -- the old versions without waiting for VACUUM.
     ALTER TABLE monitor_state SET (fillfactor = 50);
@@ -367,6 +369,25 @@ class PostgresStore(BufferedStore):
                 log.warning("ignoring unreadable monitor state monitor=%s", key)
         return out
 
+    async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
+        """The confirmation states written since `cursor` (0: all), and the cursor to pass next time.
+
+        The cursor is the oldest transaction still running when this read's snapshot was taken: the
+        next read starts there, so a write that commits after a later one is never skipped (a
+        sequence would be: numbers are not handed out in commit order)."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            top = int(await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+            rows = await conn.fetch(
+                "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id "
+                "WHERE s.xid >= $1", cursor)
+        out: dict[str, MonitorState] = {}
+        for key, data in rows:
+            try:
+                out[key] = MonitorState(**json.loads(data))
+            except (TypeError, ValueError):
+                log.warning("ignoring unreadable monitor state monitor=%s", key)
+        return out, top
+
     async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
         """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
         wanted = list(keys)
@@ -428,10 +449,11 @@ class PostgresStore(BufferedStore):
                 # The newest check wins: a late batch of an instance that lost this monitor never
                 # overwrites what its new owner wrote since.
                 await conn.execute(
-                    "INSERT INTO monitor_state (monitor_id, data, at) "
-                    "SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[]) "
-                    "ON CONFLICT (monitor_id) DO UPDATE SET data = excluded.data, at = excluded.at "
-                    "WHERE excluded.at >= monitor_state.at",
+                    "INSERT INTO monitor_state (monitor_id, data, at, xid) "
+                    "SELECT m, d, a, pg_current_xact_id()::text::bigint "
+                    "FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS t(m, d, a) "
+                    "ON CONFLICT (monitor_id) DO UPDATE SET data = excluded.data, at = excluded.at, "
+                    "xid = excluded.xid WHERE excluded.at >= monitor_state.at",
                     [ids[k] for k, _ in items], [json.dumps(_state_dict(s)) for _, s in items],
                     [float(s.last_at or 0.0) for _, s in items])
             if batch.latency:

@@ -261,6 +261,10 @@ class SQLiteStore(BufferedStore):
                 log.warning("ignoring unreadable monitor state monitor=%s", key)
         return out
 
+    async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
+        """Every confirmation state (one process writes a SQLite file: there is nothing to follow)."""
+        return await self.load_monitor_states(), 0
+
     async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
         """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
         out: dict[str, list[RunRow]] = {}
