@@ -115,14 +115,15 @@ class Prober:
             self._schedule(key)
         log.info("prober started monitors=%d", len(chosen))
 
-    def _schedule(self, key: str) -> None:
+    def _schedule(self, key: str, aligned: bool = False) -> None:
         assert self._scheduler is not None
         mon = self.monitors[key]
         now = self._clock()
-        # A stable per-monitor phase of the interval (from the epoch, not from now): restarts and
-        # another instance taking the monitor over keep the same slots; monitors don't bunch up.
+        # A stable per-monitor offset: restarts keep the same phase, monitors don't bunch up. Adopted
+        # from another instance (`aligned`), the offset counts from the epoch instead of from now, so
+        # the new owner checks in the very slots the old one did.
         offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
-        first = now + (offset - now) % mon.interval_s
+        first = now + ((offset - now) % mon.interval_s if aligned else offset)
         self._first_run[key] = first
         self._scheduler.add_job(
             self._run_job,
@@ -155,7 +156,7 @@ class Prober:
                 with contextlib.suppress(ValueError):
                     self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(latency[key])))
             if self._scheduler is not None and not self._stopping:
-                self._schedule(key)
+                self._schedule(key, aligned=True)
         log.info("prober adopted monitors=%d", len(wanted))
 
     async def release(self, keys: Iterable[str], grace: float = 15.0) -> None:
