@@ -1,18 +1,26 @@
 // The engineers' page: talks to /api/admin/ with the bearer token kept in sessionStorage
 // (never a cookie, so no CSRF). Every piece of user text goes in with textContent.
+// It speaks the site's language and shows times in the site's timezone (not the browser's):
+// the server puts the locale, the timezone and every label in <body data-admin>.
 "use strict";
 
 (function () {
   const TOKEN_KEY = "statuspage.adminToken";
-  const STATUS_LABELS = {
-    investigating: "investigating — investigando",
-    identified: "identified — identificado",
-    monitoring: "monitoring — monitorando",
-    resolved: "resolved — resolvido",
-  };
   let meta = null; // {pages, severities, statuses} from /api/admin/pages
+  let L = null; // {locale, timezone, statuses, severities, limits, impacts, maintenance, text}
+  let timeFormat = null;
 
   const $ = (id) => document.getElementById(id);
+
+  // tr("acked", {who: "ana"}): a notice in the site's language, {placeholders} filled in.
+  function tr(key, values) {
+    const text = (L && L.text[key]) || key;
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
+  }
+
+  function label(table, value) {
+    return (L && L[table] && L[table][value]) || value;
+  }
 
   // el("li", {className: "x", dataset: {id: 1}}, "text", childNode, ...): strings become text nodes.
   function el(tag, props, ...children) {
@@ -33,10 +41,23 @@
     return node;
   }
 
+  // A time of the API (ISO 8601) as the site shows it: its locale, its timezone, 24-hour clock.
   function fmtTime(iso) {
     if (!iso) return "—";
     const d = new Date(iso);
-    return isNaN(d.getTime()) ? iso : d.toLocaleString();
+    if (isNaN(d.getTime())) return iso;
+    if (!timeFormat) {
+      timeFormat = new Intl.DateTimeFormat(L.locale, {
+        timeZone: L.timezone, day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      });
+    }
+    return timeFormat.format(d);
+  }
+
+  function pageName(slug) {
+    const page = meta && meta.pages.find((p) => p.slug === slug);
+    return page ? page.name : slug;
   }
 
   function notice(text, isError) {
@@ -64,8 +85,11 @@
       data = null;
     }
     if (response.status === 401) {
-      logout("Token inválido: entre de novo.");
+      logout(tr("bad_token"));
       throw new AuthError("unauthorized");
+    }
+    if (response.status === 409 && data && data.acknowledged_by) {
+      throw new Error(tr("held", { who: data.acknowledged_by, when: fmtTime(data.acknowledged_at) }));
     }
     if (!response.ok) {
       const what = data && data.error ? data.error : "HTTP " + response.status;
@@ -128,15 +152,10 @@
     fillPageSelect($("open-page"), $("open-components"));
     fillPageSelect($("maintenance-page"), $("maintenance-components"));
     $("open-severity").replaceChildren(
-      ...meta.severities.map((s) => el("option", { value: s.name }, s.name + " — limite " + fmtDuration(s.limit_s))),
+      ...meta.severities.map((s) => el("option", { value: s.name },
+        label("severities", s.name) + " (" + tr("limit", { limit: label("limits", s.name) }) + ")")),
     );
     $("open-severity").value = "T3";
-  }
-
-  function fmtDuration(seconds) {
-    if (seconds % 86400 === 0) return seconds / 86400 + " d";
-    if (seconds % 3600 === 0) return seconds / 3600 + " h";
-    return Math.round(seconds / 60) + " min";
   }
 
   async function submitOpen(event) {
@@ -153,23 +172,25 @@
       const incident = await api("POST", "/api/admin/incidents", body);
       $("open-form").reset();
       fillForms();
-      notice("Incidente #" + incident.id + " aberto.");
+      notice(tr("opened", { id: incident.id }));
     });
   }
 
   async function submitMaintenance(event) {
     event.preventDefault();
-    const start = new Date($("maintenance-start").value);
-    const end = new Date($("maintenance-end").value);
-    if (isNaN(start.getTime()) || isNaN(end.getTime())) {
-      notice("Informe início e fim.", true);
+    // Wall-clock times in the site's timezone, sent without an offset: the server reads them in
+    // site.timezone (the browser's own timezone plays no part).
+    const start = $("maintenance-start").value;
+    const end = $("maintenance-end").value;
+    if (!start || !end) {
+      notice(tr("need_times"), true);
       return;
     }
     const body = {
       page: $("maintenance-page").value,
       title: $("maintenance-title").value,
-      start: start.toISOString(),
-      end: end.toISOString(),
+      start: start,
+      end: end,
       components: checked($("maintenance-components")),
       message: $("maintenance-message").value,
     };
@@ -177,7 +198,7 @@
       const m = await api("POST", "/api/admin/maintenances", body);
       $("maintenance-form").reset();
       fillForms();
-      notice("Manutenção #" + m.id + " agendada.");
+      notice(tr("scheduled", { id: m.id }));
     });
   }
 
@@ -217,27 +238,31 @@
 
   function incidentItem(i) {
     const components = i.components.map((c) => c.name).join(", ") || "—";
-    const due = el("span", { className: i.sla_breached ? "breached" : "" },
-      "prazo " + fmtTime(i.due_at) + (i.sla_breached ? " (SLA violado)" : ""));
+    const due = el("span", { className: i.sla_breached ? "breached due" : "due" },
+      tr("due", { when: fmtTime(i.due_at) }) + (i.sla_breached ? tr("breached") : ""));
     const ack = i.acknowledged_at
-      ? el("p", { className: "ack" }, "Reconhecido por " + (i.acknowledged_by || "?") + " em " + fmtTime(i.acknowledged_at))
-      : el("p", {}, el("button", { type: "button", className: "ack-button", onclick: () => acknowledge(i.id) }, "Reconhecer"));
-    const status = el("select", { className: "update-status", "aria-label": "Situação" },
+      ? el("p", { className: "ack" }, tr("acked", { who: i.acknowledged_by || "?", when: fmtTime(i.acknowledged_at) }))
+      : el("p", {}, el("button", { type: "button", className: "ack-button", onclick: () => acknowledge(i.id) }, tr("ack")));
+    const status = el("select", { className: "update-status", "aria-label": document.querySelector("label[for=open-status]").textContent },
       ...["investigating", "identified", "monitoring", "resolved"].map((s) =>
-        el("option", { value: s, selected: s === i.status }, STATUS_LABELS[s])));
-    const message = el("textarea", { className: "update-message", placeholder: "Mensagem da atualização", maxLength: 5000 });
+        el("option", { value: s, selected: s === i.status }, label("statuses", s))));
+    const message = el("textarea", { className: "update-message", placeholder: tr("update_placeholder"), maxLength: 5000 });
     const latest = i.incident_updates.length ? i.incident_updates[0] : null;
     return el("li", { dataset: { incidentId: i.id } },
       el("h3", {}, "#" + i.id + " " + i.name),
       el("p", { className: "meta" },
-        i.page_id + " · " + i.severity + " · " + i.status + " · " + components +
-        " · desde " + fmtTime(i.started_at) + " · ", due),
-      latest ? el("p", { className: "meta" }, "Última atualização: " + latest.body) : null,
+        el("span", { className: "page" }, pageName(i.page_id)), " · ",
+        el("span", { className: "severity" }, label("severities", i.severity)), " · ",
+        el("span", { className: "status" }, label("statuses", i.status)), " · ",
+        el("span", { className: "impact" }, tr("impact", { impact: label("impacts", i.impact) })), " · ",
+        components + " · ",
+        el("span", { className: "since" }, tr("since", { when: fmtTime(i.started_at) })), " · ", due),
+      latest ? el("p", { className: "meta" }, tr("latest", { text: latest.body })) : null,
       ack,
       el("div", { className: "row" },
         status, message,
-        el("button", { type: "button", className: "update-button", onclick: () => postUpdate(i.id, status.value, message.value) }, "Publicar atualização"),
-        el("button", { type: "button", className: "secondary resolve-button", onclick: () => resolve(i.id, message.value) }, "Resolver")),
+        el("button", { type: "button", className: "update-button", onclick: () => postUpdate(i.id, status.value, message.value) }, tr("post_update")),
+        el("button", { type: "button", className: "secondary resolve-button", onclick: () => resolve(i.id, message.value) }, tr("resolve"))),
     );
   }
 
@@ -246,11 +271,12 @@
       el("li", { dataset: { maintenanceId: m.id } },
         el("h3", {}, "#" + m.id + " " + m.name),
         el("p", { className: "meta" },
-          m.page_id + " · " + m.status + " · " + fmtTime(m.scheduled_for) + " → " + fmtTime(m.scheduled_until) +
-          " · " + (m.components.map((c) => c.name).join(", ") || "página inteira")),
+          pageName(m.page_id) + " · " + label("maintenance", m.status) + " · ",
+          el("span", { className: "when" }, fmtTime(m.scheduled_for) + " → " + fmtTime(m.scheduled_until)),
+          " · " + (m.components.map((c) => c.name).join(", ") || tr("whole_page"))),
         m.message ? el("p", {}, m.message) : null,
         m.status === "completed" ? null
-          : el("button", { type: "button", className: "secondary cancel-button", onclick: () => cancelMaintenance(m.id) }, "Cancelar"),
+          : el("button", { type: "button", className: "secondary cancel-button", onclick: () => cancelMaintenance(m.id) }, tr("cancel")),
       )));
   }
 
@@ -259,34 +285,35 @@
   function acknowledge(id) {
     return act(async () => {
       await api("POST", "/api/admin/incidents/" + encodeURIComponent(id) + "/ack");
-      notice("Incidente #" + id + " reconhecido.");
+      notice(tr("acknowledged", { id: id }));
     });
   }
 
   function postUpdate(id, status, message) {
     return act(async () => {
       await api("POST", "/api/admin/incidents/" + encodeURIComponent(id) + "/updates", { status, message });
-      notice("Incidente #" + id + " atualizado.");
+      notice(tr("updated", { id: id }));
     });
   }
 
   function resolve(id, message) {
     return act(async () => {
       await api("POST", "/api/admin/incidents/" + encodeURIComponent(id) + "/resolve", message.trim() ? { message } : {});
-      notice("Incidente #" + id + " resolvido.");
+      notice(tr("resolved", { id: id }));
     });
   }
 
   function cancelMaintenance(id) {
     return act(async () => {
       await api("DELETE", "/api/admin/maintenances/" + encodeURIComponent(id));
-      notice("Manutenção #" + id + " cancelada.");
+      notice(tr("cancelled", { id: id }));
     });
   }
 
   // --- wiring ----------------------------------------------------------------------------------------
 
   document.addEventListener("DOMContentLoaded", () => {
+    L = JSON.parse(document.body.dataset.admin);
     $("login-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const token = $("token").value.trim();

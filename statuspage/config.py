@@ -1,8 +1,10 @@
-"""Load config.yaml: interpolate `${VAR}` / `${VAR:-default}`, parse durations, apply defaults, validate.
+"""Load config.yaml: interpolate environment variables, parse durations, apply defaults, validate.
 
 Every problem becomes one line naming the key path and the bad value, e.g.
 `pages[0].components[1].monitors[0].interval: "3x" is not a duration`, and all of them are
-reported at once (`ConfigError.problems`).
+reported at once (`ConfigError.problems`). The value of a secret field (tokens, passwords,
+secrets; see `statuspage.redaction`) is never shown, and URLs are shown without credentials.
+Environment references follow POSIX shells and docker compose: see `interpolate`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import re
 import zoneinfo
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -19,8 +22,9 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from statuspage.durations import parse_duration
+from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
+from statuspage.redaction import HIDDEN, is_secret_path, redact_value
 
 
 class ConfigError(Exception):
@@ -104,6 +108,12 @@ def _status_codes(value: Any) -> tuple[int, ...]:
 StatusCodes = Annotated[tuple[int, ...], BeforeValidator(_status_codes)]
 
 
+def _show_at(path: str, value: Any) -> str:
+    """Show a value found at key path `path`: hidden for secret keys, URLs without their credentials."""
+    shown = redact_value(path, value)
+    return HIDDEN if shown is HIDDEN else _show(shown)
+
+
 def _show(value: Any) -> str:
     """Show a bad value the way the user wrote it."""
     if isinstance(value, str):
@@ -123,22 +133,100 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class Contact(_Model):
-    """Support contacts shown on every page."""
+TEXT_LOCALES = ("pt-BR", "en")
 
-    email: str = "suporte@track.co"
-    phone: str = "(11) 4858-9924"
+
+def _localized(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("is empty")
+        return value.strip()
+    if isinstance(value, dict) and value:
+        out: dict[str, str] = {}
+        for key, text in value.items():
+            if key not in TEXT_LOCALES:
+                raise ValueError(f"{_show(key)} is not a locale (use {' or '.join(TEXT_LOCALES)})")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"the {key} text is not text or is empty")
+            out[key] = text.strip()
+        return out
+    raise ValueError(f"{_show(value)} is not text (a string, or {{pt-BR: …, en: …}})")
+
+
+LocalizedText = Annotated[str | dict[str, str], BeforeValidator(_localized)]
+"""Text shown on the site: one string, or one per locale (`{pt-BR: "…", en: "…"}`)."""
+
+
+def text_for(text: str | dict[str, str] | None, locale: str) -> str:
+    """The text of a LocalizedText in `locale`: its own translation, else the first one given."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(locale) or next(iter(text.values()), "")
+
+
+class Contact(_Model):
+    """How visitors reach support, shown on every page when set (nothing is shown by default)."""
+
+    email: str = ""
+    phone: str = ""
+    url: str = ""
+    """A support page or chat, http(s)."""
+
+    @model_validator(mode="after")
+    def _web_url(self) -> Contact:
+        if self.url:
+            _http_url(self.url)
+        return self
+
+    @property
+    def is_set(self) -> bool:
+        """True when at least one way to reach support is configured."""
+        return bool(self.email or self.phone or self.url)
+
+
+SiteLocale = Literal["pt-BR", "en"]
 
 
 class Site(_Model):
-    """The public site: title, locale, timezone and where it is written."""
+    """The public site: title, locales, timezone and where it is written.
 
-    title: str = "Track Status"
+    `locales` lists every language of the site, the default first (served at `/`, the others under
+    `/<lang>/`); `locale` is the default. Writing only `locale` is a one-locale `locales`.
+    """
+
+    title: str = "Status"
     base_url: str = ""
-    locale: Literal["pt-BR", "en"] = "pt-BR"
+    locale: SiteLocale = "pt-BR"
+    locales: tuple[SiteLocale, ...] = ("pt-BR",)
     timezone: str = "America/Sao_Paulo"
     output_dir: str = "site"
     contact: Contact = Contact()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_locale(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        locales = data.get("locales")
+        if locales is None:
+            return {**data, "locales": [data.get("locale", "pt-BR")]}
+        if isinstance(locales, list):
+            if not locales:
+                raise ValueError("locales is empty: list the site's locales, the default first")
+            if "locale" in data and data["locale"] != locales[0]:
+                raise ValueError(f"locale {_show(data['locale'])} must be the first of locales (the default, "
+                                 f"served at /), or left out")
+            if locales[0] in ("pt-BR", "en"):
+                return {**data, "locale": locales[0]}
+        return data
+
+    @model_validator(mode="after")
+    def _distinct_locales(self) -> Site:
+        if len(set(self.locales)) != len(self.locales):
+            raise ValueError(f"locales lists a locale twice: {', '.join(self.locales)}")
+        return self
 
     @model_validator(mode="after")
     def _known_timezone(self) -> Site:
@@ -227,13 +315,19 @@ class Server(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     render_every: Duration = Field(default=60.0, gt=0)
+    access_log: bool = False
+    """One log line per HTTP request (off by default: the output tells the operator's story)."""
 
 
 class SeverityTimes(_Model):
-    """Mean and limit resolution times of one SLA severity class."""
+    """Mean and limit resolution times of one SLA severity class, and how the SLA page describes it."""
 
     mean: Duration
     limit: Duration
+    description: LocalizedText | None = None
+    """What problems of this class are (default: a generic sentence)."""
+    example: LocalizedText | None = None
+    """An example from the SLA (the column is shown when any class has one)."""
 
 
 SeverityName = Literal["T1", "T2", "T3", "T4"]
@@ -249,21 +343,13 @@ def _default_severities() -> dict[SeverityName, SeverityTimes]:
     }
 
 
-class SupportChannel(_Model):
-    """A support channel's promised and published first-response times."""
+class SlaPolicy(_Model):
+    """The SLA page's own words (each text a string or `{pt-BR: …, en: …}`); nothing by default."""
 
-    name: str
-    first_response: Duration
-    average: Duration | None = None
-
-
-def _default_support() -> list[SupportChannel]:
-    return [
-        SupportChannel(name="chat", first_response=240.0, average=180.0),
-        SupportChannel(name="whatsapp", first_response=240.0, average=180.0),
-        SupportChannel(name="email", first_response=86400.0, average=6 * 3600.0),
-        SupportChannel(name="phone", first_response=86400.0, average=3600.0),
-    ]
+    intro: LocalizedText | None = None
+    """The paragraph under the SLA page's title (default: a generic sentence)."""
+    outcomes: list[LocalizedText] = []
+    """How a support case can be closed (the section is shown when there are any)."""
 
 
 class Sla(_Model):
@@ -274,8 +360,12 @@ class Sla(_Model):
     severities: dict[SeverityName, SeverityTimes] = Field(
         default_factory=_default_severities
     )
-    support: list[SupportChannel] = Field(default_factory=_default_support)
-    triage_average: Duration = 48 * 3600.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        return moved_support_keys(data)
+    policy: SlaPolicy = SlaPolicy()
 
     @model_validator(mode="after")
     def _all_severities(self) -> Sla:
@@ -290,6 +380,178 @@ class Sla(_Model):
         return self.uptime_target / 100.0
 
 
+# --- support SLA (statuspage.support) ----------------------------------------------------------------
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+WeeklyHours = tuple[tuple[tuple[int, int], ...], ...]
+"""Seven tuples (Monday first) of open intervals in minutes after local midnight, [start, end)."""
+
+
+def _day_keys(spec: str) -> list[int]:
+    """`mon`, `mon-fri`, `sat,sun` → weekday numbers (Monday = 0)."""
+    out: list[int] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in _DAYS or (last and last not in _DAYS):
+            raise ValueError(f"{_show(spec)} is not a day or range of days like mon, mon-fri or sat,sun")
+        a, b = _DAYS.index(first), _DAYS.index(last or first)
+        if b < a:
+            raise ValueError(f"{_show(spec)} runs backwards; write days Monday first, like mon-fri")
+        out += range(a, b + 1)
+    return out
+
+
+def _minutes(spec: str, day: str) -> tuple[int, int]:
+    m = _RANGE.match(spec) if isinstance(spec, str) else None
+    if not m:
+        raise ValueError(f"{day}: {_show(spec)} is not a time range like 08:00-18:00")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or end <= start:
+        raise ValueError(f"{day}: {_show(spec)} is not a time range within one day (00:00-24:00)")
+    return start, end
+
+
+def _weekly_hours(value: Any) -> WeeklyHours | None:
+    """`{mon-fri: "08:00-18:00", sat: ["09:00-12:00"]}` → `WeeklyHours`; null means around the clock."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise ValueError("must map days to hours, like {mon-fri: \"08:00-18:00\"}")
+    days: list[list[tuple[int, int]]] = [[] for _ in _DAYS]
+    for spec, hours in value.items():
+        ranges = hours if isinstance(hours, list) else [hours]
+        for day in _day_keys(str(spec)):
+            days[day] += [_minutes(r, str(spec)) for r in ranges]
+    merged: list[tuple[tuple[int, int], ...]] = []
+    for intervals in days:
+        out: list[tuple[int, int]] = []
+        for start, end in sorted(intervals):
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        merged.append(tuple(out))
+    return tuple(merged)
+
+
+def _ratio(value: Any) -> float:
+    """`0.75`, `75%` or `"75 %"` → 0.75."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ValueError(f"{_show(value)} is not a percentage like 75%") from None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"{_show(value)} is not a share like 0.75 or 75%")
+
+
+class SupportChannel(_Model):
+    """A support channel's promise: first response within `first_response` (the limit), a published
+    `average`, and optional weekly `business_hours` in the site timezone (absent: around the clock)."""
+
+    first_response: Duration = Field(gt=0)
+    average: Duration | None = Field(default=None, gt=0)
+    business_hours: Annotated[WeeklyHours | None, BeforeValidator(_weekly_hours)] = None
+
+
+class SupportHolidays(_Model):
+    """Days the business-hours clocks stop: a country's (and subdivision's) public holidays from the
+    `holidays` library, plus extra `dates` (YYYY-MM-DD)."""
+
+    country: str | None = None
+    subdivision: str | None = None
+    dates: list[date] = []
+
+    @model_validator(mode="after")
+    def _known_country(self) -> SupportHolidays:
+        if self.country is None:
+            if self.subdivision is not None:
+                raise ValueError("subdivision needs country")
+            return self
+        import holidays  # imported here: only configs with holidays pay for it
+
+        known = holidays.list_supported_countries()
+        if self.country not in known:
+            raise ValueError(f"country {_show(self.country)} is not a country code the holidays library "
+                             "knows (ISO 3166-1 alpha-2, like BR)")
+        if self.subdivision is not None and self.subdivision not in known[self.country]:
+            raise ValueError(f"subdivision {_show(self.subdivision)} is not one of {self.country}'s "
+                             f"({', '.join(known[self.country][:30])})")
+        return self
+
+
+ChannelName = Literal["chat", "whatsapp", "email", "phone"]
+
+
+class ChatwootInbox(_Model):
+    """What a Chatwoot inbox stands for, when its channel type does not say (an API inbox for WhatsApp)."""
+
+    channel: ChannelName | None = None
+    page: Slug | None = None
+
+
+class Chatwoot(_Model):
+    """The Chatwoot webhook: its shared secret (`?token=` in the webhook URL, or a bearer token) and
+    how inboxes map to channels and pages."""
+
+    secret: str = Field(min_length=16)
+    channel_types: dict[str, ChannelName] = {}
+    """Chatwoot channel types beyond the built-in ones (WebWidget → chat, Whatsapp → whatsapp, Email →
+    email), e.g. `Channel::Api: whatsapp`."""
+    inboxes: dict[int, ChatwootInbox] = {}
+
+
+class Support(_Model):
+    """Support SLA: per-channel first-response targets, triage average, resolution clock, holidays,
+    alert lead, helpdesk webhook. Severity limits come from `sla.severities`."""
+
+    channels: dict[str, SupportChannel] = Field(min_length=1)
+    triage_average: Duration | None = Field(default=None, gt=0)
+    resolution_clock: Literal["calendar", "business"] = "calendar"
+    """`calendar`: triage and resolution run around the clock (minus waiting on the customer);
+    `business`: they follow the case's channel business hours."""
+    holidays: SupportHolidays = SupportHolidays()
+    alert_lead: Annotated[float, BeforeValidator(_ratio)] = Field(default=0.75, gt=0, lt=1)
+    chatwoot: Chatwoot | None = None
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Support:
+        names = ("chat", "whatsapp", "email", "phone")
+        unknown = [c for c in self.channels if c not in names]
+        if unknown:
+            raise ValueError(f"channels: {_show(unknown[0])} is not a channel (use {', '.join(names)})")
+        return self
+
+
+def moved_support_keys(data: Any) -> Any:
+    """Refuse the keys that moved from `sla:` to `support:` with a line that says where they went."""
+    if not isinstance(data, dict):
+        return data
+    moved = []
+    if "support" in data:
+        moved.append("support: moved to support.channels.<chat|whatsapp|email|phone>: "
+                     "{first_response, average, business_hours}")
+    if "triage_average" in data:
+        moved.append("triage_average: moved to support.triage_average")
+    if moved:
+        raise _Problems(moved)
+    return data
+
+
+def support_problems(config: Config) -> list[str]:
+    """Cross-section checks of `support` (inbox pages must exist)."""
+    support = config.support
+    if support is None or support.chatwoot is None:
+        return []
+    slugs = {p.slug for p in config.pages}
+    return [f"support.chatwoot.inboxes.{inbox}.page: {_show(i.page)} is not a page"
+            for inbox, i in support.chatwoot.inboxes.items() if i.page is not None and i.page not in slugs]
+
+
 class Defaults(_Model):
     """Values every monitor takes unless it sets its own."""
 
@@ -299,6 +561,8 @@ class Defaults(_Model):
     confirm_up: int = Field(default=2, ge=1, le=100)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     cert_warn_days: int = Field(default=14, ge=0)
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=10, ge=0, le=50)
 
 
 class Incidents(_Model):
@@ -326,7 +590,7 @@ class Email(_Model):
     starttls: bool = False
     username: str = ""
     password: str = ""
-    sender: str = Field(default="status@track.co", alias="from")
+    sender: str = Field(default="statuspage@localhost", alias="from", min_length=3)
     to: list[str] = Field(min_length=1)
     timeout: Duration = Field(default=10.0, gt=0)
 
@@ -375,6 +639,10 @@ class Monitor(_Model):
     cert_warn_days: int | None = Field(default=None, ge=0)
     confirm_down: int | None = Field(default=None, ge=1, le=100)
     confirm_up: int | None = Field(default=None, ge=1, le=100)
+    follow_redirects: bool | None = None
+    """Follow redirects as a browser does (default true); false judges the first response."""
+    max_redirects: int | None = Field(default=None, ge=0, le=50)
+    """Most redirects followed in one check (default 10); one more is `too_many_redirects`."""
     # Filled in from the page/component when the whole config is validated.
     key: str = ""
 
@@ -411,13 +679,32 @@ class Component(_Model):
     monitors: list[Monitor] = Field(min_length=1)
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+
+def _domain(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} is not a host name")
+    host = value.strip().lower().rstrip(".")
+    if not _HOST.match(host):
+        raise ValueError(f"{_show(value)} is not a host name (write it like nps.status.track.co, "
+                         "without scheme, port or path)")
+    return host
+
+
+Domain = Annotated[str, BeforeValidator(_domain)]
+
+
 class Page(_Model):
-    """One product's public status page."""
+    """One product's public status page; `domains` are the host names it is published on by itself
+    (the live server routes them to this page at `/`)."""
 
     slug: Slug
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     url: str = ""
+    domains: tuple[Domain, ...] = ()
     components: list[Component] = Field(min_length=1)
 
 
@@ -428,6 +715,7 @@ class Config(_Model):
     storage: Storage = Storage()
     server: Server = Server()
     sla: Sla = Sla()
+    support: Support | None = None
     defaults: Defaults = Defaults()
     incidents: Incidents = Incidents()
     notifications: Notifications = Notifications()
@@ -455,6 +743,14 @@ class Config(_Model):
                         if mon.token in tokens:
                             problems.append(f"{path}: the same push token is used by {tokens[mon.token]}")
                         tokens[mon.token] = resolved.key
+        problems += support_problems(self)
+        hosts: dict[str, str] = {}
+        for pi, page in enumerate(self.pages):
+            for di, host in enumerate(page.domains):
+                if host in hosts:
+                    problems.append(f"pages[{pi}].domains[{di}]: {_show(host)} is already a domain of page "
+                                    f"{hosts[host]}")
+                hosts[host] = page.slug
         admin_tokens = [a.token for a in self.admins]
         if len(set(admin_tokens)) != len(admin_tokens):
             problems.append("admins: two admins share one token; each engineer needs their own")
@@ -472,6 +768,9 @@ class Config(_Model):
             "confirm_up": mon.confirm_up or d.confirm_up,
             "max_body_bytes": mon.max_body_bytes or d.max_body_bytes,
             "cert_warn_days": mon.cert_warn_days if mon.cert_warn_days is not None else d.cert_warn_days,
+            "follow_redirects": (
+                mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects),
+            "max_redirects": mon.max_redirects if mon.max_redirects is not None else d.max_redirects,
             "grace": mon.grace if mon.grace is not None else (
                 mon.interval if mon.interval is not None else d.interval),
         }
@@ -485,6 +784,14 @@ class Config(_Model):
     def page(self, slug: str) -> Page | None:
         """The page with this slug, or None."""
         return next((p for p in self.pages if p.slug == slug), None)
+
+    def page_for_host(self, host: str) -> Page | None:
+        """The page published on this host name (`pages[].domains`; any port and case), or None."""
+        name = host.strip().lower()
+        if name.startswith("["):
+            return None  # an IPv6 literal is never a page's domain
+        name = name.rsplit(":", 1)[0].rstrip(".")
+        return next((p for p in self.pages if name in p.domains), None)
 
     def component_keys(self) -> list[str]:
         """Every `page/component` key in config order."""
@@ -509,28 +816,112 @@ def _dupes(problems: list[str], path: str, names: list[str], what: str = "slug")
 
 # --- loading -----------------------------------------------------------------------------------
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+
+
+class _BadReference(ValueError):
+    """A `${…}` that is not one of the supported forms."""
 
 
 def interpolate(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
-    """Replace `${VAR}` and `${VAR:-default}` in every string of `value`; missing vars become problems."""
+    """Replace environment references in every string of `value`, with POSIX shell semantics.
+
+    `${VAR}` (unset is a problem; empty stays empty), `${VAR:-default}` (default when unset or
+    empty), `${VAR-default}` (only when unset), `${VAR:?message}` / `${VAR?message}` (a problem
+    naming the key path, when unset or empty / unset), `${VAR:+alt}` / `${VAR+alt}` (alt when set
+    and non-empty / set), and `$$` for a literal `$`. Defaults may themselves hold references.
+    Anything else that starts with `${` is a problem naming the key path; a lone `$` stays as it is.
+    """
     if isinstance(value, dict):
         return {k: interpolate(v, env, _join(path, str(k)), problems) for k, v in value.items()}
     if isinstance(value, list):
         return [interpolate(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
+    if not isinstance(value, str) or "$" not in value:
         return value
+    try:
+        text, end = _expand(value, 0, env, path, problems, nested=False)
+    except _BadReference as exc:
+        # Even a piece of a secret is not shown: only that something in it is wrong.
+        what = "holds a ${ that is not a supported reference" if is_secret_path(path) else (
+            f"{exc} (in {_show_at(path, value)})")
+        problems.append(f"{path or '(top level)'}: {what}; "
+                        "use ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, or $$ for a $")
+        return value
+    assert end == len(value)
+    return text
 
-    def repl(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in env and env[name] != "":
-            return env[name]
-        if default is not None:
-            return default
-        problems.append(f"{path}: environment variable {name} is not set (in {_show(value)})")
-        return ""
 
-    return _VAR.sub(repl, value)
+def _expand(
+    text: str, pos: int, env: Mapping[str, str], path: str, problems: list[str], *, nested: bool
+) -> tuple[str, int]:
+    """Expand from `pos` to the end of `text` (or, when `nested`, to the `}` closing a word)."""
+    out: list[str] = []
+    while pos < len(text):
+        char = text[pos]
+        if nested and char == "}":
+            return "".join(out), pos
+        if char != "$":
+            out.append(char)
+            pos += 1
+            continue
+        following = text[pos + 1:pos + 2]
+        if following == "$":
+            out.append("$")
+            pos += 2
+        elif following == "{":
+            expanded, pos = _reference(text, pos + 2, env, path, problems)
+            out.append(expanded)
+        else:
+            out.append("$")  # `$5`, `$VAR`, a trailing `$`: literal, as written
+            pos += 1
+    if nested:
+        raise _BadReference("a ${ is never closed by }")
+    return "".join(out), pos
+
+
+def _reference(
+    text: str, pos: int, env: Mapping[str, str], path: str, problems: list[str]
+) -> tuple[str, int]:
+    """Expand one `${…}` whose name starts at `pos`; return the text and the position after `}`."""
+    m = _NAME.match(text, pos)
+    if m is None:
+        close = text.find("}", pos)
+        inner = text[pos:close] if close >= 0 else text[pos:]
+        if close < 0:
+            raise _BadReference("a ${ is never closed by }")
+        raise _BadReference(f"${{{inner}}} is not a variable reference" if inner else "${} names no variable")
+    name, pos = m.group(0), m.end()
+    if text.startswith("}", pos):
+        if name not in env:
+            problems.append(f"{path or '(top level)'}: environment variable {name} is not set")
+            return "", pos + 1
+        return env[name], pos + 1
+    op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
+    if op is None:
+        close = text.find("}", pos)
+        if close < 0:
+            raise _BadReference("a ${ is never closed by }")
+        raise _BadReference(f"${{{name}{text[pos:close]}}} is not a supported form")
+    # As in a shell, the word is only expanded when it is used: its problems count only then.
+    word_problems: list[str] = []
+    word, end = _expand(text, pos + len(op), env, path, word_problems, nested=True)
+    value = env.get(name)
+    usable = value is not None and (value != "" or ":" not in op)
+    if op.endswith("+"):
+        if usable:
+            problems.extend(word_problems)
+        return (word if usable else ""), end + 1
+    if usable and value is not None:
+        return value, end + 1
+    problems.extend(word_problems)
+    if op.endswith("-"):
+        return word, end + 1
+    # `?`: the author's message as a problem.
+    why = "is not set" if value is None else "is empty"
+    problems.append(f"{path or '(top level)'}: environment variable {name} {why}"
+                    + (f": {word}" if word else ""))
+    return "", end + 1
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -588,18 +979,25 @@ def _format_error(err: Any, data: Any) -> list[str]:
         return [p if not base else f"{base}.{p}" for p in inner.problems]
     found, value = _lookup(data, loc)
     msg = str(err["msg"])
+    # A secret's value never appears, not even inside a validator's own message.
+    shown = _show_at(path, value)
+    raw = _show(value)
     if kind == "extra_forbidden":
-        return [f"{path}: unknown key (value {_show(value)})"]
+        return [f"{path}: unknown key (value {shown})"]
     if kind == "missing":
         return [f"{path}: is required"]
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
-        if text.startswith('"') or text.startswith(_show(value)):
+        if raw != shown:
+            text = text.replace(raw, shown)
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, HIDDEN)
+        if text.startswith('"') or text.startswith(shown):
             return [f"{path}: {text}"]
         if not found or isinstance(value, dict | list):
             return [f"{path}: {text}"]
-        return [f"{path}: {_show(value)}: {text}"]
-    shown = _show(value) if found else "(missing)"
+        return [f"{path}: {shown}: {text}"]
+    shown = shown if found else "(missing)"
     return [f"{path}: {shown} {_lower_first(msg)}"]
 
 
@@ -667,6 +1065,25 @@ def load_config_text(text: str, env: Mapping[str, str] | None = None, source: st
     return parse_config(data, env)
 
 
+def config_warnings(config: Config) -> list[str]:
+    """Things that work but probably not as meant; one line each, naming the key path.
+
+    A timeout at or above the interval: a check that waits that long makes the next one late
+    (runs of one monitor never overlap), so the monitor is checked less often than configured.
+    """
+    out: list[str] = []
+    for pi, page in enumerate(config.pages):
+        for ci, comp in enumerate(page.components):
+            for mi, mon in enumerate(comp.monitors):
+                if mon.type != "push" and mon.timeout_s >= mon.interval_s:
+                    path = f"pages[{pi}].components[{ci}].monitors[{mi}].timeout"
+                    out.append(
+                        f"{path}: {format_duration(mon.timeout_s)} "
+                        f"is not shorter than the interval ({format_duration(mon.interval_s)}); a check that "
+                        "waits that long delays the next one")
+    return out
+
+
 def component_of(config: Config, key: str) -> tuple[Page, Component] | None:
     """The page and component for a `page/component` key."""
     page_slug, _, comp_slug = key.partition("/")
@@ -677,4 +1094,5 @@ def component_of(config: Config, key: str) -> tuple[Page, Component] | None:
     return (page, comp) if comp else None
 
 
-__all__ = ["Config", "ConfigError", "component_key", "load_config", "load_config_text", "parse_config"]
+__all__ = ["Config", "ConfigError", "component_key", "config_warnings", "load_config", "load_config_text",
+           "parse_config"]

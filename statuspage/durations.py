@@ -37,3 +37,27 @@ def format_duration(seconds: float) -> str:
     parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
     shown = [f"{n}{u}" for n, u in parts if n]
     return " ".join(shown[:2]) if shown else "0s"
+
+
+_DAY_WORDS = {"pt-BR": ("dia", "dias"), "en": ("day", "days")}
+
+
+def human_duration(seconds: float, locale: str = "pt-BR", *, days: bool = True) -> str:
+    """A duration as people write it, two units at most: `45 s`, `12 min`, `3 h 36 min`, `2 dias 4 h`
+    (`2 days 4 h` in `en`; any other locale reads as pt-BR).
+
+    With `days=False` whole hours stay hours (`24 h`, `48 h`), as support promises are written.
+    """
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    minutes = s // 60 if s < 3600 else round(s / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, mins = divmod(minutes, 60)
+    if hours < 24 or not days:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    whole, hrs = divmod(hours, 24)
+    one, many = _DAY_WORDS.get(locale, _DAY_WORDS["pt-BR"])
+    word = one if whole == 1 else many
+    return f"{whole} {word} {hrs} h" if hrs else f"{whole} {word}"

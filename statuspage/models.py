@@ -61,6 +61,16 @@ class CheckResult:
     """Error class: dns, connect, tls, timeout, http_status, body_mismatch, push_missing, ..."""
     message: str = ""
     cert_expires_at: float | None = None
+    """The earliest expiry (UTC epoch) of the certificates met on the way, redirects included."""
+    cert_host: str | None = None
+    """The host whose certificate expires at `cert_expires_at`."""
+    ended_at: float | None = None
+    """When the check finished (UTC epoch); None when it took no time. A check covers [at, ended_at]."""
+
+    @property
+    def end(self) -> float:
+        """When the check finished: `ended_at`, or `at` for an instant check."""
+        return self.at if self.ended_at is None or self.ended_at < self.at else self.ended_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +119,44 @@ class ComponentChange:
     new_status: ComponentStatus
 
 
+AutoParam = tuple[str, str | float]
+
+
+@dataclass(frozen=True, slots=True)
+class AutoText:
+    """A text statuspage wrote itself, kept as a phrase key and its values so that every locale of
+    the site can word it (`incidents.messages` holds the phrases).
+
+    `params` are (name, value) pairs: component slugs and names as text, times as UTC epoch seconds,
+    durations as seconds. The stored `message`/`title` beside it is the same text in the default
+    locale, for readers that do not translate (notifications, the admin API, the CLI).
+    """
+
+    key: str
+    params: tuple[AutoParam, ...] = ()
+
+    def param(self, name: str) -> str | float | None:
+        """The value of one parameter, or None."""
+        return next((v for k, v in self.params if k == name), None)
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-able form: `{"key": ..., "params": [[name, value], ...]}`."""
+        return {"key": self.key, "params": [[k, v] for k, v in self.params]}
+
+    @classmethod
+    def from_data(cls, data: Any) -> AutoText:
+        """Read `to_data` output back (also after a JSON round trip); ValueError when it is not one."""
+        try:
+            key, params = data["key"], data["params"]
+            pairs = tuple((str(k), v) for k, v in params)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"not an automatic text: {data!r:.80}") from None
+        if not isinstance(key, str) or any(not isinstance(v, str | int | float) or isinstance(v, bool)
+                                           for _, v in pairs):
+            raise ValueError(f"not an automatic text: {data!r:.80}")
+        return cls(key, tuple((k, float(v) if isinstance(v, int) else v) for k, v in pairs))
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentUpdate:
     """One entry of an incident's timeline."""
@@ -120,6 +168,8 @@ class IncidentUpdate:
     at: float
     author: str = ""
     components: tuple[ComponentChange, ...] = ()
+    auto: AutoText | None = None
+    """For updates written by statuspage: the message as a phrase key and values (None otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +196,8 @@ class Incident:
     created_at: float = 0.0
     updated_at: float = 0.0
     updates: tuple[IncidentUpdate, ...] = field(default=())
+    title_auto: AutoText | None = None
+    """For automatic incidents: the title as a phrase key and values (None for titles people wrote)."""
 
     @property
     def is_open(self) -> bool:
@@ -183,6 +235,16 @@ class MonitorState:
     last_message: str = ""
     last_latency_ms: float | None = None
     cert_expires_at: float | None = None
+    cert_host: str | None = None
+    """Host of the certificate expiring at `cert_expires_at` (a redirect may lead to another host)."""
+    last_ended_at: float | None = None
+    """When the last check finished; its state holds from then (a hung check covers its wait)."""
+    push_at: float | None = None
+    """Push monitors: time of the last heartbeat (None: never had one). Survives restarts."""
+    push_status: str = "up"
+    push_message: str = ""
+    push_waiting_since: float | None = None
+    """Push monitors that never had a heartbeat: since when the first one is awaited."""
     recovered_at: float | None = None
     """When the last confirmed outage ended (the first good check of the run that confirmed recovery):
     what the leader of several instances dates a recovery by."""
@@ -291,3 +353,158 @@ class LatencyAggregate:
         if sum(agg.buckets) != agg.count:
             raise ValueError("bucket counts do not add up to the count")
         return agg
+
+
+# --- support cases (statuspage.support computes them, the store keeps them) --------------------------
+
+Channel = Literal["chat", "whatsapp", "email", "phone"]
+"""Where a support case was opened (Track's SLA: chat, WhatsApp, e-mail, phone)."""
+CHANNELS: tuple[Channel, ...] = ("chat", "whatsapp", "email", "phone")
+
+CaseEventKind = Literal[
+    "opened", "first_response", "triaged", "severity", "waiting", "resumed", "resolved", "reopened"
+]
+"""What can happen to a case. `waiting`/`resumed` bracket time waiting on the customer."""
+CASE_EVENT_KINDS: tuple[CaseEventKind, ...] = (
+    "opened", "first_response", "triaged", "severity", "waiting", "resumed", "resolved", "reopened",
+)
+
+CaseOutcome = Literal[
+    "solved", "works_as_expected", "feature_request", "cannot_reproduce", "third_party", "not_supported"
+]
+"""How a case ended, in the order of Track's SLA ("Resolvendo seu caso")."""
+CASE_OUTCOMES: tuple[CaseOutcome, ...] = (
+    "solved", "works_as_expected", "feature_request", "cannot_reproduce", "third_party", "not_supported",
+)
+
+CaseAlertKind = Literal[
+    "first_response.warning", "first_response.breached", "resolution.warning", "resolution.breached"
+]
+CASE_ALERT_KINDS: tuple[CaseAlertKind, ...] = (
+    "first_response.warning", "first_response.breached", "resolution.warning", "resolution.breached",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One thing that happened to a support case, as a helpdesk, an engineer or the CLI reported it.
+
+    `(case_id, event_id)` is unique: the same event delivered twice is stored once. `case_id` is the
+    helpdesk's opaque id; no message text and no customer identity are ever kept (LGPD). `channel` and
+    `page` are set on `opened` events, `severity` on `severity` events, `outcome` on `resolved` events.
+    """
+
+    case_id: str
+    event_id: str
+    kind: CaseEventKind
+    at: float
+    channel: Channel | None = None
+    page: str | None = None
+    severity: Severity | None = None
+    outcome: CaseOutcome | None = None
+    recorded_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A case's derived figures, recomputed from all its events whenever one arrives (pure clocks).
+
+    Durations are seconds of the clock that applies (business seconds where the channel has business
+    hours, minus waiting-on-customer time for triage and resolution); `*_due_at` / `*_warn_at` are the
+    instants the limit / the alert lead is reached, None once answered or resolved or while the clock
+    is paused. `month` is `YYYY-MM` of `opened_at` in the site timezone. `events` counts the events the
+    row was computed from (a writer that saw fewer never overwrites one that saw more).
+    """
+
+    case_id: str
+    channel: Channel
+    page: str | None
+    month: str
+    opened_at: float
+    first_response_at: float | None = None
+    first_response_s: float | None = None
+    first_response_limit_s: float = 0.0
+    first_response_due_at: float | None = None
+    first_response_warn_at: float | None = None
+    first_response_within: bool | None = None
+    triaged_at: float | None = None
+    triage_s: float | None = None
+    severity: Severity | None = None
+    severity_changes: tuple[tuple[float, Severity], ...] = ()
+    waiting: bool = False
+    waiting_s: float = 0.0
+    resolved_at: float | None = None
+    resolution_s: float | None = None
+    resolution_limit_s: float | None = None
+    resolution_due_at: float | None = None
+    resolution_warn_at: float | None = None
+    resolution_within: bool | None = None
+    outcome: CaseOutcome | None = None
+    events: int = 0
+    updated_at: float = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        """True until resolved (a reopened case is open again)."""
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAlert:
+    """A case about to breach (`*.warning`, at the alert lead) or past (`*.breached`) one of its limits."""
+
+    case_id: str
+    kind: CaseAlertKind
+    channel: Channel
+    page: str | None
+    severity: Severity | None
+    opened_at: float
+    due_at: float
+    limit_s: float
+    at: float
+    """When the alert was raised."""
+
+    @property
+    def event(self) -> str:
+        """The notification event name: `case.first_response.warning`, `case.resolution.breached`, …"""
+        return f"case.{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMonthTotals:
+    """First-response sums of one channel in one month, as the database aggregates them."""
+
+    month: str
+    channel: str
+    cases: int
+    answered: int
+    within: int
+    overdue: int
+    """Not answered and already past the limit (judged as missed)."""
+    first_response_sum: float
+    first_response_median: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityMonthTotals:
+    """Resolution sums of one current severity in one month."""
+
+    month: str
+    severity: str
+    cases: int
+    resolved: int
+    within: int
+    overdue: int
+    resolution_sum: float
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTotals:
+    """Everything the published support indicators are computed from (one query set, aggregates only)."""
+
+    channels: tuple[ChannelMonthTotals, ...] = ()
+    triage: tuple[tuple[str, int, float], ...] = ()
+    """(month, triaged cases, sum of triage seconds)."""
+    severities: tuple[SeverityMonthTotals, ...] = ()
+    outcomes: tuple[tuple[str, str, int], ...] = ()
+    """(month, outcome, resolved cases)."""

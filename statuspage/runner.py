@@ -17,6 +17,7 @@ import contextlib
 import logging
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -28,17 +29,21 @@ from statuspage.cluster.duties import LeaderDuties
 from statuspage.cluster.node import ClusterNode, default_instance_name, shard_of
 from statuspage.cluster.pushes import SharedPushBoard
 from statuspage.config import Config
+from statuspage.durations import format_duration
 from statuspage.incidents.notify import Notifier
 from statuspage.incidents.service import IncidentService
 from statuspage.models import ComponentStatus, component_key
 from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
+from statuspage.probe.story import CheckStory
 from statuspage.site.worker import UNAVAILABLE, RenderWorker
 from statuspage.store import Coordinator, Store, StoreUnavailable, open_coordinator, open_store
+from statuspage.support.service import SupportService
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("statuspage.events")
 
 FLUSH_EVERY_S = 0.5
 """How often buffered results are committed: the most a crash can lose is this much probing."""
@@ -46,6 +51,10 @@ TICK_EVERY_S = 5.0
 """How often incidents are checked for auto-resolve and reminders."""
 RENDER_COALESCE_S = 0.3
 """Changes arriving this close together share one render."""
+
+
+class StartError(Exception):
+    """`statuspage run` cannot start; the message is one line naming the config key to fix."""
 
 
 class Runtime:
@@ -62,16 +71,20 @@ class Runtime:
         self.prober: Prober | None = None
         self.notifier: Notifier | None = None
         self.incidents: IncidentService | None = None
+        self.support: SupportService | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
         self._major: dict[str, bool] = {}
+        self._held: dict[str, float] = {}
+        """Components confirmed down whose incident maintenance held back: key → outage start."""
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
-        self.check_hooks: list[Callable[[CheckEvent], None]] = [self.metrics.observe_check]
+        self.check_hooks: list[Callable[[CheckEvent], None]] = [
+            self.metrics.observe_check, CheckStory(config)]
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
         # Several instances on one database (set up in start() when the store is shared).
@@ -86,6 +99,7 @@ class Runtime:
         self._announce_states = False
         self._served_dir = Path(config.site.output_dir)
         self._closing = False
+        self._sockets: list[socket.socket] = []
         self._started = False
 
     @property
@@ -93,16 +107,39 @@ class Runtime:
         """True when this process acts (incidents, notifications, site): always with SQLite."""
         return self.node is None or self.node.is_leader
 
+    def bind(self) -> None:
+        """Claim the server's address now (idempotent; nothing without `serve`).
+
+        Raises ListenError (one line naming host:port) before anything else is opened or printed."""
+        if self.serve and not self._sockets:
+            from statuspage.web.listen import bind_sockets
+
+            self._sockets = bind_sockets(self.config.server.host, self.config.server.port)
+
+    @property
+    def port(self) -> int | None:
+        """The port the server listens on once bound (the real one when the config says 0)."""
+        return int(self._sockets[0].getsockname()[1]) if self._sockets else None
+
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
-        self.store = await open_store(cfg.storage)
+        self.bind()
+        try:
+            self.store = await open_store(cfg.storage)
+        except StoreUnavailable:
+            raise  # PostgreSQL: already one line naming the (redacted) storage.url
+        except Exception as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
+                             "(check storage.path)") from None
         shared = self.store.shared
         if shared:
             await self._start_cluster_parts(self.store)
         self.notifier = Notifier(cfg, store=self.store, resume=not shared, dispatch=shared)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
+        self.support = SupportService(self.store, cfg, self.clock)
         self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
@@ -112,25 +149,33 @@ class Runtime:
             await self._reconcile_incidents()
         try:
             await self.render()
-        except Exception:
+        except Exception as exc:
             # Probing matters more than the page: the render loop tries again.
-            log.exception("first render failed; probing anyway")
+            _render_failed(exc, self.config.server.render_every)
         # Several instances: the leases decide which monitors this one probes, from nothing.
         self.prober.start(keys=[] if shared else None)
-        self.prober.add_job(self.prune, cfg.storage.prune_every, "prune")
+        self.prober.add_job(self._guarded(self.prune, "prune"), cfg.storage.prune_every, "prune")
         if not shared:
-            self.prober.add_job(self.tick, TICK_EVERY_S, "incidents")
+            # Several instances: the leader's duties run these (cluster/duties.py).
+            self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
+            if self.support.enabled:
+                self.prober.add_job(self._guarded(self.support_tick, "support tick"), TICK_EVERY_S,
+                                    "support")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
+        # After a config change every case's figures are recomputed: in the background, as it takes
+        # about a millisecond a case; the figures of a case not reached yet stay as they were.
+        self._tasks.append(asyncio.create_task(self._refresh_support(), name="support-refresh"))
         if self.serve:
             from statuspage.web.server import build_app, serve
 
             self.app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=self._served_dir, metrics=self.metrics, clock=self.clock,
-                on_change=self._admin_changed if shared else self.mark_dirty,
+                on_change=self._admin_changed if shared else self.mark_dirty, support=self.support,
             )
-            self.server = await serve(self.app, cfg.server.host, cfg.server.port)
+            self.server = await serve(self.app, cfg.server.host, cfg.server.port, self._sockets,
+                                      access_log=cfg.server.access_log)
         if shared:
             self._start_cluster_loops()
         self._update_cluster_metrics()
@@ -163,7 +208,8 @@ class Runtime:
         self.duties = LeaderDuties(
             self.config, self.store, self.incidents, self.notifier, instance=self.coordinator.instance,
             local_states=lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states},
-            on_changed=self.mark_dirty, clock=self.clock)
+            on_changed=self.mark_dirty, clock=self.clock,
+            on_tick=self.support_tick if self.support is not None and self.support.enabled else None)
         self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
                                 on_lost=self._lost, on_lead=self._lead, on_depose=self._depose)
         self.node.start()
@@ -255,7 +301,7 @@ class Runtime:
             self._major[key] = major
             if major:
                 starts = [self.prober.states[m].down_since or self.clock() for m in monitors]
-                await self.incidents.component_down(page, comp, max(starts))
+                await self._component_down(key, max(starts))
         for incident in await self.store.list_incidents(open_only=True):
             if incident.automatic and incident.status != "monitoring" and not any(
                     self._major.get(component_key(incident.page, c)) for c in incident.components):
@@ -271,15 +317,53 @@ class Runtime:
         if major and not was:
             starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
             # The component is fully down from the moment its last monitor went down.
-            await self.incidents.component_down(page, comp, max(s for s in starts if s is not None))
+            await self._component_down(component, max(s for s in starts if s is not None))
         elif was and not major:
+            self._held.pop(component, None)
             await self.incidents.component_recovered(page, comp, event.transition.at)
 
-    async def tick(self) -> None:
-        """Auto-resolve and reminders; re-render when an incident changed."""
+    async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
-        if await self.incidents.tick():
+        page, _, comp = component.partition("/")
+        if await self.incidents.component_down(page, comp, since) is None:
+            # Maintenance covers it: the incident tick opens one if it is still down when that ends.
+            self._held[component] = since
+
+    async def tick(self) -> None:
+        """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
+        re-render when an incident changed."""
+        assert self.incidents is not None
+        changed = False
+        for component, since in list(self._held.items()):
+            if not self._major.get(component):
+                self._held.pop(component, None)
+                continue
+            page, _, comp = component.partition("/")
+            if await self.incidents.component_still_down(page, comp, since) is not None:
+                self._held.pop(component, None)
+                changed = True
+        if await self.incidents.tick() or changed:
             self.mark_dirty()
+
+    async def _refresh_support(self) -> None:
+        assert self.support is not None
+        try:
+            if await self.support.ensure_current():
+                self.mark_dirty()
+        except Exception:
+            log.exception("support: recomputing the cases failed; the next start tries again")
+
+    async def support_tick(self) -> None:
+        """Hand the support-case alerts that fell due to the notifier (`case.*` events), once each."""
+        assert self.support is not None and self.notifier is not None and self.store is not None
+        alerts = await self.support.due_alerts()
+        if not alerts:
+            return
+        for alert in alerts:
+            log.warning("support alert case=%s kind=%s due=%.0f", alert.case_id, alert.kind, alert.due_at)
+            self.notifier.notify_case(alert)
+        await self.store.flush()  # the outbox rows first: an alert marked sent is never lost
+        await self.support.mark_alerted(alerts)
 
     # --- checks ------------------------------------------------------------------------------------
 
@@ -347,8 +431,11 @@ class Runtime:
 
     async def _render_loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the loop then outlived close() by render_every.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=self.config.server.render_every)
+                async with asyncio.timeout(self.config.server.render_every):
+                    await self._dirty.wait()
             await asyncio.sleep(RENDER_COALESCE_S)
             self._dirty.clear()
             try:
@@ -357,7 +444,7 @@ class Runtime:
                 if str(exc).startswith(UNAVAILABLE) or isinstance(exc, StoreUnavailable):
                     log.warning("render skipped: %s", exc)
                 else:
-                    log.exception("render failed; will retry")
+                    _render_failed(exc, self.config.server.render_every)
 
     async def _flush_loop(self) -> None:
         assert self.store is not None
@@ -399,12 +486,36 @@ class Runtime:
         if deleted:
             log.info("pruned results=%d", deleted)
 
+    def hurry(self) -> None:
+        """Cut the wait for running checks short (a second Ctrl-C while stopping)."""
+        if self.prober is not None:
+            self.prober.hurry()
+    def _guarded(self, job: Callable[[], Awaitable[None]], name: str) -> Callable[[], Awaitable[None]]:
+        """`job` for the scheduler: an error is one log line and the job runs again at its next turn;
+        a run cut short by shutdown (its store closing under it) is not an error at all."""
+
+        async def run() -> None:
+            if self._closing:
+                return
+            try:
+                await job()
+            except Exception:
+                if self._closing:
+                    log.debug("%s interrupted by shutdown", name, exc_info=True)
+                else:
+                    log.exception("%s failed; it runs again at its next turn", name)
+
+        return run
+
     async def close(self) -> None:
         """Stop serving and scheduling, let running checks end, flush, close everything."""
+        self._closing = True
         if self.server is not None:
             await self.server.cleanup()
             self.server = None
-        self._closing = True
+        for sock in self._sockets:
+            sock.close()  # bound but never served (start failed), or already closed by the server
+        self._sockets = []
         if self.node is not None:
             await self.node.pause()  # no more lease or leadership changes while we stop
             await self._depose()
@@ -438,13 +549,30 @@ class Runtime:
             log.info("stopped")
 
 
+def _render_failed(exc: Exception, retry_in: float) -> None:
+    """One line on the story (what failed, that the old site stays); the traceback at debug level."""
+    text = str(exc).strip().splitlines()
+    # A RenderError carries the worker's traceback: its last line names the actual error.
+    reason = text[-1] if text else type(exc).__name__
+    events.error("render failed: %s (the site keeps its last files; next try within %s)", reason,
+                 format_duration(retry_in))
+    log.debug("render failure", exc_info=exc)
+
+
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     """Start `runtime`, run until SIGINT/SIGTERM (or `stop` is set), then close it."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            log.info("stopping now: running checks are cancelled")
+            runtime.hurry()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
     try:
         await runtime.start()
         await stop.wait()

@@ -21,6 +21,7 @@ from statuspage.web.server import build_app
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-fedcba9876543210"
 PUSH_TOKEN = "nps-email-heartbeat"
+CHATWOOT_SECRET = "fuzz-chatwoot-secret-0000"
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
@@ -34,7 +35,7 @@ class Clock:
         return self.now
 
 
-def make_config(tmp_path: Path, max_body_bytes: int = 8192) -> Config:
+def make_config(tmp_path: Path, max_body_bytes: int = 8192, locale: str = "en") -> Config:
     """Two pages like Track's, two engineers, a push monitor."""
     def components(page: str) -> list[dict[str, Any]]:
         return [
@@ -46,10 +47,13 @@ def make_config(tmp_path: Path, max_body_bytes: int = 8192) -> Config:
 
     return parse_config({
         "site": {"title": "Track Status", "base_url": "http://status.test", "output_dir": str(tmp_path / "site"),
-                 "locale": "en"},
+                 "locale": locale},
         "storage": {"path": str(tmp_path / "db.sqlite")},
         "server": {"max_body_bytes": max_body_bytes},
         "admins": [{"name": "alice", "token": ALICE}, {"name": "bob", "token": BOB}],
+        "support": {"channels": {"chat": {"first_response": "4m", "average": "3m"},
+                                 "phone": {"first_response": "24h", "average": "1h"}},
+                    "chatwoot": {"secret": CHATWOOT_SECRET}},
         "pages": [
             {"slug": "nps", "name": "NPS", "components": components("nps")},
             {"slug": "cxm", "name": "CXM", "components": components("cxm")},
@@ -105,9 +109,10 @@ async def open_env(
     *,
     max_body_bytes: int = 8192,
     on_change: Callable[[ServerEnv], Any] | None = None,
+    locale: str = "en",
 ) -> ServerEnv:
     """Open the store and start the server through `start_client` (aiohttp_client)."""
-    config = make_config(tmp_path, max_body_bytes)
+    config = make_config(tmp_path, max_body_bytes, locale)
     clock = Clock()
     store = await SQLiteStore.open(config.storage.path)
     await store.register_monitors(m.key for _, _, m in config.monitors())

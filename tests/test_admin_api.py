@@ -283,7 +283,7 @@ BAD_BODIES: list[tuple[str, str, Any, int, str | None]] = [
     ("update-null-status", "/api/admin/incidents/{id}/updates", {"status": None, "message": "m"}, 400, "status"),
     ("ack-with-fields", "/api/admin/incidents/{id}/ack", {"who": "mallory"}, 400, "who"),
     ("resolve-message-number", "/api/admin/incidents/{id}/resolve", {"message": 1}, 400, "message"),
-    ("maintenance-no-offset", "/api/admin/maintenances", maintenance(start="2026-01-02T01:00:00"), 400, "start"),
+    ("maintenance-bad-hour", "/api/admin/maintenances", maintenance(start="2026-01-02T25:00:00"), 400, "start"),
     ("maintenance-garbage-time", "/api/admin/maintenances", maintenance(end="tomorrow"), 400, "end"),
     ("maintenance-epoch-number", "/api/admin/maintenances", maintenance(start=1767322800), 400, "start"),
     ("maintenance-end-before-start", "/api/admin/maintenances",
@@ -410,7 +410,17 @@ async def test_the_first_acknowledgement_is_kept(env: ServerEnv) -> None:
     first = await env.http.post(f"/api/admin/incidents/{iid}/ack", headers=auth(ALICE))
     assert first.status == 200
     env.clock.now += 60
+    changes = len(env.changes)
+    # Someone else: 409 saying who holds it and since when; nothing changes.
     second = await env.http.post(f"/api/admin/incidents/{iid}/ack", headers=auth(BOB))
-    assert second.status == 200
+    assert second.status == 409
+    body = await second.json()
+    assert body["acknowledged_by"] == "alice" and at(body["acknowledged_at"]) == NOW
+    assert "already acknowledged by alice" in body["error"]
+    assert len(env.changes) == changes
+    # The same engineer again (a double click): 200 and the unchanged incident.
+    again = await env.http.post(f"/api/admin/incidents/{iid}/ack", headers=auth(ALICE))
+    assert again.status == 200
+    assert (await again.json())["acknowledged_by"] == "alice"
     current = await (await env.http.get(f"/api/admin/incidents/{iid}", headers=auth())).json()
     assert (current["acknowledged_by"], at(current["acknowledged_at"])) == ("alice", NOW)

@@ -70,7 +70,7 @@ async def test_log_in_acknowledge_and_see_it_on_the_public_page(env: ServerEnv, 
     await item.locator("button.ack-button").click()
     await item.locator("p.ack").wait_for()
     assert "alice" in await item.locator("p.ack").inner_text()
-    assert await page.locator("#notice").inner_text() == f"Incidente #{incident_id} reconhecido."
+    assert await page.locator("#notice").inner_text() == f"Incident #{incident_id} acknowledged."
 
     # The token lives in sessionStorage only: a reload stays logged in, no cookie is ever set.
     await page.reload()

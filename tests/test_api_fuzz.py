@@ -29,9 +29,10 @@ from hypothesis import strategies as st
 from statuspage.models import Incident, Maintenance
 from statuspage.probe.checks import PushBoard
 from statuspage.store.sqlite import SQLiteStore
+from statuspage.support.service import SupportService
 from statuspage.web.metrics import Metrics
 from statuspage.web.server import build_app
-from tests.server_env import ALICE, NOW, PUSH_TOKEN, Clock, make_config, make_service
+from tests.server_env import ALICE, CHATWOOT_SECRET, NOW, PUSH_TOKEN, Clock, make_config, make_service
 
 try:
     import schemathesis
@@ -82,6 +83,7 @@ class ThreadedServer:
                 started_at=NOW, due_at=NOW + 86400, components=("app",), created_at=NOW, updated_at=NOW))
             await self.store.add_maintenance(Maintenance(
                 id=0, page="cxm", title=f"window {n}", start=NOW + 3600, end=NOW + 7200, created_at=NOW))
+            await SupportService(self.store, config, clock).open_case(str(n + 1), "chat", at=NOW)
         site = self.tmp / "site"
         site.mkdir(exist_ok=True)
         app = build_app(config=config, store=self.store, push_board=PushBoard(clock),
@@ -169,6 +171,12 @@ VALID = {
     "/api/admin/maintenances": {"page": "cxm", "title": "t", "start": "2026-01-02T01:00:00Z",
                                 "end": "2026-01-02T02:00:00Z", "components": ["api"], "message": "m"},
     "/api/push/{token}": {"status": "down", "msg": "m"},
+    "/api/admin/cases": {"id": "c-1", "channel": "chat", "opened_at": "2025-12-31T20:00:00Z", "severity": "T2"},
+    "/api/admin/cases/{id}/events": {"kind": "resolved", "outcome": "solved", "at": "2025-12-31T22:00:00Z"},
+    "/api/hooks/chatwoot?token=" + CHATWOOT_SECRET: {
+        "event": "message_created", "id": 7, "message_type": "outgoing", "private": False,
+        "created_at": "2025-12-31T21:00:00Z", "sender": {"type": "user"},
+        "conversation": {"id": 3, "inbox_id": 1, "channel": "Channel::WebWidget", "created_at": 1767214800}},
 }
 
 
@@ -243,7 +251,8 @@ def test_no_body_reaches_a_5xx(server: ThreadedServer, data: st.DataObject) -> N
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
     segments=st.lists(st.one_of(texts.map(q), st.sampled_from(
-        ["api", "admin", "incidents", "maintenances", "push", "..", "%2e%2e", "nps", "static", "1", ""])),
+        ["api", "admin", "incidents", "maintenances", "push", "..", "%2e%2e", "nps", "static", "1", "",
+         "cases", "events", "hooks", "chatwoot"])),
         max_size=5),
     query=texts,
 )

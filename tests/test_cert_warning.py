@@ -60,8 +60,14 @@ async def test_expiring_certificate_warns_without_downtime(
             assert time.monotonic() < deadline, proc.output()
             await asyncio.sleep(0.2)
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
-                text = await resp.text()
+            # The page file lands before the render worker reports back and /metrics is refreshed.
+            while True:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    text = await resp.text()
+                if metric(text, "statuspage_cert_expiry_timestamp_seconds", page="nps", component="app",
+                          monitor="web") is not None or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
             async with http.get(f"http://127.0.0.1:{port}/nps/api/v2/components.json") as resp:
                 components = (await resp.json())["components"]
     finally:

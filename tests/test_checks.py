@@ -293,7 +293,9 @@ async def test_push(
         clock.now = 1000.0 + elapsed
         result = await checker.check(make_monitor(**PUSH))
     assert (result.outcome, result.error, result.message) == (outcome, error, message)
-    assert result.at == 1000.0 + elapsed
+    # An overdue heartbeat is dated at its deadline (last push or start + 90 s), not at the check.
+    deadline = 1000.0 + (pushes[-1][0] if pushes else 0.0) + 90.0
+    assert result.at == (deadline if error == "push_missing" else 1000.0 + elapsed)
 
 
 # --- robustness ----------------------------------------------------------------------------------

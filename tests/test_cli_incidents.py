@@ -45,7 +45,10 @@ def test_incident_lifecycle_through_the_cli(cfg: Path) -> None:
     acked = run(cfg, "incident", "ack", "1", "--by", "bob")
     assert acked.exit_code == 0 and "acked by bob" in acked.output
     again = run(cfg, "incident", "ack", "1", "--by", "carol")
-    assert again.exit_code == 0 and "already acknowledged" in again.output and "acked by bob" in again.output
+    # Someone else cannot take it over: exit 1 naming who holds it (as the API's 409).
+    assert again.exit_code == 1 and "already acknowledged by bob since" in again.output
+    repeat = run(cfg, "incident", "ack", "1", "--by", "bob")
+    assert repeat.exit_code == 0 and "acked by bob" in repeat.output
     upd = run(cfg, "incident", "update", "1", "--status", "identified", "--message", "Índice faltando")
     assert upd.exit_code == 0 and "T2 identified" in upd.output
     listed = run(cfg, "incident", "list", "--json")

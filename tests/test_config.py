@@ -128,7 +128,7 @@ BAD_CASES = [
     ("target out of range", "sla: {uptime_target: 150}\n" + GOOD, "sla.uptime_target: 150"),
     ("negative confirm", "defaults: {confirm_down: 0}\n" + GOOD, "defaults.confirm_down: 0"),
     ("no pages", "site: {title: x}\n", "pages: is required"),
-    ("short admin token", GOOD + "admins: [{name: a, token: short}]\n", 'admins[0].token: "short" is invalid'),
+    ("short admin token", GOOD + "admins: [{name: a, token: short}]\n", "admins[0].token: (hidden) is invalid"),
     ("not yaml", "pages: [\n", "not valid YAML at line"),
     ("not a mapping", "- 1\n- 2\n", "must be a mapping"),
     ("empty file", "", "the config is empty"),

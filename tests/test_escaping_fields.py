@@ -39,7 +39,9 @@ class Tags(HTMLParser):
         self.handlers: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
+        # embed.html previews the site's own badges; any other image is an injection.
+        if not (tag == "img" and (dict(attrs).get("src") or "").startswith("badges/")):
+            self.tags.add(tag)
         self.handlers += [name for name, _ in attrs if name.startswith("on")]
 
 

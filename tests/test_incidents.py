@@ -8,6 +8,7 @@ import pytest
 
 from statuspage.config import Config, parse_config
 from statuspage.incidents.service import (
+    AlreadyAcknowledged,
     BadInput,
     BadSeverity,
     BadTransition,
@@ -185,7 +186,9 @@ async def test_acknowledgement_first_wins_and_times(world: World) -> None:
     world.clock.now = T0 + 7 * MIN
     acked = await world.service.acknowledge(inc.id, "alice")
     world.clock.now = T0 + 9 * MIN
-    again = await world.service.acknowledge(inc.id, "bob")
+    with pytest.raises(AlreadyAcknowledged, match="already acknowledged by alice"):
+        await world.service.acknowledge(inc.id, "bob")
+    again = await world.service.acknowledge(inc.id, "alice")
     assert (acked.acknowledged_by, acked.acknowledged_at) == ("alice", T0 + 7 * MIN)
     assert (again.acknowledged_by, again.acknowledged_at) == ("alice", T0 + 7 * MIN)
     assert time_to_acknowledge(again) == 7 * MIN

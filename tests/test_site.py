@@ -331,7 +331,8 @@ async def test_unchanged_files_are_not_rewritten(site: Site) -> None:
     changed = {p for p in after if after[p] != before.get(p)}
     assert 0 < third.written == len(changed) < 20
     assert "nps/feed.atom" in changed and "nps/api/v2/incidents.json" in changed
-    assert not any(p.startswith("cxm/") or "/badges/" in p for p in changed)
+    # Every page folder carries its own sla.html (Track's SLA with every product's figures).
+    assert not any((p.startswith("cxm/") and p != "cxm/sla.html") or "/badges/" in p for p in changed)
     assert not [p for p in after if Path(p).name.startswith(".")]  # no temporary files left behind
 
 
@@ -379,15 +380,18 @@ async def test_pages_of_incidents_no_longer_in_the_database_are_removed(site: Si
 # --- content -----------------------------------------------------------------------------------------
 
 
-async def test_page_shows_banner_bars_budget_incidents_maintenance_and_history(site: Site) -> None:
+async def test_page_shows_banner_bars_figures_incidents_maintenance_and_history(site: Site) -> None:
     html = site.read("nps/index.html")
     assert '<html lang="pt-BR">' in html
     assert "Interrupção grave do sistema" in html
-    assert html.count('<ol class="bars"') == 4
-    assert html.count('<li class="bar ') == 4 * 90
+    assert html.count('<div class="days" role="radiogroup"') == 4
+    assert html.count('<label class="bar ') == 4 * 90
     # The bar of 17 Nov (3 days ago) carries the day's figure and the outage with its times.
     assert "17 nov 2025 · 97,22 % de disponibilidade · 1 interrupção: 07:00–07:40 (40 min, total)" in html
-    assert "Orçamento de erro (30 dias)" in html and "<meter" in html
+    # Plain words against the target; no error budget or burn rate on a customers' page.
+    assert "de disponibilidade, abaixo da meta de 99,5 %." in html
+    words = _text(html)
+    assert "rçamento" not in words and "p95" not in words and "<meter" not in html
     assert "T1 — Impacto Crítico" in html and "Ainda não reconhecido" in html
     assert "Reconhecido por carla em 20 nov 2025, 10:10" in html
     assert "Prazo de resolução (SLA)" in html and "20 nov 2025, 15:40 · 3 h 40 min restantes" in _text(html)
@@ -465,22 +469,34 @@ async def test_monitors_whose_last_check_is_too_old_count_as_no_data(site: Site)
     assert page.component("api").status == "major_outage"  # type: ignore[union-attr]
 
 
+def _open(impact: str, status: str = "investigating") -> Incident:
+    return Incident(id=1, page="nps", title="x", severity="T1", impact=impact,  # type: ignore[arg-type]
+                    status=status, started_at=0.0, due_at=1.0)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
-    ("indicator", "statuses", "has_incident", "banner"),
-    [("none", ["operational", "operational"], False, "operational"),
-     ("none", ["operational", "under_maintenance"], False, "maintenance"),
-     ("none", [None, None], False, "no_data"),
-     ("minor", ["degraded_performance", "operational"], False, "degraded"),
-     ("minor", ["degraded_performance"], True, "minor"),
-     ("minor", ["partial_outage"], False, "minor"),
-     ("major", ["major_outage"], False, "partial"),
-     ("critical", ["operational"], True, "major")],
+    ("statuses", "incidents", "banner"),
+    [(["operational", "operational"], [], "operational"),
+     (["operational", "under_maintenance"], [], "maintenance"),
+     ([None, None], [], "no_data"),
+     (["degraded_performance", "operational"], [], "degraded"),
+     (["degraded_performance"], [("minor", "investigating")], "minor"),
+     (["partial_outage", "operational"], [], "partial"),
+     (["major_outage", "operational"], [], "partial"),
+     (["major_outage", "major_outage", "under_maintenance"], [], "major"),
+     (["operational"], [("critical", "investigating")], "major"),
+     (["operational"], [("major", "identified")], "partial"),
+     (["operational"], [("none", "investigating")], "operational"),
+     (["operational", "operational"], [("critical", "monitoring")], "monitoring"),
+     (["degraded_performance"], [("critical", "monitoring")], "degraded"),
+     ([None], [("critical", "monitoring")], "no_data")],
     ids=["operational", "maintenance", "no-data", "only-slow", "slow-with-incident", "partial-outage",
-         "major-component", "critical-incident"],
+         "one-component-down", "all-down", "critical-incident", "major-incident", "no-impact-incident",
+         "recovered-and-monitoring", "monitoring-but-slow", "monitoring-without-data"],
 )
-def test_banner_follows_statuspage(indicator: str, statuses: list[str | None], has_incident: bool,
-                                   banner: str) -> None:
-    assert banner_kind(indicator, statuses, has_incident) == banner  # type: ignore[arg-type]
+def test_banner_says_what_is_true_now(statuses: list[str | None], incidents: list[tuple[str, str]],
+                                      banner: str) -> None:
+    assert banner_kind(statuses, [_open(i, s) for i, s in incidents]) == banner  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

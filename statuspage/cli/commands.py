@@ -10,20 +10,25 @@ from typing import Any
 
 import click
 
-from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging
+from statuspage.cli.cases import case
+from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging, use_site_time
 from statuspage.cli.incidents import incident, maintenance
-from statuspage.config import Config, Monitor
+from statuspage.config import Config, Monitor, config_warnings
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
+from statuspage.web.listen import ListenError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Logging threshold.")
 @click.version_option(package_name="statuspage")
-def cli(log_level: str) -> None:
-    """Uptime monitor and public status page for Track's NPS and CXM."""
-    setup_logging(log_level)
+@click.pass_context
+def cli(ctx: click.Context, log_level: str) -> None:
+    """Uptime monitor and public status page: probes, incidents, SLA, a static status site."""
+    # `run` and `demo` tell the operator's story in their log; the other commands print their own
+    # results and keep the story lines (e.g. "incident #3 acknowledged by …") out of the way.
+    setup_logging(log_level, story=ctx.invoked_subcommand in ("run", "demo"))
 
 
 @cli.command()
@@ -31,21 +36,56 @@ def cli(log_level: str) -> None:
 def validate(config_path: Path) -> None:
     """Check the config; print every problem with its key path and exit 1 if there is any."""
     config = load_or_exit(config_path)
+    for line in config_warnings(config):
+        click.echo(f"warning: {line}", err=True)
     monitors = len(config.monitors())
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
+
+
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+"""`statuspage check` exit codes, as monitoring plugins (Nagios, Icinga, Sensu) define them."""
 
 
 @cli.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per monitor, for machines.")
 def check(config_path: Path, as_json: bool) -> None:
-    """Probe every monitor once and print the results (exit 0 whatever they are)."""
+    """Probe every monitor once and print the results.
+
+    \b
+    Exit codes follow monitoring plugins (Nagios, Icinga, Sensu):
+      0 OK        every monitor is up
+      1 WARNING   some monitor is degraded (slow), none is down
+      2 CRITICAL  some monitor is down
+      3 UNKNOWN   some monitor could not be judged (a push monitor: only
+                  `statuspage run` receives heartbeats), none is down or degraded
+    The worst wins in the order CRITICAL > WARNING > UNKNOWN > OK (monitoring-plugins'
+    max_state_alt). In --json a monitor that could not be judged has "outcome": "unknown".
+    """
     config = load_or_exit(config_path)
     results = asyncio.run(_check_all(config))
     if as_json:
         click.echo(json.dumps([_result_json(r) for r in results], indent=2, ensure_ascii=False))
-        return
-    click.echo(format_results(results))
+    else:
+        click.echo(format_results(results))
+    raise SystemExit(exit_code(results))
+
+
+def outcome_of(result: CheckResult) -> str:
+    """`up`, `degraded`, `down`, or `unknown` when the check could not judge the monitor (no data)."""
+    return "unknown" if result.error == "no_data" else result.outcome
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """The monitoring-plugin exit code of a set of results: CRITICAL > WARNING > UNKNOWN > OK."""
+    outcomes = {outcome_of(r) for r in results}
+    if "down" in outcomes:
+        return EXIT_CRITICAL
+    if "degraded" in outcomes:
+        return EXIT_WARNING
+    if "unknown" in outcomes:
+        return EXIT_UNKNOWN
+    return EXIT_OK
 
 
 async def _check_all(config: Config) -> list[CheckResult]:
@@ -64,54 +104,95 @@ async def _check_once(checker: Checker, monitor: Monitor) -> CheckResult:
 
 def _result_json(r: CheckResult) -> dict[str, Any]:
     return {
-        "monitor": r.monitor, "outcome": r.outcome, "latency_ms": r.latency_ms, "status": r.status,
+        "monitor": r.monitor, "outcome": outcome_of(r), "latency_ms": r.latency_ms, "status": r.status,
         "error": r.error, "message": r.message, "at": r.at, "cert_expires_at": r.cert_expires_at,
     }
 
 
+_STATE_NAMES = {EXIT_OK: "OK", EXIT_WARNING: "WARNING", EXIT_CRITICAL: "CRITICAL", EXIT_UNKNOWN: "UNKNOWN"}
+
+
 def format_results(results: list[CheckResult]) -> str:
-    """A readable table of check results."""
+    """A readable table of check results, with a summary line naming the exit state."""
     rows = [("MONITOR", "OUTCOME", "MS", "HTTP", "ERROR", "MESSAGE")]
     for r in results:
         rows.append((
-            r.monitor,
-            "-" if r.error == "no_data" else r.outcome.upper(),
+            r.monitor, outcome_of(r).upper(),
             "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
             "-" if r.status is None else str(r.status), r.error or "-", r.message,
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5]
              for row in rows]
-    down = sum(1 for r in results if r.outcome == "down")
-    unknown = sum(1 for r in results if r.error == "no_data")
-    lines.append(f"\n{len(results)} monitors: {len(results) - down - unknown} up, {down} down"
-                 + (f", {unknown} not checkable once (push)" if unknown else ""))
+    counts = {o: sum(1 for r in results if outcome_of(r) == o) for o in ("up", "degraded", "down", "unknown")}
+    code = exit_code(results)
+    lines.append(f"\n{len(results)} monitors: {counts['up']} up, {counts['degraded']} degraded, "
+                 f"{counts['down']} down, {counts['unknown']} unknown — {_STATE_NAMES[code]} (exit {code})")
     return "\n".join(line.rstrip() for line in lines)
+
+
+access_log_option = click.option(
+    "--access-log", is_flag=True,
+    help="Log one line per HTTP request (also server.access_log: true). Off by default.")
 
 
 @cli.command()
 @config_option
 @click.option("--no-serve", is_flag=True, help="Only probe, record and write the site; no HTTP server.")
-def run(config_path: Path, no_serve: bool) -> None:
-    """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM."""
-    from statuspage.runner import Runtime, run_until_stopped
+@access_log_option
+def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
+    """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM.
+
+    The log tells the operator's story: failed checks, confirmed outages and recoveries,
+    incidents opened, acknowledged (by whom), updated and resolved, render failures.
+    """
+    from statuspage.runner import Runtime, StartError, run_until_stopped
 
     config = load_or_exit(config_path)
+    for line in config_warnings(config):
+        click.echo(f"warning: {line}", err=True)
+    if access_log:
+        config = config.model_copy(update={"server": config.server.model_copy(update={"access_log": True})})
     runtime = Runtime(config, serve=not no_serve)
-    asyncio.run(run_until_stopped(runtime))
+    try:
+        runtime.bind()  # a busy port is one line, before the log says anything
+        use_site_time(config.site.timezone)
+        asyncio.run(run_until_stopped(runtime))
+    except ListenError as exc:
+        raise click.ClickException(
+            f"{exc}; choose a free port with server.port in {config_path} (or stop what listens there)"
+        ) from None
+    except StartError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
 @click.option("--port", default=8080, show_default=True, type=int, help="Port of the live site.")
 @click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False),
-              help="Where the demo keeps its database (wiped at start).")
+              help="Where the demo keeps its database and config.yaml (wiped at start).")
 @click.option("--out", "out_dir", default="site", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo writes the static site.")
-def demo(port: int, data_dir: str, out_dir: str) -> None:
-    """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage."""
-    from statuspage.cli.demo import run_demo
+@click.option("--like", "like", default="config.yaml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Borrow the contact and the SLA page's texts from this config, when it exists.")
+@click.option("--start-at", default=0.0, show_default=True, type=click.FloatRange(0, 299), metavar="SECONDS",
+              help="Seconds into the 5-minute script to start at (55: the outage within seconds).")
+@access_log_option
+def demo(port: int, data_dir: str, out_dir: str, like: Path, start_at: float, access_log: bool) -> None:
+    """The whole system on loopback against simulated NPS and CXM endpoints with a scripted outage.
 
-    asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir)))
+    It writes its config to DATA_DIR/config.yaml and prints the CLI commands that work on its data.
+    """
+    from statuspage.cli.demo import run_demo
+    from statuspage.runner import StartError
+
+    try:
+        asyncio.run(run_demo(port=port, data_dir=Path(data_dir), out_dir=Path(out_dir), like=like,
+                             access_log=access_log, start_phase=start_at))
+    except ListenError as exc:
+        raise click.ClickException(f"{exc}; choose another with --port") from None
+    except StartError as exc:
+        raise click.ClickException(str(exc).replace("check storage.path", "check --data-dir")) from None
 
 
 def main() -> None:
@@ -133,7 +214,9 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report(config_path: Path, month: str | None, as_json: bool) -> None:
     """SLA report: uptime vs target, coverage, error budget, burn rate, incident SLA compliance."""
+    from statuspage.cli.cases import support_json, support_month
     from statuspage.sla.report import build_report, format_report, parse_month
+    from statuspage.support.report import format_support
 
     config = load_or_exit(config_path)
     now = time.time()
@@ -143,10 +226,11 @@ def report(config_path: Path, month: str | None, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     require_database(config)
     data = asyncio.run(build_report(config, now, year, mon))
+    support = asyncio.run(support_month(config, now, f"{year:04d}-{mon:02d}"))
     if as_json:
-        click.echo(json.dumps(data.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**data.to_json(), **support_json(support)}, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_report(data))
+        click.echo(format_report(data) + ("" if support is None else "\n\n" + format_support(support)))
 
 
 @cli.command()
@@ -176,6 +260,7 @@ def render(config_path: Path, out_dir: Path | None) -> None:
 
 cli.add_command(incident)
 cli.add_command(maintenance)
+cli.add_command(case)
 
 
 @cli.command()

@@ -147,13 +147,10 @@ def open_incident(config_path: Path, page: str, title: str, severity: str, compo
 @click.argument("incident_id", type=int)
 @click.option("--by", "who", required=True, help="Engineer's name.")
 def ack(config_path: Path, incident_id: int, who: str) -> None:
-    """Acknowledge an incident (the first acknowledgement stands)."""
+    """Acknowledge an incident. The first acknowledgement stands: exit 1 if someone else holds it."""
     config = _load(config_path)
     got = _run(config, lambda s: s.acknowledge(incident_id, who))
-    if got.acknowledged_by != who:
-        click.echo(f"already acknowledged: {_describe(got, config)}")
-    else:
-        click.echo(f"acknowledged {_describe(got, config)}")
+    click.echo(f"acknowledged {_describe(got, config)}")
 
 
 @incident.command("update")

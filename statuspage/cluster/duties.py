@@ -5,8 +5,10 @@ The leader cannot rely on its own prober's transitions (most monitors are probed
 re-reads the confirmation states from the database every `poll_every` seconds, or at once when an
 instance announces a confirmed change, and compares each component's major outage with what it saw
 last. The first round after taking leadership reconciles instead: every component down gets (or keeps)
-its incident, and open automatic incidents whose components all recovered move on. Every write runs
-inside `store.fenced(epoch)`.
+its incident, and open automatic incidents whose components all recovered move on. A component whose
+incident maintenance held back becomes a confirmed outage when its window ends (as with one instance).
+Every `TICK_EVERY_S` it also runs the incident tick (auto-resolve, reminders) and `on_tick` (the
+support-case alerts). Every write runs inside `store.fenced(epoch)`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from statuspage.config import Config
 from statuspage.incidents.notify import Notifier
@@ -48,6 +50,7 @@ class LeaderDuties:
         instance: str,
         local_states: Callable[[], Mapping[str, MonitorState]],
         on_changed: Callable[[], None],
+        on_tick: Callable[[], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -57,12 +60,15 @@ class LeaderDuties:
         self.instance = instance
         self._local_states = local_states
         self._on_changed = on_changed
+        self._on_tick = on_tick
         self.clock = clock
         self.states: dict[str, MonitorState] = {}
         self._stored: dict[str, MonitorState] = {}
         self._cursor = 0
         self.wake = asyncio.Event()
         self._major: dict[str, bool] = {}
+        self._held: dict[str, float] = {}
+        """Components confirmed down whose incident maintenance held back: key → outage start."""
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
@@ -88,6 +94,7 @@ class LeaderDuties:
         """First round as leader: incidents for every outage, monitoring for every recovery missed."""
         await self.refresh(full=True)
         now = self.clock()
+        self._held = {}
         async with self.store.fenced(epoch):
             for key, monitors in self._monitors_of.items():
                 page, _, comp = key.partition("/")
@@ -95,7 +102,7 @@ class LeaderDuties:
                 self._major[key] = major
                 if major:
                     starts = [self.states[m].down_since or now for m in monitors if m in self.states]
-                    await self.incidents.component_down(page, comp, max(starts, default=now))
+                    await self._component_down(key, max(starts, default=now))
             for incident in await self.store.list_incidents(open_only=True):
                 if incident.automatic and incident.status != "monitoring" and not any(
                         self._major.get(component_key(incident.page, c)) for c in incident.components):
@@ -119,14 +126,37 @@ class LeaderDuties:
                 if major:
                     starts = [s.down_since for s in states if s.down_since is not None]
                     # The component is fully down from the moment its last monitor went down.
-                    await self.incidents.component_down(page, comp, max(starts, default=self.clock()))
+                    await self._component_down(key, max(starts, default=self.clock()))
                 else:
+                    self._held.pop(key, None)
                     await self.incidents.component_recovered(page, comp, recovery_time(states, self.clock()))
                 self._major[key] = major  # only once acted on: a failed write is retried next round
                 changed = True
             if self.clock() - self._last_tick >= TICK_EVERY_S:
                 self._last_tick = self.clock()
+                changed = await self._still_down() or changed
                 changed = bool(await self.incidents.tick()) or changed
+                if self._on_tick is not None:
+                    await self._on_tick()
+        return changed
+
+    async def _component_down(self, component: str, since: float) -> None:
+        page, _, comp = component.partition("/")
+        if await self.incidents.component_down(page, comp, since) is None:
+            # Maintenance covers it: the tick opens one if it is still down when that ends.
+            self._held[component] = since
+
+    async def _still_down(self) -> bool:
+        """Outages that outlast their maintenance window become incidents; True if one did."""
+        changed = False
+        for component, since in list(self._held.items()):
+            if not self._major.get(component):
+                self._held.pop(component, None)
+                continue
+            page, _, comp = component.partition("/")
+            if await self.incidents.component_still_down(page, comp, since) is not None:
+                self._held.pop(component, None)
+                changed = True
         return changed
 
     async def dispatch(self, epoch: int) -> int:

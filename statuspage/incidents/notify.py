@@ -32,13 +32,17 @@ import aiohttp
 import aiosmtplib
 
 from statuspage.config import Config, Email, Webhook
-from statuspage.models import ComponentChange, Incident, IncidentUpdate
+from statuspage.durations import format_duration
+from statuspage.models import AutoText, CaseAlert, ComponentChange, Incident, IncidentUpdate
 from statuspage.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
 EVENTS = ("incident.created", "incident.acknowledged", "incident.updated", "incident.resolved",
           "incident.reminder")
+CASE_EVENTS = ("case.first_response.warning", "case.first_response.breached", "case.resolution.warning",
+               "case.resolution.breached")
+"""Support-case alerts (statuspage.support.alerts), delivered by `notify_case`."""
 MAX_BACKOFF_S = 300.0
 OUTBOX_MAX_AGE_S = 86400.0
 """Undelivered notifications older than this are dropped at start-up rather than sent late."""
@@ -127,9 +131,16 @@ def incident_from_json(text: str) -> Incident:
     data = json.loads(text)
     data["components"] = tuple(data["components"])
     data["updates"] = tuple(
-        IncidentUpdate(**{**u, "components": tuple(ComponentChange(**c) for c in u["components"])})
+        IncidentUpdate(**{**u, "components": tuple(ComponentChange(**c) for c in u["components"]),
+                          "auto": _auto(u.get("auto"))})
         for u in data["updates"])
+    data["title_auto"] = _auto(data.get("title_auto"))
     return Incident(**data)
+
+
+def _auto(data: Any) -> AutoText | None:
+    # Rows queued by an older version have no automatic texts; the plain text is all they need.
+    return None if data is None else AutoText.from_data(data)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -188,9 +199,11 @@ class Delivery:
     delivery whose response was lost (a timeout, a reset) can recognise the retry and drop it."""
 
     event: str
-    incident: Incident
+    incident: Incident | None
     at: float
     id: str
+    alert: CaseAlert | None = None
+    """Set (and `incident` None) for a `case.*` event."""
 
 
 Sender = Callable[[Delivery], Awaitable[None]]
@@ -228,8 +241,7 @@ class _Destination:
         for attempt in range(self.retries + 1):
             try:
                 await self.deliver(delivery)
-                log.info("notified destination=%s event=%s incident=%d id=%s", self.name, event,
-                         delivery.incident.id, delivery.id)
+                log.info("notified destination=%s event=%s id=%s", self.name, event, delivery.id)
                 return
             except _Permanent as exc:
                 log.warning("notification refused destination=%s event=%s: %s", self.name, event, exc)
@@ -305,17 +317,22 @@ class Notifier:
         for row in rows:
             dest = by_key.get(row.destination)
             stale = self.clock() - row.at > OUTBOX_MAX_AGE_S
+            incident: Incident | None = None
+            alert: CaseAlert | None = None
             try:
-                incident = incident_from_json(row.incident)
+                if row.event in CASE_EVENTS:
+                    alert = CaseAlert(**json.loads(row.incident))
+                else:
+                    incident = incident_from_json(row.incident)
             except (ValueError, TypeError, KeyError):
-                incident = None
-            if dest is None or stale or incident is None or dest.queue.full():
+                pass
+            if dest is None or stale or (incident is None and alert is None) or dest.queue.full():
                 # A receiver no longer configured, a day-old event, an unreadable row: drop it.
                 log.warning("outbox: dropping event=%s destination=%s", row.event, row.destination)
                 if store is not None:
                     store.buffer_outbox_done(row.delivery_id, row.destination)
                 continue
-            dest.queue.put_nowait(Delivery(row.event, incident, row.at, row.delivery_id))
+            dest.queue.put_nowait(Delivery(row.event, incident, row.at, row.delivery_id, alert))
             queued += 1
         return queued
 
@@ -336,8 +353,19 @@ class Notifier:
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")
         delivery = Delivery(event, incident, self.clock(), uuid.uuid4().hex)
-        snapshot = incident_to_json(incident) if self.store is not None else ""
+        self._queue(delivery, incident_to_json(incident) if self.store is not None else "")
+
+    def notify_case(self, alert: CaseAlert) -> None:
+        """Queue a support-case alert (`case.*`) for every destination, as `notify` does for incidents."""
+        if self._closed or not self._destinations:
+            return
+        delivery = Delivery(alert.event, None, self.clock(), uuid.uuid4().hex, alert)
+        self._queue(delivery, json.dumps(dataclasses.asdict(alert)) if self.store is not None else "")
+
+    def _queue(self, delivery: Delivery, snapshot: str) -> None:
+        event = delivery.event
         if self.dispatch and self.store is not None:
+            # Several instances: only the outbox is written; the leader claims and delivers the rows.
             for dest in self._destinations:
                 self.store.buffer_outbox(OutboxRow(delivery.id, dest.key, event, snapshot, delivery.at))
             return
@@ -369,7 +397,11 @@ class Notifier:
     def _webhook_sender(self, hook: Webhook) -> Sender:
         async def send(d: Delivery) -> None:
             assert self._session is not None
-            payload = webhook_payload(self.config, d.event, d.incident, d.at)
+            if d.alert is not None:
+                payload = case_webhook_payload(self.config, d.alert, d.at)
+            else:
+                assert d.incident is not None
+                payload = webhook_payload(self.config, d.event, d.incident, d.at)
             body = json.dumps(payload, ensure_ascii=False).encode()
             headers = {"Content-Type": "application/json", "X-Statuspage-Event": d.event,
                        "X-Statuspage-Delivery": d.id}
@@ -387,7 +419,11 @@ class Notifier:
 
     def _email_sender(self, email: Email) -> Sender:
         async def send(d: Delivery) -> None:
-            msg = email_message(self.config, email, d.event, d.incident, d.at)
+            if d.alert is not None:
+                msg = case_email_message(self.config, email, d.alert, d.at)
+            else:
+                assert d.incident is not None
+                msg = email_message(self.config, email, d.event, d.incident, d.at)
             # A stable Message-ID lets mail clients fold a retried message into the first one.
             msg["Message-ID"] = f"<{d.id}@statuspage>"
             await aiosmtplib.send(
@@ -397,3 +433,62 @@ class Notifier:
             )
 
         return send
+
+
+# --- support-case alerts ----------------------------------------------------------------------------
+
+_CASE_WORDS = {
+    "pt-BR": {"first_response": "primeira resposta", "resolution": "resolução", "warning": "vence em breve",
+              "breached": "PRAZO ESTOURADO", "case": "Caso", "channel": "Canal", "page": "Página",
+              "severity": "Severidade", "opened": "Aberto em", "due": "Prazo", "limit": "Limite",
+              "support": "Suporte", "none": "—"},
+    "en": {"first_response": "first response", "resolution": "resolution", "warning": "due soon",
+           "breached": "DEADLINE BREACHED", "case": "Case", "channel": "Channel", "page": "Page",
+           "severity": "Severity", "opened": "Opened", "due": "Due", "limit": "Limit", "support": "Support",
+           "none": "—"},
+}
+
+
+def case_webhook_payload(config: Config, alert: CaseAlert, now: float) -> dict[str, Any]:
+    """The webhook body of a `case.*` alert (our own shape; no Statuspage equivalent):
+
+    `{"meta": {"event", "generated_at"}, "case": {"id", "channel", "page", "severity", "clock":
+    first_response|resolution, "state": warning|breached, "opened_at", "due_at", "limit_s"}}`.
+    `id` is the helpdesk's opaque case id; no customer data is ever in it."""
+    clock, _, state = alert.kind.partition(".")
+    return {
+        "meta": {"event": alert.event, "generated_at": iso_utc(now)},
+        "case": {"id": alert.case_id, "channel": alert.channel, "page": alert.page,
+                 "severity": alert.severity, "clock": clock, "state": state,
+                 "opened_at": iso_utc(alert.opened_at), "due_at": iso_utc(alert.due_at),
+                 "limit_s": alert.limit_s},
+    }
+
+
+def case_email_message(config: Config, email: Email, alert: CaseAlert, now: float) -> EmailMessage:
+    """A plain-text mail about a support-case alert, in the site's locale."""
+    w = _CASE_WORDS[config.site.locale]
+    tz = ZoneInfo(config.site.timezone)
+
+    def when(ts: float) -> str:
+        return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    clock, _, state = alert.kind.partition(".")
+    subject = (f"[{w['support']}] {w['case']} {alert.case_id} ({alert.channel}): {w[clock]} {w[state]} "
+               f"— {w['due']} {when(alert.due_at)}")
+    lines = [
+        f"{w['case']}: {alert.case_id}",
+        f"{w['channel']}: {alert.channel}",
+        f"{w['page']}: {alert.page or w['none']}",
+        f"{w['severity']}: {alert.severity or w['none']}",
+        f"{w['opened']}: {when(alert.opened_at)}",
+        f"{w['due']} ({w[clock]}): {when(alert.due_at)} — {w[state]}",
+        f"{w['limit']}: {format_duration(alert.limit_s)}",
+    ]
+    msg = EmailMessage()
+    msg["Subject"] = " ".join(subject.split())[:250]
+    msg["From"] = email.sender
+    msg["To"] = ", ".join(email.to)
+    msg["X-Statuspage-Event"] = alert.event
+    msg.set_content("\n".join(lines))
+    return msg

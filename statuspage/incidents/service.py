@@ -7,6 +7,7 @@ engineer can cause is an `IncidentError`:
     IncidentError
     ├── NotFound            unknown incident or maintenance id        (HTTP 404)
     ├── BadTransition       e.g. updating a resolved incident          (HTTP 409)
+    │   └── AlreadyAcknowledged  another engineer acknowledged it first  (HTTP 409)
     └── BadInput            what was sent is wrong                     (HTTP 400)
         ├── UnknownPage
         ├── UnknownComponent
@@ -16,17 +17,22 @@ engineer can cause is an `IncidentError`:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from statuspage.config import Config, Page
 from statuspage.durations import format_duration
+from statuspage.incidents.messages import auto_text, word
 from statuspage.models import (
     INCIDENT_STATUSES,
     SEVERITY_IMPACT,
+    AutoText,
     ComponentChange,
     ComponentStatus,
     Incident,
@@ -38,6 +44,8 @@ from statuspage.models import (
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("statuspage.events")
+"""The operator's story (incidents opened, acknowledged, resolved, ...): shown by `run` and `demo`."""
 
 SYSTEM_AUTHOR = "statuspage"
 MAX_TITLE = 200
@@ -55,6 +63,17 @@ class NotFound(IncidentError):
 
 class BadTransition(IncidentError):
     """The incident cannot move to that status from where it is."""
+
+
+class AlreadyAcknowledged(BadTransition):
+    """Another engineer acknowledged the incident first; the first acknowledgement stands."""
+
+    def __init__(self, incident: Incident, tz: str) -> None:
+        self.incident = incident
+        self.tz = tz
+        when = _local(incident.acknowledged_at or 0.0, tz, "%Y-%m-%d %H:%M:%S")
+        super().__init__(f"incident {incident.id} is already acknowledged by {incident.acknowledged_by} "
+                         f"since {when} ({tz})")
 
 
 class BadInput(IncidentError):
@@ -94,26 +113,6 @@ TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
 }
 """Forward moves and steps back are allowed while open; nothing follows `resolved`."""
 
-_TEXT = {
-    "pt-BR": {
-        "title": "{name} indisponível",
-        "opened": "Detectamos que {name} está indisponível desde {start}. Estamos investigando.",
-        "joined": "{name} também está indisponível desde {start}.",
-        "relapse": "{name} voltou a falhar às {start}. Retomamos a investigação.",
-        "recovered": "Todos os componentes afetados se recuperaram às {at}. Monitorando.",
-        "resolved": "Resolvido: sem nova falha por {quiet} desde a recuperação às {at}.",
-    },
-    "en": {
-        "title": "{name} unavailable",
-        "opened": "We detected that {name} has been unavailable since {start}. We are investigating.",
-        "joined": "{name} is also unavailable since {start}.",
-        "relapse": "{name} failed again at {start}. We are investigating again.",
-        "recovered": "Every affected component recovered at {at}. We are monitoring.",
-        "resolved": "Resolved: no new failure for {quiet} since the recovery at {at}.",
-    },
-}
-
-
 # --- pure policy ---------------------------------------------------------------------------------
 
 
@@ -132,25 +131,29 @@ def check_transition(incident: Incident, status: IncidentStatus) -> None:
 
 def apply_update(
     incident: Incident, status: IncidentStatus, message: str, author: str, now: float,
-    changes: Sequence[ComponentChange] = (),
+    changes: Sequence[ComponentChange] = (), auto: AutoText | None = None,
 ) -> tuple[Incident, IncidentUpdate]:
-    """Move an incident to `status` with a timeline entry (checks the transition)."""
+    """Move an incident to `status` with a timeline entry (checks the transition); `auto` is the
+    message as a phrase key when statuspage wrote it."""
     check_transition(incident, status)
     fields: dict[str, object] = {"status": status, "updated_at": now}
     if status == "monitoring" and incident.status != "monitoring":
         fields["monitoring_at"] = now
     if status == "resolved":
         fields["resolved_at"] = now
-    update = IncidentUpdate(0, incident.id, status, message, now, author, tuple(changes))
+    update = IncidentUpdate(0, incident.id, status, message, now, author, tuple(changes), auto)
     return replace(incident, **fields), update  # type: ignore[arg-type]
 
 
 class Policy:
-    """The automatic-incident decisions for one config (pure: no I/O, no clock)."""
+    """The automatic-incident decisions for one config (pure: no I/O, no clock).
+
+    Titles and messages are stored worded in the site's default locale and, beside them, as an
+    `AutoText` (phrase key + values) that the site words again in each of its locales."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.text = _TEXT[config.site.locale]
+        self._locale = config.site.locale
         self._tz = config.site.timezone
 
     def _name(self, page: str, component: str) -> str:
@@ -158,42 +161,48 @@ class Policy:
         comp = next((c for c in p.components if c.slug == component), None) if p else None
         return comp.name if comp else component
 
-    def _clock_time(self, at: float) -> str:
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
+    def phrase(self, key: str, **params: str | float) -> tuple[str, AutoText]:
+        """The phrase in the default locale and its `AutoText`."""
+        auto = auto_text(key, **params)
+        worded = word(auto, self._locale, self._tz)
+        assert worded is not None  # every phrase of PHRASES takes exactly these values
+        return worded, auto
 
-        return datetime.fromtimestamp(at, ZoneInfo(self._tz)).strftime("%H:%M:%S")
+    def _about(self, page: str, component: str) -> dict[str, str]:
+        return {"component": component, "name": self._name(page, component)}
+    def _clock_time(self, at: float) -> str:
+        return _local(at, self._tz, "%H:%M:%S")
 
     def open(self, page: str, component: str, outage_start: float, now: float) -> Incident:
         """A new automatic incident for a component's confirmed major outage."""
         severity: Severity = self.config.incidents.auto_severity
-        name = self._name(page, component)
-        msg = self.text["opened"].format(name=name, start=self._clock_time(outage_start))
+        about = self._about(page, component)
+        msg, auto = self.phrase("opened", **about, start=outage_start)
+        title, title_auto = self.phrase("title", **about)
         update = IncidentUpdate(0, 0, "investigating", msg, now, SYSTEM_AUTHOR,
-                                (ComponentChange(component, "operational", "major_outage"),))
+                                (ComponentChange(component, "operational", "major_outage"),), auto)
         return Incident(
-            id=0, page=page, title=self.text["title"].format(name=name), severity=severity,
+            id=0, page=page, title=title, severity=severity,
             impact=SEVERITY_IMPACT[severity], status="investigating", started_at=outage_start,
             due_at=due_at(self.config, severity, outage_start), components=(component,), automatic=True,
-            created_at=now, updated_at=now, updates=(update,),
+            created_at=now, updated_at=now, updates=(update,), title_auto=title_auto,
         )
 
     def join(
         self, incident: Incident, component: str, outage_start: float, now: float
     ) -> tuple[Incident, IncidentUpdate] | None:
         """Add a component's outage to the page's open automatic incident; None when already in it."""
-        name = self._name(incident.page, component)
-        start = self._clock_time(outage_start)
+        about = self._about(incident.page, component)
         change = (ComponentChange(component, "operational", "major_outage"),)
         if component in incident.components and incident.status != "monitoring":
             return None  # already tracked (a restart or a repeated confirmation): never twice
         if incident.status == "monitoring":
             key = "relapse" if component in incident.components else "joined"
-            text = self.text[key].format(name=name, start=start)
-            updated, update = apply_update(incident, "investigating", text, SYSTEM_AUTHOR, now, change)
+            text, auto = self.phrase(key, **about, start=outage_start)
+            updated, update = apply_update(incident, "investigating", text, SYSTEM_AUTHOR, now, change, auto)
         else:
-            update = IncidentUpdate(0, incident.id, incident.status, self.text["joined"].format(
-                name=name, start=start), now, SYSTEM_AUTHOR, change)
+            text, auto = self.phrase("joined", **about, start=outage_start)
+            update = IncidentUpdate(0, incident.id, incident.status, text, now, SYSTEM_AUTHOR, change, auto)
             updated = replace(incident, updated_at=now)
         components = incident.components if component in incident.components else (
             *incident.components, component)
@@ -206,8 +215,8 @@ class Policy:
         if incident.status in ("monitoring", "resolved") or any(c in incident.components for c in still_down):
             return None
         changes = [ComponentChange(c, "major_outage", "operational") for c in incident.components]
-        msg = self.text["recovered"].format(at=self._clock_time(recovered_at))
-        updated, update = apply_update(incident, "monitoring", msg, SYSTEM_AUTHOR, now, changes)
+        msg, auto = self.phrase("recovered", at=recovered_at)
+        updated, update = apply_update(incident, "monitoring", msg, SYSTEM_AUTHOR, now, changes, auto)
         return replace(updated, monitoring_at=recovered_at, recovered_at=recovered_at), update
 
     def auto_resolve(self, incident: Incident, now: float) -> tuple[Incident, IncidentUpdate] | None:
@@ -216,11 +225,36 @@ class Policy:
         if (not incident.automatic or incident.status != "monitoring" or incident.recovered_at is None
                 or now - incident.recovered_at < quiet):
             return None
-        msg = self.text["resolved"].format(quiet=format_duration(quiet),
-                                           at=self._clock_time(incident.recovered_at))
-        updated, update = apply_update(incident, "resolved", msg, SYSTEM_AUTHOR, now)
+        msg, auto = self.phrase("resolved", quiet=quiet, at=incident.recovered_at)
+        updated, update = apply_update(incident, "resolved", msg, SYSTEM_AUTHOR, now, (), auto)
         # The outage ended when the service recovered, not when we stopped watching.
         return replace(updated, resolved_at=incident.recovered_at), update
+
+    def outage_start_after_maintenance(
+        self, component: str, down_since: float, windows: Iterable[Maintenance], now: float
+    ) -> float | None:
+        """A component confirmed down since `down_since` whose incident maintenance held back: the
+        moment its outage counts from, once no window covers it at `now` (the end of the window, or
+        chain of windows, it was down in), or None while one still does.
+
+        A component already down before a window began keeps `down_since`: its outage is older than
+        the window (its incident, if it has one, simply continues).
+        """
+        mine = sorted(
+            (m for m in windows if not m.cancelled and m.end > m.start
+             and (not m.components or component in m.components)),
+            key=lambda m: m.start,
+        )
+        if any(m.covers(component, now) for m in mine):
+            return None
+        start = down_since
+        moved = True
+        while moved:  # windows may overlap or follow each other
+            moved = False
+            for m in mine:
+                if m.start <= start < m.end:
+                    start, moved = m.end, True
+        return min(start, now)
 
     def needs_reminder(self, incident: Incident, reminded_at: float | None, now: float) -> bool:
         """An open, unacknowledged T1 past the reminder delay (once per delay)."""
@@ -273,20 +307,41 @@ class IncidentService:
         """A component's major outage was confirmed: open a T1, join the open one, or do nothing."""
         now = self.clock()
         if await self._in_maintenance(page, component, now):
-            log.info("no incident: maintenance page=%s component=%s", page, component)
+            events.info("no incident for %s/%s: it is under maintenance", page, component)
             return None
         current = await self._open_auto(page)
         if current is None:
             incident = await self.store.create_incident(self.policy.open(page, component, outage_start, now))
-            log.info("incident opened id=%d page=%s component=%s", incident.id, page, component)
+            events.info("incident #%d opened on %s: %s %s (automatic: %s/%s down since %s)", incident.id,
+                        page, incident.severity, _shown(incident.title), page, component,
+                        self._time(outage_start))
             self._notify("incident.created", incident)
             return incident
         joined = self.policy.join(current, component, outage_start, now)
         if joined is None:
             return current
         incident = await self.store.save_incident(*_pair(joined))
+        if current.status == "monitoring":
+            events.info("incident #%d back to investigating: %s/%s down again since %s", incident.id, page,
+                        component, self._time(outage_start))
+        else:
+            events.info("incident #%d: %s/%s down too since %s", incident.id, page, component,
+                        self._time(outage_start))
         self._notify("incident.updated", incident)
         return incident
+
+    async def component_still_down(self, page: str, component: str, down_since: float) -> Incident | None:
+        """A component whose confirmed outage got no incident because maintenance covered it: once
+        no window does, it is a confirmed outage from the window's end (open or join, and notify).
+
+        Returns the incident, or None while a window still covers the component."""
+        now = self.clock()
+        windows = await self.store.list_maintenances(page=page, ending_after=min(down_since, now))
+        start = self.policy.outage_start_after_maintenance(component, down_since, windows, now)
+        if start is None:
+            return None
+        log.info("maintenance over, still down page=%s component=%s since=%.3f", page, component, start)
+        return await self.component_down(page, component, start)
 
     async def component_recovered(self, page: str, component: str, recovered_at: float) -> Incident | None:
         """A component left major outage: move the automatic incident to monitoring once all are back."""
@@ -299,6 +354,9 @@ class IncidentService:
         if recovered is None:
             return current
         incident = await self.store.save_incident(*_pair(recovered))
+        events.info("incident #%d monitoring: every affected component recovered at %s; resolves itself "
+                    "after %s without a new failure", incident.id, self._time(recovered_at),
+                    format_duration(self.config.incidents.auto_resolve_after))
         self._notify("incident.updated", incident)
         return incident
 
@@ -312,12 +370,15 @@ class IncidentService:
             resolved = self.policy.auto_resolve(incident, now)
             if resolved is not None:
                 saved = await self.store.save_incident(*_pair(resolved))
-                log.info("incident auto-resolved id=%d", saved.id)
+                events.info("incident #%d resolved automatically: no new failure for %s since the recovery",
+                            saved.id, format_duration(self.config.incidents.auto_resolve_after))
                 self._notify("incident.resolved", saved)
                 changed += 1
                 continue
             if self.policy.needs_reminder(incident, await self.store.reminded_at(incident.id), now):
                 await self.store.mark_reminded(incident.id, now)
+                events.warning("incident #%d (%s) is still unacknowledged after %s: reminder sent",
+                               incident.id, incident.severity, format_duration(now - incident.started_at))
                 self._notify("incident.reminder", incident)
         return changed
 
@@ -382,6 +443,8 @@ class IncidentService:
             monitoring_at=now if st == "monitoring" else None, created_at=now, updated_at=now,
             updates=(IncidentUpdate(0, 0, st, message or title, now, author, changes),),
         ))
+        events.info("incident #%d opened on %s by %s: %s %s (%s)", incident.id, page, _name(author),
+                    sev, _shown(title), st)
         self._notify("incident.created", incident)
         return incident
 
@@ -389,18 +452,30 @@ class IncidentService:
         return self._status(page, component) if self._status is not None else "operational"
 
     async def acknowledge(self, incident_id: int, who: str) -> Incident:
-        """Record who acknowledged the incident and when; the first acknowledgement stands."""
+        """Record who acknowledged the incident and when; the first acknowledgement stands.
+
+        Acknowledging again as the same engineer changes nothing and returns the incident; anyone
+        else gets AlreadyAcknowledged naming who holds it."""
         who = _text(who, "engineer name", MAX_AUTHOR, required=True)
         incident = await self.get(incident_id)
-        if incident.acknowledged_at is not None:
+        if incident.acknowledged_at is None:
+            if await self.store.acknowledge_incident(incident_id, who, self.clock()):
+                incident = await self.get(incident_id)
+                events.info("incident #%d acknowledged by %s", incident.id, _name(who))
+                self._notify("incident.acknowledged", incident)
+                return incident
+            incident = await self.get(incident_id)  # someone acknowledged it a moment earlier
+        held = self._time(incident.acknowledged_at or 0.0)
+        if incident.acknowledged_by == who:
+            events.info("incident #%d: %s acknowledged it again (acknowledged since %s; nothing changed)",
+                        incident.id, _name(who), held)
             return incident
-        if await self.store.acknowledge_incident(incident_id, who, self.clock()):
-            incident = await self.get(incident_id)
-            self._notify("incident.acknowledged", incident)
-            return incident
-        return await self.get(incident_id)  # someone else acknowledged it a moment earlier
+        events.info("incident #%d: acknowledgement by %s refused, %s acknowledged it at %s", incident.id,
+                    _name(who), _name(incident.acknowledged_by), held)
+        raise AlreadyAcknowledged(incident, self.config.site.timezone)
 
-    async def post_update(self, incident_id: int, status: str, message: str, author: str = "") -> Incident:
+    async def post_update(self, incident_id: int, status: str, message: str, author: str = "",
+                          auto: AutoText | None = None) -> Incident:
         """Post a timeline update, moving the incident through its lifecycle."""
         incident = await self.get(incident_id)
         message = _text(message, "message", MAX_MESSAGE, required=True)
@@ -412,15 +487,22 @@ class IncidentService:
         if st == "resolved":
             changes = [ComponentChange(c, self._live(incident.page, c), self._live(incident.page, c))
                        for c in incident.components]
-        updated, update = apply_update(incident, st, message, author, self.clock(), changes)
+        updated, update = apply_update(incident, st, message, author, self.clock(), changes, auto)
         saved = await self.store.save_incident(updated, [update])
+        if st == "resolved":
+            events.info("incident #%d resolved by %s after %s", saved.id, _name(author),
+                        format_duration((saved.resolved_at or saved.started_at) - saved.started_at))
+        else:
+            events.info("incident #%d updated by %s: %s", saved.id, _name(author), st)
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
     async def resolve(self, incident_id: int, message: str = "", author: str = "") -> Incident:
-        """Resolve an incident (a final update)."""
-        text = message or ("Resolvido." if self.config.site.locale == "pt-BR" else "Resolved.")
-        return await self.post_update(incident_id, "resolved", text, author)
+        """Resolve an incident (a final update); without a message, "Resolved." in every locale."""
+        if message:
+            return await self.post_update(incident_id, "resolved", message, author)
+        text, auto = self.policy.phrase("resolved_manual")
+        return await self.post_update(incident_id, "resolved", text, author, auto)
 
     async def set_postmortem(self, incident_id: int, text: str) -> Incident:
         """Attach a postmortem to an incident."""
@@ -450,18 +532,44 @@ class IncidentService:
             raise BadWindow("the maintenance window is already over")
         if end - start > 31 * 86400:
             raise BadWindow("a maintenance window may last at most 31 days")
-        return await self.store.add_maintenance(Maintenance(
+        window = await self.store.add_maintenance(Maintenance(
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
             created_at=now, created_by=_text(author, "author", MAX_AUTHOR),
         ))
+        events.info("maintenance #%d scheduled on %s by %s: %s %s → %s (%s)", window.id, page,
+                    _name(window.created_by), _shown(title), self._time(start, "%Y-%m-%d %H:%M"),
+                    self._time(end, "%Y-%m-%d %H:%M"), ", ".join(comps) or "every component")
+        return window
 
-    async def cancel_maintenance(self, maintenance_id: int) -> Maintenance:
+    async def cancel_maintenance(self, maintenance_id: int, author: str = "") -> Maintenance:
         """Cancel a maintenance window."""
         if not await self.store.cancel_maintenance(maintenance_id):
             raise NotFound(f"maintenance {maintenance_id} does not exist")
         m = await self.store.get_maintenance(maintenance_id)
         assert m is not None
+        events.info("maintenance #%d cancelled by %s: %s", m.id, _name(author), _shown(m.title))
         return m
+
+    def _time(self, at: float, fmt: str = "%H:%M:%S") -> str:
+        # The site's timezone: `statuspage run` stamps its log lines in it too.
+        return _local(at, self.config.site.timezone, fmt)
+
+
+def _local(at: float, tz: str, fmt: str) -> str:
+    """`at` (epoch seconds) formatted in the site's timezone."""
+    return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime(fmt)
+
+
+def _shown(text: str) -> str:
+    """User text in a log line: quoted, on one line (a title cannot forge a second log line)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _name(who: str | None) -> str:
+    """An engineer's name in a log line, its control characters escaped; `?` when unknown."""
+    if not who:
+        return "?"
+    return who if who.isprintable() else json.dumps(who, ensure_ascii=False)
 
 
 def _pair(pair: tuple[Incident, IncidentUpdate]) -> tuple[Incident, list[IncidentUpdate]]:

@@ -9,7 +9,7 @@ an error class. Low-level errors are translated into error classes in one place,
     timeout             the whole check took longer than the monitor's timeout
     connection_reset    the server closed or reset the connection before a full response
     protocol            the server did not speak HTTP (malformed status line, headers or body)
-    too_many_redirects  more than MAX_REDIRECTS redirects (usually a loop)
+    too_many_redirects  more redirects than the monitor's `max_redirects`, or a redirect loop
     http_status         a status code outside `expect_status`
     body_mismatch       `body_contains` not found in the bounded body prefix
     push_missing        no heartbeat within interval + grace
@@ -26,7 +26,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Literal
 from urllib.parse import urlsplit
@@ -34,9 +34,13 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.connector import Connection
 from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
 
 from statuspage.config import Monitor, Scheduler
 from statuspage.models import CheckResult, Outcome
+from statuspage.probe.pagetext import contains_text
+from statuspage.probe.redirects import Hop, RedirectError, first_hop, next_hop
+from statuspage.redaction import redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +53,8 @@ ErrorClass = Literal[
 PushStatus = Literal["up", "down"]
 
 USER_AGENT = "statuspage/0.1 (+status monitor)"
-MAX_REDIRECTS = 5
+MAX_REDIRECTS = 10
+"""Redirects followed when a monitor does not set `max_redirects` (as Uptime Kuma)."""
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 # One slow or hanging host must not take every pooled connection away from the other monitors.
 LIMIT_PER_HOST = 20
@@ -71,15 +76,25 @@ class Push:
     message: str = ""
 
 
-class PushBoard:
-    """In-memory record of the last heartbeat per push token, owned by the running process.
+PushListener = Callable[[str, Push], None]
+"""Called with (token, heartbeat) right after a heartbeat is recorded; must be quick."""
 
-    `created_at` stands in for a last push so that a freshly started process is not instantly down.
+
+class PushBoard:
+    """The last heartbeat per push token, owned by the running process and restored across restarts.
+
+    A token that never had a heartbeat is awaited from `waiting_since(token)`: the start of the
+    first process that watched it (restored), else this board's `created_at`, so a freshly
+    configured monitor is not instantly down while one that had heartbeats before a restart is
+    judged from its real last one: a restart is never a recovery.
     """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.created_at = clock()
         self._last: dict[str, Push] = {}
+        self._waiting: dict[str, float] = {}
+        self._judged: dict[str, float] = {}
+        self._listeners: list[PushListener] = []
 
     def record(self, token: str, at: float, status: PushStatus = "up", msg: str = "") -> None:
         """Record a heartbeat; an older one arriving late never replaces a newer one."""
@@ -87,11 +102,47 @@ class PushBoard:
             raise ValueError(f"push status {status!r} is not up or down")
         previous = self._last.get(token)
         if previous is None or at >= previous.at:
-            self._last[token] = Push(at=at, status=status, message=msg)
+            push = Push(at=at, status=status, message=msg)
+            self._last[token] = push
+            for listener in self._listeners:
+                try:
+                    listener(token, push)
+                except Exception:  # a listener's fault never loses the heartbeat
+                    logger.exception("push listener failed")
 
     def last(self, token: str) -> Push | None:
-        """The latest heartbeat for `token`, or None if none arrived since the process started."""
+        """The latest heartbeat for `token`, or None if it never had one."""
         return self._last.get(token)
+
+    def restore(self, token: str, last: Push | None, waiting_since: float | None = None) -> None:
+        """Resume what an earlier process knew: the last heartbeat, or since when the first is awaited."""
+        if last is not None:
+            current = self._last.get(token)
+            if current is None or last.at > current.at:
+                self._last[token] = last
+        elif waiting_since is not None and waiting_since < self.created_at:
+            self._waiting[token] = waiting_since
+
+    def waiting_since(self, token: str) -> float:
+        """Since when a token without heartbeats is awaited."""
+        return self._waiting.get(token, self.created_at)
+
+    def deadline(self, token: str, allowed: float) -> float:
+        """When the token's heartbeat is overdue: last heartbeat (or the wait's start) + `allowed`."""
+        last = self._last.get(token)
+        return (last.at if last is not None else self.waiting_since(token)) + allowed
+
+    def subscribe(self, listener: PushListener) -> None:
+        """Call `listener` after every recorded heartbeat (the prober re-arms its deadline check)."""
+        self._listeners.append(listener)
+
+    def judged(self, token: str) -> float | None:
+        """The latest time a check of this token was dated in this process, or None."""
+        return self._judged.get(token)
+
+    def mark_judged(self, token: str, at: float) -> None:
+        """Note that a check of this token was dated `at`."""
+        self._judged[token] = max(at, self._judged.get(token, at))
 
 
 # --- error classification ----------------------------------------------------------------------
@@ -107,6 +158,10 @@ def classify_error(
     """
     if isinstance(exc, TimeoutError):  # asyncio.timeout and aiohttp's own timeouts alike
         return "timeout", f"timed out after {timeout_s:g}s" + (f" {phase}" if phase else "")
+    if isinstance(exc, _TooManyRedirects):
+        return "too_many_redirects", str(exc)
+    if isinstance(exc, RedirectError):
+        return "protocol", str(exc)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return "too_many_redirects", f"more than {MAX_REDIRECTS} redirects"
     if isinstance(exc, aiohttp.RedirectClientError):
@@ -283,6 +338,9 @@ class Checker:
         except Exception as exc:
             logger.exception("check monitor=%s error=internal", monitor.key)
             result = _down(monitor, at, "internal", f"unexpected error: {type(exc).__name__}")
+        if result.ended_at is None and monitor.type != "push":
+            # The time a check waited counts with its result (a hung check covers its whole wait).
+            result = replace(result, ended_at=max(at, self._clock()))
         logger.debug(
             "check monitor=%s outcome=%s ms=%s error=%s",
             monitor.key, result.outcome,
@@ -291,7 +349,11 @@ class Checker:
         return result
 
     async def check_http(self, monitor: Monitor, at: float) -> CheckResult:
-        """Request the monitor's URL and judge status, bounded body prefix and latency."""
+        """Visit the monitor's URL as a browser would (redirects, cookies) and judge the final response.
+
+        Latency covers the whole chain; status, `body_contains` and `degraded_after` are judged
+        on the final response; the certificate expiry is the earliest of every hop's.
+        """
         if self._session is None:
             if self._closed:
                 return _down(monitor, at, "internal", "the checker is closed")
@@ -300,54 +362,73 @@ class Checker:
         assert session is not None and monitor.url is not None
         timeout_s = monitor.timeout_s
         limit = monitor.max_body_bytes or DEFAULT_MAX_BODY_BYTES
+        cap = monitor.max_redirects if monitor.max_redirects is not None else MAX_REDIRECTS
         phase = "waiting for response"
-        cert_expires_at: float | None = None
+        certs = _Certs()
         status: int | None = None
+        hop_host = _url_host(monitor.url)
+        chain = _Chain(monitor)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout_s):
-                async with session.request(
-                    monitor.method,
-                    monitor.url,
-                    headers=monitor.headers,
-                    # aiohttp gives up when the count reaches max_redirects; +1 follows MAX_REDIRECTS.
-                    max_redirects=MAX_REDIRECTS + 1,
-                    raise_for_status=False,
-                ) as resp:
-                    if isinstance(resp, _CertAwareResponse):
-                        cert_expires_at = resp.cert_expires_at
-                    status = resp.status
-                    body, complete = b"", True
-                    if status in monitor.expect_status:
-                        phase = "reading body"
-                        body, complete = await _read_prefix(resp.content, limit)
-                    latency_ms = (time.perf_counter() - started) * 1000.0
-                    if not complete:
-                        # Closing drops the rest unread; releasing would keep the socket for reuse
-                        # only after draining a body that may be huge or endless.
-                        resp.close()
-                    charset = resp.charset or "utf-8"
-                    retry_after = resp.headers.get("Retry-After")
+                hop = chain.first
+                while True:
+                    hop_host = hop.url.host
+                    async with session.request(
+                        hop.method, hop.url, headers=chain.headers(hop), allow_redirects=False,
+                        raise_for_status=False,
+                    ) as resp:
+                        if isinstance(resp, _CertAwareResponse):
+                            certs.add(resp.cert_expires_at, hop.url.host)
+                        status = resp.status
+                        chain.keep_cookies(resp)
+                        following = (chain.next(hop, resp) if monitor.follow_redirects is not False
+                                     else None)
+                        if following is not None:
+                            if chain.redirects > cap:
+                                raise _TooManyRedirects(f"more than {cap} redirects")
+                            if chain.seen(following):
+                                raise _TooManyRedirects(f"redirect loop at {_shown(following.url)}")
+                            hop = following
+                            continue  # the redirect's own body is never read
+                        body, complete = b"", True
+                        if status in monitor.expect_status:
+                            phase = "reading body"
+                            body, complete = await _read_prefix(resp.content, limit)
+                        latency_ms = (time.perf_counter() - started) * 1000.0
+                        if not complete:
+                            # Closing drops the rest unread; releasing would keep the socket for reuse
+                            # only after draining a body that may be huge or endless.
+                            resp.close()
+                        content_type = resp.headers.get("Content-Type")
+                        retry_after = resp.headers.get("Retry-After")
+                        break
         except Exception as exc:
-            error, message = classify_error(exc, timeout_s=timeout_s, host=_url_host(monitor.url),
-                                            phase=phase)
-            return _down(monitor, at, error, message, status=status, cert_expires_at=cert_expires_at)
+            error, message = classify_error(exc, timeout_s=timeout_s, host=hop_host, phase=phase)
+            if chain.redirects and error != "too_many_redirects":
+                message += f" (after {_count(chain.redirects)} to {_shown(chain.hops[-1].url)})"
+            return _down(monitor, at, error, message, status=status, cert_expires_at=certs.expires_at,
+                         cert_host=certs.host, ended_at=self._clock())
+        ended_at = self._clock()
+        via = f" after {_count(chain.redirects)} to {_shown(hop.url)}" if chain.redirects else ""
 
         def result(outcome: Outcome, error: str | None, message: str) -> CheckResult:
             return CheckResult(monitor=monitor.key, at=at, outcome=outcome, latency_ms=latency_ms,
-                               status=status, error=error, message=message, cert_expires_at=cert_expires_at)
+                               status=status, error=error, message=message, cert_expires_at=certs.expires_at,
+                               cert_host=certs.host, ended_at=ended_at)
 
         if status not in monitor.expect_status:
             message = f"HTTP {status}"
             if retry_after:
                 message += f", Retry-After {retry_after.strip()[:40]}"
-            return result("down", "http_status", message)
-        if monitor.body_contains is not None and not _body_contains(body, charset, monitor.body_contains):
+            return result("down", "http_status", message + via)
+        if monitor.body_contains is not None and not contains_text(body, content_type, monitor.body_contains):
             where = "" if complete else f" in the first {limit} bytes"
-            return result("down", "body_mismatch", f"expected text not found{where}")
+            return result("down", "body_mismatch", f"expected text not found{where}{via}")
         if monitor.degraded_after is not None and latency_ms > monitor.degraded_after * 1000.0:
-            return result("degraded", None, f"slow: {latency_ms:.0f} ms (over {monitor.degraded_after:g}s)")
-        return result("up", None, f"HTTP {status}")
+            return result("degraded", None,
+                          f"slow: {latency_ms:.0f} ms (over {monitor.degraded_after:g}s){via}")
+        return result("up", None, f"HTTP {status}{via}")
 
     async def check_tcp(self, monitor: Monitor, at: float) -> CheckResult:
         """Open a TCP connection to host:port within the timeout, then close it."""
@@ -377,19 +458,36 @@ class Checker:
                            message="connected")
 
     def check_push(self, monitor: Monitor, at: float) -> CheckResult:
-        """Judge a heartbeat monitor from the push board at time `at`."""
+        """Judge a heartbeat monitor from the push board at time `at`.
+
+        Overdue means no heartbeat by last heartbeat + interval + grace; the down result is dated
+        at that deadline (when this check comes later: a tick's phase never delays the outage),
+        but never before this process's start or an earlier result of the monitor (the time it was
+        not watching stays no data).
+        """
         assert monitor.token is not None
+        board = self.push_board
         allowed = monitor.interval_s + (monitor.grace or 0.0)
-        last = self.push_board.last(monitor.token)
-        since = max(last.at if last else self.push_board.created_at, self.push_board.created_at)
-        if at - since > allowed:
+        last = board.last(monitor.token)
+        since = last.at if last else board.waiting_since(monitor.token)
+        due = since + allowed
+        if at >= due:
+            # The first overdue result is dated at the deadline, or at the earliest moment this
+            # process could have seen it; later ones at their own time.
+            previous = board.judged(monitor.token)
+            first = previous is None or previous < due
+            floor = board.created_at if previous is None else max(previous, board.created_at)
+            dated = min(at, max(due, floor)) if first else at
             waited = f"{at - since:.0f}s"
             what = f"no push for {waited}" if last else f"no push received in {waited}"
-            return _down(monitor, at, "push_missing", f"{what} (allowed {allowed:g}s)")
-        if last is not None and last.status == "down":
-            return _down(monitor, at, "push_down", last.message or "push reported down")
-        return CheckResult(monitor=monitor.key, at=at, outcome="up",
-                           message="push received" if last else "waiting for the first push")
+            result = _down(monitor, dated, "push_missing", f"{what} (allowed {allowed:g}s)")
+        elif last is not None and last.status == "down":
+            result = _down(monitor, at, "push_down", last.message or "push reported down")
+        else:
+            result = CheckResult(monitor=monitor.key, at=at, outcome="up",
+                                 message="push received" if last else "waiting for the first push")
+        board.mark_judged(monitor.token, result.at)
+        return result
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -406,12 +504,79 @@ async def _read_prefix(content: aiohttp.StreamReader, limit: int) -> tuple[bytes
     return bytes(buf), content.at_eof()
 
 
-def _body_contains(body: bytes, charset: str, needle: str) -> bool:
-    try:
-        text = body.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset in Content-Type
-        text = body.decode("utf-8", errors="replace")
-    return needle in text
+class _TooManyRedirects(Exception):
+    """More redirects than the monitor allows, or a loop."""
+
+
+class _Certs:
+    """The earliest-expiring certificate met along a redirect chain, and its host."""
+
+    def __init__(self) -> None:
+        self.expires_at: float | None = None
+        self.host: str | None = None
+
+    def add(self, expires_at: float | None, host: str | None) -> None:
+        if expires_at is not None and (self.expires_at is None or expires_at < self.expires_at):
+            self.expires_at, self.host = expires_at, host
+
+
+class _Chain:
+    """One check's redirect chain: its hops and its own cookie jar (never shared between checks)."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        assert monitor.url is not None
+        self.first = first_hop(monitor.method, monitor.url, monitor.headers)
+        self.hops: list[Hop] = [self.first]
+        self._jar: aiohttp.CookieJar | None = None
+        self._sent: set[tuple[str, str, str]] = set()
+
+    @property
+    def redirects(self) -> int:
+        return len(self.hops) - 1
+
+    def _cookie(self, hop: Hop) -> tuple[str, str]:
+        """(header name, value) of the Cookie header for `hop`: configured cookies, then the jar's."""
+        name = next((k for k in hop.headers if k.lower() == "cookie"), "Cookie")
+        parts = [hop.headers[name]] if name in hop.headers else []
+        if self._jar is not None:
+            parts += [f"{m.key}={m.coded_value}" for m in self._jar.filter_cookies(hop.url).values()]
+        return name, "; ".join(parts)
+
+    def headers(self, hop: Hop) -> dict[str, str]:
+        """The hop's headers, with the cookies this chain collected for its URL."""
+        headers = dict(hop.headers)
+        name, cookie = self._cookie(hop)
+        if cookie:
+            headers[name] = cookie
+        self._sent.add((hop.method, str(hop.url), cookie))
+        return headers
+
+    def keep_cookies(self, resp: aiohttp.ClientResponse) -> None:
+        if "Set-Cookie" in resp.headers:
+            if self._jar is None:
+                # unsafe: monitored hosts may be IP addresses, which a strict jar refuses cookies from.
+                self._jar = aiohttp.CookieJar(unsafe=True)
+            self._jar.update_cookies(resp.cookies, resp.url)
+
+    def next(self, hop: Hop, resp: aiohttp.ClientResponse) -> Hop | None:
+        following = next_hop(hop, resp.status, resp.headers.get("Location"), self.first)
+        if following is not None:
+            self.hops.append(following)
+        return following
+
+    def seen(self, hop: Hop) -> bool:
+        """True when this exact request (method, URL, cookies) was already sent in this chain."""
+        return (hop.method, str(hop.url), self._cookie(hop)[1]) in self._sent
+
+
+def _count(redirects: int) -> str:
+    return "1 redirect" if redirects == 1 else f"{redirects} redirects"
+
+
+def _shown(url: URL) -> str:
+    """A URL fit for a message: without credentials or secret query values, and not too long."""
+    text = redact_url(str(url))
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _url_host(url: str) -> str | None:
@@ -429,10 +594,13 @@ def _down(
     *,
     status: int | None = None,
     cert_expires_at: float | None = None,
+    cert_host: str | None = None,
+    ended_at: float | None = None,
 ) -> CheckResult:
     return CheckResult(monitor=monitor.key, at=at, outcome="down", status=status, error=error,
-                       message=message, cert_expires_at=cert_expires_at)
+                       message=message, cert_expires_at=cert_expires_at, cert_host=cert_host,
+                       ended_at=ended_at)
 
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "Checker", "ErrorClass", "Push",
-           "PushBoard", "classify_error"]
+           "PushBoard", "PushListener", "classify_error"]

@@ -14,7 +14,7 @@ import logging
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
-from statuspage.probe.checks import Checker
+from statuspage.probe.checks import Checker, Push, PushStatus
 from statuspage.probe.states import RunIds, Transition, apply_check
 from statuspage.store import Store
 
@@ -87,12 +87,16 @@ class Prober:
         self._stopping = False
         self.scheduled: set[str] = set()
         """The monitors this process probes now (all of them, unless several instances share them)."""
+        self._push_keys: dict[str, str] = {
+            m.token: k for k, m in self.monitors.items() if m.type == "push" and m.token
+        }
 
     async def load(self) -> None:
         """Register monitors and resume their persisted confirmation state and run tails."""
         await self.store.register_monitors(self.monitors)
         saved = await self.store.load_monitor_states()
         self.states = {k: saved.get(k, MonitorState()) for k in self.monitors}
+        self._restore_pushes()
         self._tails = await self.store.load_run_tails(self.monitors)
         self._ids = RunIds(await self.store.last_run_id())
         # Merge into this hour's stored response times rather than overwrite them after a restart.
@@ -113,7 +117,10 @@ class Prober:
         chosen = list(self.monitors) if keys is None else list(keys)
         for key in chosen:
             self._schedule(key)
-        log.info("prober started monitors=%d", len(chosen))
+        self.checker.push_board.subscribe(self._on_push)
+        for key in chosen:
+            self._arm_deadline(key)
+        log.info("probing %d monitors", len(chosen))
 
     def _schedule(self, key: str, aligned: bool = False) -> None:
         assert self._scheduler is not None
@@ -150,6 +157,7 @@ class Prober:
         latency = await self.store.latency_hour(hour)
         for key in wanted:
             self.states[key] = saved.get(key, MonitorState())
+            self._restore_push(key)
             self._tails[key] = tails.get(key, [])
             self._latency.pop(key, None)
             if key in latency:
@@ -157,6 +165,7 @@ class Prober:
                     self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(latency[key])))
             if self._scheduler is not None and not self._stopping:
                 self._schedule(key, aligned=True)
+                self._arm_deadline(key)
         log.info("prober adopted monitors=%d", len(wanted))
 
     async def release(self, keys: Iterable[str], grace: float = 15.0) -> None:
@@ -165,8 +174,9 @@ class Prober:
         for key in gone:
             self.scheduled.discard(key)
             if self._scheduler is not None:
-                with contextlib.suppress(JobLookupError):
-                    self._scheduler.remove_job(key)
+                for job_id in (key, f"{key}#push", f"{key}#due"):
+                    with contextlib.suppress(JobLookupError):
+                        self._scheduler.remove_job(job_id)
         running = [t for t, k in self._running.items() if k in gone]
         if running:
             _, pending = await asyncio.wait(running, timeout=grace)
@@ -176,22 +186,55 @@ class Prober:
             log.info("prober released monitors=%d", len(gone))
 
     def add_job(self, func: Callable[[], Awaitable[None]], seconds: float, job_id: str) -> None:
-        """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks)."""
+        """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks).
+
+        Like the checks, a run is waited for at `stop()`, and neither an error nor a cancellation
+        at shutdown escapes into APScheduler (which would log it as an ERROR with a traceback)."""
         assert self._scheduler is not None, "start() first"
-        self._scheduler.add_job(func, "interval", seconds=seconds, id=job_id, max_instances=1,
+
+        async def guarded() -> None:
+            if self._stopping:
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._running[task] = ""
+            try:
+                await func()
+            except asyncio.CancelledError:
+                log.info("job cancelled at shutdown job=%s", job_id)
+            except Exception:
+                log.exception("job failed job=%s", job_id)
+            finally:
+                self._running.pop(task, None)
+
+        self._scheduler.add_job(guarded, "interval", seconds=seconds, id=job_id, max_instances=1,
                                 coalesce=True, misfire_grace_time=max(1, int(seconds)))
 
     async def stop(self, grace: float = 15.0) -> None:
-        """Stop scheduling, let running checks finish (they are bounded by their timeouts)."""
+        """Stop scheduling, let running checks and jobs finish (bounded by their timeouts, at most
+        `grace` seconds; `hurry()` cuts that short), then record what push monitors last heard."""
         self._stopping = True
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            # Pause first: shutting APScheduler down cancels the running jobs' tasks at once.
+            scheduler.pause()
         if self._running:
-            _, pending = await asyncio.wait(list(self._running), timeout=grace)
+            log.info("waiting for running checks=%d (at most %gs; Ctrl-C again to stop now)",
+                     len(self._running), grace)
+            _, pending = await asyncio.wait(set(self._running), timeout=grace)
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5.0)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        self._judge_pushes_now()
         log.info("prober stopped")
+
+    def hurry(self) -> None:
+        """Cancel the checks still running (a second Ctrl-C): they end without a result."""
+        for task in list(self._running):
+            task.cancel()
 
     def scheduled_lag(self, key: str, started: float) -> float:
         """Seconds since the most recent scheduled slot of this monitor (interval jobs are periodic)."""
@@ -199,7 +242,7 @@ class Prober:
         interval = self.monitors[key].interval_s
         return max(0.0, started - first) % interval if started >= first else 0.0
 
-    async def _run_job(self, key: str) -> None:
+    async def _run_job(self, key: str, intended: float | None = None) -> None:
         if self._stopping:
             return
         task = asyncio.current_task()
@@ -207,8 +250,13 @@ class Prober:
         self._running[task] = key
         try:
             async with self._limit:
-                lag = self.scheduled_lag(key, self._clock())
+                now = self._clock()
+                # A one-off run (a push deadline or heartbeat) is late only against its own time.
+                lag = self.scheduled_lag(key, now) if intended is None else max(0.0, now - intended)
                 await self.run_check(key, lag)
+        except asyncio.CancelledError:
+            # Only shutdown cancels a check: it ends without a result, and without a traceback.
+            log.info("check cancelled at shutdown monitor=%s", key)
         except Exception:  # pragma: no cover - run_check already guards; never kill the scheduler
             log.exception("check job failed monitor=%s", key)
         finally:
@@ -221,6 +269,8 @@ class Prober:
         result = await self.checker.check(mon)
         duration = time.perf_counter() - started
         event = self.record(result, lag, duration)
+        if mon.type == "push":
+            self._arm_deadline(key)
         log.debug("check monitor=%s outcome=%s ms=%s error=%s", key, result.outcome,
                   None if result.latency_ms is None else round(result.latency_ms), result.error)
         if self._on_check is not None:
@@ -229,7 +279,9 @@ class Prober:
             except Exception:
                 log.exception("check observer failed monitor=%s", key)
         if event.transition is not None:
-            log.info("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind, event.transition.at)
+            # The story line (DOWN / UP) is probe/story.py's; this one is for debugging.
+            log.debug("confirmed monitor=%s state=%s at=%.3f", key, event.transition.kind,
+                      event.transition.at)
             if self._on_transition is not None:
                 try:
                     await self._on_transition(self.component_of[key], event)
@@ -246,6 +298,8 @@ class Prober:
             confirm_down=mon.confirm_down or 2, confirm_up=mon.confirm_up or 2,
             interval=mon.interval_s, ids=self._ids,
         )
+        if mon.type == "push":
+            state = self._with_push(mon, state)
         self.states[key] = state
         self.store.buffer_check(result, state, changed)
         # Response-time charts show how fast the service answers; a refused connection has no
@@ -253,6 +307,73 @@ class Prober:
         if result.latency_ms is not None and result.outcome != "down":
             self._add_latency(key, result.at, result.latency_ms)
         return CheckEvent(result, state, transition, lag, duration)
+
+    # --- push monitors: heartbeats across restarts, and the deadline check -----------------------
+
+    def _restore_pushes(self) -> None:
+        """Put the persisted last heartbeats back on the board (a restart is never a recovery)."""
+        for key in self._push_keys.values():
+            self._restore_push(key)
+
+    def _restore_push(self, key: str) -> None:
+        """Put one push monitor's persisted last heartbeat back on the board (an adopted monitor's
+        too: the board keeps whichever is newer, this or one shared through the database)."""
+        mon = self.monitors[key]
+        state = self.states.get(key)
+        if mon.type != "push" or mon.token is None or state is None:
+            return
+        last = None
+        if state.push_at is not None:
+            status: PushStatus = "down" if state.push_status == "down" else "up"
+            last = Push(state.push_at, status, state.push_message)
+        self.checker.push_board.restore(mon.token, last, state.push_waiting_since)
+
+    def _with_push(self, mon: Monitor, state: MonitorState) -> MonitorState:
+        """The state with the board's last heartbeat, so it is persisted with the confirmation."""
+        assert mon.token is not None
+        board = self.checker.push_board
+        last = board.last(mon.token)
+        if last is None:
+            return replace(state, push_waiting_since=board.waiting_since(mon.token))
+        return replace(state, push_at=last.at, push_status=last.status, push_message=last.message,
+                       push_waiting_since=None)
+
+    def _on_push(self, token: str, push: Push) -> None:
+        key = self._push_keys.get(token)
+        if key is None or key not in self.scheduled or self._scheduler is None or self._stopping:
+            return  # another instance probes it (several instances), or shutting down
+        self._arm_deadline(key)
+        state = self.states.get(key)
+        if state is None or state.last_outcome != push.status:
+            # A heartbeat that changes the picture (first one, recovery, a reported failure) is
+            # judged now, so the change is dated when it happened, not at the next tick.
+            self._scheduler.add_job(self._run_job, "date", run_date=datetime.fromtimestamp(push.at, UTC),
+                                    args=[key, push.at], id=f"{key}#push", replace_existing=True,
+                                    misfire_grace_time=None)
+
+    def _arm_deadline(self, key: str) -> None:
+        """Check a push monitor again the moment its heartbeat becomes overdue."""
+        mon = self.monitors[key]
+        if self._scheduler is None or self._stopping or mon.token is None or key not in self.scheduled:
+            return
+        due = self.checker.push_board.deadline(mon.token, mon.interval_s + (mon.grace or 0.0))
+        if due <= self._clock():
+            return  # already overdue: the interval job reports it
+        # A hair after the deadline: the scheduler's datetimes are rounded to microseconds.
+        self._scheduler.add_job(self._run_job, "date", run_date=datetime.fromtimestamp(due + 0.001, UTC),
+                                args=[key, due + 0.001], id=f"{key}#due", replace_existing=True,
+                                misfire_grace_time=None)
+
+    def _judge_pushes_now(self) -> None:
+        """At shutdown: record a check for every push monitor with a heartbeat newer than persisted."""
+        board = self.checker.push_board
+        for token, key in self._push_keys.items():
+            if key not in self.scheduled:
+                continue  # another instance's to judge (several instances)
+            last = board.last(token)
+            state = self.states.get(key)
+            if last is not None and state is not None and (state.push_at is None or last.at > state.push_at):
+                self.record(self.checker.check_push(self.monitors[key], self._clock()))
 
     def _add_latency(self, key: str, at: float, latency_ms: float) -> None:
         hour = int(at // 3600)

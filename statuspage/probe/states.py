@@ -45,6 +45,8 @@ def confirm(
         cert_expires_at=(
             result.cert_expires_at if result.cert_expires_at is not None else state.cert_expires_at
         ),
+        cert_host=result.cert_host if result.cert_expires_at is not None else state.cert_host,
+        last_ended_at=result.end,
     )
     needed = confirm_down if state.confirmed == "up" else confirm_up
     if contradicts and streak >= needed:
@@ -77,13 +79,17 @@ class RunIds:
 
 
 def advance_runs(
-    tail: list[RunRow], monitor: str, state: Outcome, at: float, hold: float, ids: RunIds
+    tail: list[RunRow], monitor: str, state: Outcome, at: float, hold: float, ids: RunIds,
+    end: float | None = None,
 ) -> list[RunRow]:
-    """Record a check in state `state` at `at` on a monitor's run tail; return the rows that changed.
+    """Record a check in state `state` made from `at` to `end` on a monitor's run tail; return changed rows.
 
-    A check's state holds until the next check but at most `hold` (2 × interval); a longer gap
-    closes the run at last check + hold and leaves the gap as no data.
+    The check covers [at, end] (the time it waited counts with its result: a hung endpoint is down
+    for as long as a check waited on it), then holds until the next check but at most `hold`
+    (2 × interval) after `end`; a longer gap closes the run at end + hold and leaves the gap as no data.
+    An open run's `end` is its last check's end.
     """
+    end = at if end is None or end < at else end
     current = tail[-1] if tail and tail[-1].open else None
     if current is not None and at < current.end:
         return []  # a result older than what is recorded (clock step back): ignore it, never rewrite
@@ -95,7 +101,7 @@ def advance_runs(
             changed.append(current)
             current = None
         elif current.state == state:
-            current.end = at
+            current.end = end
             changed.append(current)
             return changed
         else:
@@ -103,7 +109,7 @@ def advance_runs(
             current.open = False
             changed.append(current)
             current = None
-    row = RunRow(ids.next(), monitor, state, at, at, True)
+    row = RunRow(ids.next(), monitor, state, at, end, True)
     tail.append(row)
     changed.append(row)
     del tail[:-4]  # only the last few runs can ever be rewritten by backdating
@@ -206,5 +212,16 @@ def apply_check(
     changed = close_stale_run(tail, result.at, 2 * interval)
     if transition is not None:
         changed += reclassify_runs(tail, transition.at, new.run_state, ids)
-    changed += advance_runs(tail, result.monitor, new.run_state, result.at, 2 * interval, ids)
+    changed += advance_runs(tail, result.monitor, new.run_state, result.at, 2 * interval, ids, result.end)
     return new, transition, changed
+
+
+def live_hold(interval: float, timeout: float) -> float:
+    """How long after a check ends its reading still counts as *now* (the page's "no data" rule).
+
+    The uptime rule holds a state 2 × interval; a status shown now must also outlast the next
+    check while it may still be running: it starts at most one interval after the last one ended
+    and may wait `timeout`. So a hanging, confirmed-down endpoint stays down on the page between
+    its results instead of flickering to no data.
+    """
+    return 2.0 * interval + timeout

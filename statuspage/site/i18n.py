@@ -19,6 +19,9 @@ from datetime import tzinfo
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
+from statuspage.durations import human_duration
+from statuspage.incidents.messages import word
+from statuspage.models import AutoText
 from statuspage.site.texts import MONTHS, MONTHS_SHORT, STRINGS
 
 __all__ = ["DEFAULT_LOCALE", "LOCALES", "Locale", "Translator", "translator"]
@@ -144,18 +147,7 @@ class Translator:
 
         With `days=False` whole hours stay hours (`24 h`, `48 h`), as support promises are written.
         """
-        s = max(0, round(seconds))
-        if s < 60:
-            return f"{s} s"
-        minutes = s // 60 if s < 3600 else round(s / 60)
-        if minutes < 60:
-            return f"{minutes} min"
-        hours, mins = divmod(minutes, 60)
-        if hours < 24 or not days:
-            return f"{hours} h {mins} min" if mins else f"{hours} h"
-        whole, hrs = divmod(hours, 24)
-        word = self("day") if whole == 1 else self("days")
-        return f"{whole} {word} {hrs} h" if hrs else f"{whole} {word}"
+        return human_duration(seconds, self.locale, days=days)
 
     def relative(self, ts: float, now: float) -> str:
         """How far `ts` is from `now`: `há 5 min` / `5 min ago`, `em 3 h` / `in 3 h`."""
@@ -186,6 +178,11 @@ class Translator:
     def severity(self, severity: str) -> str:
         """`T1 — Impacto Crítico` / `T1 — Critical Impact`."""
         return f"{severity} — {self(f'severity.{severity}.name')}"
+
+    def auto(self, text: AutoText | None, names: Mapping[str, str] | None = None) -> str | None:
+        """A text statuspage wrote itself (an automatic incident's title or update) in this locale;
+        None when there is none or this version cannot word it (show the stored text then)."""
+        return None if text is None else word(text, self.locale, self.tz_name, names)
 
 
 def translator(locale: str, timezone: str) -> Translator:

@@ -7,6 +7,7 @@
     statuspage_incidents_open{page,severity}                   gauge
     statuspage_incidents_unacknowledged{page,severity}         gauge
     statuspage_cert_expiry_timestamp_seconds{page,component,monitor}  gauge, https certificate's notAfter
+    statuspage_support_*                                       support cases (site/support_view.py)
 
 They are filled wherever the snapshot is taken (the render worker process, beside the site it writes)
 and handed to the live server as exposition text; `statuspage.web.metrics` serves them with the
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Mapping
 
 from statuspage.models import COMPONENT_STATUSES, Incident
 from statuspage.site.snapshot import Snapshot, UptimeView
+from statuspage.site.support_view import support_metric_lines
 
 WINDOWS: tuple[str, ...] = ("24h", "7d", "30d", "90d")
 INDICATORS: tuple[str, ...] = ("none", "minor", "major", "critical")
@@ -49,6 +51,7 @@ class SnapshotMetrics:
         self.incidents_open: dict[tuple[str, str], int] = {}
         self.incidents_unacknowledged: dict[tuple[str, str], int] = {}
         self.cert_expiry: dict[tuple[str, str, str], float] = {}
+        self.support: list[str] = []
 
     def set_component_status(self, page: str, component: str, status: str) -> None:
         """Set the enum gauge of one component: 1 for `status`, 0 for every other status."""
@@ -101,6 +104,7 @@ class SnapshotMetrics:
             (p.slug for p in snapshot.pages),
             (view.incident for p in snapshot.pages for view in p.open_incidents),
         )
+        self.support = support_metric_lines(snapshot)
         self.cert_expiry = {
             (page.slug, comp.slug, mon.key.rpartition("/")[2]): mon.cert_expires_at
             for page in snapshot.pages for comp in page.components for mon in comp.monitors
@@ -146,4 +150,5 @@ class SnapshotMetrics:
                "When the TLS certificate an https monitor last saw expires (Unix time).",
                (f'{{{pc(p, c)},monitor="{escape_label(m)}"}} {_number(v)}'
                 for (p, c, m), v in self.cert_expiry.items()))
+        lines.extend(self.support)
         return ("\n".join(lines) + "\n").encode()

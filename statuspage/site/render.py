@@ -1,4 +1,5 @@
-"""Render the static status site: HTML (Jinja2, autoescaped), Statuspage JSON, Atom, SVG badges.
+"""Render the static status site: HTML (Jinja2, autoescaped), Statuspage JSON, Atom, SVG badges,
+in every locale of `site.locales`, each page's folder self-contained (see `links` for the layout).
 
 `render_site` reads a snapshot from the store and writes the site; `render_snapshot` is the pure
 part (snapshot in, files out). Every file is built in memory first, then written only when its
@@ -28,11 +29,14 @@ import jinja2
 from markupsafe import Markup
 
 from statuspage.config import Config
-from statuspage.site import badges
+from statuspage.site import badges, icons
+from statuspage.site.embed import embed_context
 from statuspage.site.i18n import Translator
+from statuspage.site.links import Links, locale_dir, page_root, site_root
 from statuspage.site.sla_page import sla_context
-from statuspage.site.snapshot import ComponentView, PageView, Snapshot, take_snapshot
+from statuspage.site.snapshot import ComponentView, LatencyCache, PageView, Snapshot, take_snapshot
 from statuspage.site.statuspage_api import page_documents
+from statuspage.site.support_view import support_documents
 from statuspage.site.view import View
 from statuspage.store import Store
 
@@ -97,39 +101,53 @@ def environment(templates: str | None = None) -> jinja2.Environment:
 
 
 class _Builder:
-    """Renders every file of the site, handing each to `emit(path, bytes)` as soon as it is built."""
+    """Renders every file of the site, handing each to `emit(path, bytes)` as soon as it is built.
+
+    The layout (see `links`): the overview root, then each page's self-contained folder, each in
+    every locale of `site.locales`."""
 
     def __init__(self, config: Config, snapshot: Snapshot, env: jinja2.Environment,
                  emit: Callable[[str, bytes], None]) -> None:
         self.config = config
         self.snapshot = snapshot
         self.env = env
-        self.t = Translator(config.site.locale, config.site.timezone)
-        self.view = View(self.t, snapshot.target)
         self.emit = emit
+        self.translators: dict[str, Translator] = {
+            loc: Translator(loc, config.site.timezone) for loc in config.site.locales}
+        self.views: dict[str, View] = {loc: View(t, snapshot.target) for loc, t in self.translators.items()}
+        self.default = config.site.locale
+        self._templates: dict[str, jinja2.Template] = {}
 
-    def common(self, root: str) -> dict[str, Any]:
-        t, now = self.t, self.snapshot.now
+    def common(self, links: Links, status: str) -> dict[str, Any]:
+        t, now = self.translators[links.locale], self.snapshot.now
         return {
             "t": t,
-            "v": self.view,
+            "v": self.views[links.locale],
             "site": self.config.site,
             "sla": self.config.sla,
             "snapshot": self.snapshot,
             "pages": self.snapshot.pages,
             "now": now,
-            "root": root,
+            "root": links.top(),
+            "urls": links,
+            "status": status,
+            "logo": icons.logo(status),
+            "favicon": links.static(icons.favicon_name(status)),
             "generated": t.datetime(now),
             "tz_note": t("times_in", tz=t.tz_name, offset=t.utc_offset(now)),
             "windows": UPTIME_WINDOWS,
         }
 
-    def html(self, path: str, template: str, *, root: str | None = None, active: str = "",
-             **context: Any) -> None:
-        if root is None:
-            root = "../" * path.count("/")
-        text = self.env.get_template(template).render(**self.common(root), active=active, **context)
-        self.emit(path, text.encode("utf-8"))
+    def template(self, name: str) -> jinja2.Template:
+        # Looked up once per render: Jinja2 checks the file's mtime on every get_template.
+        found = self._templates.get(name)
+        if found is None:
+            found = self._templates[name] = self.env.get_template(name)
+        return found
+
+    def html(self, links: Links, template: str, *, status: str, active: str = "", **context: Any) -> None:
+        text = self.template(template).render(**self.common(links, status), active=active, **context)
+        self.emit(links.here, text.encode("utf-8"))
 
     def json(self, path: str, data: Any) -> None:
         text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
@@ -140,61 +158,102 @@ class _Builder:
         self.json(f"{path}.json", badges.endpoint_json(badge))
 
     def build(self) -> None:
-        self.html("index.html", "index.html", active="overview")
-        self.html("sla.html", "sla.html", active="sla", **sla_context(self.config, self.snapshot, self.t))
-        # Served for any missing path by the live server, so its links start at the site root.
-        self.html("404.html", "404.html", root="/")
-        for page in self.snapshot.pages:
-            self.page(page)
+        overall = self.snapshot.banner
+        for locale in self.config.site.locales:
+            t = self.translators[locale]
+            self.html(Links(self.config, locale, "index.html"), "index.html", status=overall,
+                      active="overview")
+            self.html(Links(self.config, locale, "sla.html"), "sla.html", status=overall, active="sla",
+                      **sla_context(self.config, self.snapshot, t))
+            for page in self.snapshot.pages:
+                self.page(page, locale)
+        # The same document in every locale's folder (its keys and figures don't change with the
+        # language), so each copy of sla.html and each self-contained page folder links to its own.
+        support = support_documents(self.config, self.snapshot)
+        for locale in self.config.site.locales:
+            for path, doc in support.items():
+                slug, _, rest = path.partition("/api/v2/")
+                target = (f"{site_root(self.config, locale)}{path}" if not rest
+                          else f"{page_root(self.config, slug, locale)}api/v2/{rest}")
+                self.json(target, doc)
+        # Served by the live server for any missing path, so its links start at the host's root.
+        self.html(Links(self.config, self.default, "404.html", from_root=True), "404.html", status=overall)
         for name, data in _static_files():
             self.emit(f"static/{name}", data)
+        for page in self.snapshot.pages:
+            for name, data in _static_files():
+                self.emit(f"{page.slug}/static/{name}", data)
 
-    def page(self, page: PageView) -> None:
-        slug = page.slug
-        self.html(f"{slug}/index.html", "page.html", active=slug, page=page)
-        self.html(f"{slug}/history.html", "history.html", active=slug, page=page,
-                  months=_by_month(page, self.t))
+    def page(self, page: PageView, locale: str) -> None:
+        slug, status, t = page.slug, page.banner, self.translators[locale]
+
+        def links(rest: str) -> Links:
+            return Links(self.config, locale, rest, slug)
+
+        root = page_root(self.config, slug, locale)
+        self.html(links("index.html"), "page.html", status=status, active=slug, page=page)
+        self.html(links("history.html"), "history.html", status=status, active=slug, page=page,
+                  months=_by_month(page, t))
+        self.html(links("embed.html"), "embed.html", status=status, active=slug, page=page,
+                  **embed_context(self.config, page, t, UPTIME_WINDOWS, _page_url(self.config, page, locale)))
+        self.html(links("sla.html"), "sla.html", status=status, active="sla",
+                  **sla_context(self.config, self.snapshot, t))
+        if locale == self.default:
+            self.html(Links(self.config, locale, "404.html", slug, from_root=True), "404.html", status=status)
         for incident in page.incidents:
-            self.html(f"{slug}/incidents/{incident.id}.html", "incident.html", active=slug, page=page,
-                      incident=incident)
-        feed = self.env.get_template("feed.atom.xml").render(
-            **self.common(""), page=page, feed=_feed_urls(self.config, page))
-        self.emit(f"{slug}/feed.atom", feed.encode("utf-8"))
-        for name, doc in page_documents(self.snapshot, page, self.config.site.base_url).items():
-            self.json(f"{slug}/api/v2/{name}", doc)
-        self.badges(page)
+            self.html(links(f"incidents/{incident.id}.html"), "incident.html", status=status, active=slug,
+                      page=page, incident=incident)
+        feed = self.template("feed.atom.xml").render(
+            **self.common(links("feed.atom"), status), page=page,
+            feed=_feed_urls(self.config, page, locale_dir(self.config, locale)))
+        self.emit(f"{root}feed.atom", feed.encode("utf-8"))
+        api = page_documents(self.snapshot, page, self.config.site.base_url, locale,
+                             _page_url(self.config, page, locale))
+        for name, doc in api.items():
+            self.json(f"{root}api/v2/{name}", doc)
+        self.badges(page, root, locale)
 
-    def badges(self, page: PageView) -> None:
-        t, target = self.t, self.snapshot.target
+    def badges(self, page: PageView, root: str, locale: str) -> None:
+        t, v = self.translators[locale], self.views[locale]
         banner = page.banner
-        self.badge(f"{page.slug}/badges/status", badges.Badge(
+        self.badge(f"{root}badges/status", badges.Badge(
             page.name, t(f"badge.banner.{banner}"), _banner_color(banner)))
         for window in UPTIME_WINDOWS:
-            ratio = page.uptime.ratio(window)
-            self.badge(f"{page.slug}/badges/uptime-{window}", badges.Badge(
-                t("badge.uptime", window=window), t.percent(ratio, no_data=t("badge.status.no_data")),
-                badges.uptime_color(ratio, target)))
+            w = page.uptime.windows[window]
+            self.badge(f"{root}badges/uptime-{window}", badges.Badge(
+                t("badge.uptime", window=window), v.badge_message(w), v.badge_color(w)))
         for comp in page.components:
-            self.component_badges(page, comp)
+            self.component_badges(comp, root, locale)
 
-    def component_badges(self, page: PageView, comp: ComponentView) -> None:
-        t, target = self.t, self.snapshot.target
-        base = f"{page.slug}/badges/{comp.slug}"
+    def component_badges(self, comp: ComponentView, root: str, locale: str) -> None:
+        t, v = self.translators[locale], self.views[locale]
+        base = f"{root}badges/{comp.slug}"
         key = comp.status or "no_data"
         self.badge(f"{base}/status", badges.Badge(comp.name, t(f"badge.status.{key}"),
                                                   badges.status_color(comp.status)))
         for window in UPTIME_WINDOWS:
-            ratio = comp.uptime.ratio(window)
+            w = comp.uptime.windows[window]
             self.badge(f"{base}/uptime-{window}", badges.Badge(
-                f"{comp.name} {t('badge.uptime', window=window)}",
-                t.percent(ratio, no_data=t("badge.status.no_data")), badges.uptime_color(ratio, target)))
+                f"{comp.name} {t('badge.uptime', window=window)}", v.badge_message(w),
+                v.badge_color(w)))
 
 
 def _banner_color(banner: str) -> badges.BadgeColor:
     return {
-        "operational": "brightgreen", "maintenance": "blue", "degraded": "yellow", "minor": "yellow",
-        "partial": "orange", "major": "red",
+        "operational": "brightgreen", "monitoring": "green", "maintenance": "blue", "degraded": "yellow",
+        "minor": "yellow", "partial": "orange", "major": "red",
     }.get(banner, "lightgrey")  # type: ignore[return-value]
+
+
+def _page_url(config: Config, page: PageView, locale: str) -> str:
+    """The public address of a page in a locale: its domain, else under `site.base_url`, else a path."""
+    folder = locale_dir(config, locale)
+    tail = f"{folder}/" if folder else ""
+    conf = config.page(page.slug)
+    if conf is not None and conf.domains:
+        return f"https://{conf.domains[0]}/{tail}"
+    base = config.site.base_url.rstrip("/")
+    return f"{base}/{page.slug}/{tail}"
 
 
 def _by_month(page: PageView, t: Translator) -> list[tuple[str, list[Any]]]:
@@ -206,21 +265,33 @@ def _by_month(page: PageView, t: Translator) -> list[tuple[str, list[Any]]]:
     return [(t.month(y, m), views) for (y, m), views in months.items()]
 
 
-def _feed_urls(config: Config, page: PageView) -> dict[str, str]:
+def _feed_urls(config: Config, page: PageView, folder: str = "") -> dict[str, str]:
+    """Ids and links of a page's feed in one locale folder ("" for the default locale).
+
+    Ids stay what they were before pages had domains and locales (`<base_url>/<page>/…` for the
+    default locale), so readers never see old entries again as new; links point at the page's
+    public address (its domain when it has one)."""
     base = config.site.base_url.rstrip("/")
-    if base:
-        return {"id": f"{base}/{page.slug}/feed.atom", "self": f"{base}/{page.slug}/feed.atom",
-                "alternate": f"{base}/{page.slug}/index.html", "base": f"{base}/{page.slug}/",
-                "entry_prefix": f"{base}/{page.slug}/incidents/"}
+    sub = f"{folder}/" if folder else ""
+    conf = config.page(page.slug)
+    home = f"https://{conf.domains[0]}/{sub}" if conf is not None and conf.domains else (
+        f"{base}/{page.slug}/{sub}" if base else "")
+    if base or home:
+        ids = f"{base}/{page.slug}/{sub}" if base else home
+        return {"id": f"{ids}feed.atom", "self": f"{home}feed.atom", "alternate": f"{home}index.html",
+                "base": home, "entry_prefix": f"{home}incidents/", "entry_id": f"{ids}incidents/"}
     # Without a public URL, ids must still be stable absolute IRIs; links stay relative to the feed.
-    return {"id": f"urn:statuspage:{page.slug}:feed", "self": "feed.atom", "alternate": "index.html",
-            "base": "", "entry_prefix": "incidents/"}
+    lang = f":{folder}" if folder else ""
+    return {"id": f"urn:statuspage:{page.slug}{lang}:feed", "self": "feed.atom", "alternate": "index.html",
+            "base": "", "entry_prefix": "incidents/",
+            "entry_id": f"urn:statuspage:{page.slug}{lang}:incident:"}
 
 
 @lru_cache(maxsize=1)
 def _static_files() -> tuple[tuple[str, bytes], ...]:
+    """The package's assets and one favicon per status (each page links the one of its status)."""
     folder = resources.files("statuspage.static")
-    out: list[tuple[str, bytes]] = []
+    out: list[tuple[str, bytes]] = list(icons.favicon_files())
     for entry in folder.iterdir():
         if entry.is_file() and Path(entry.name).suffix in STATIC_SUFFIXES:
             out.append((entry.name, entry.read_bytes()))
@@ -300,18 +371,20 @@ def render_snapshot(
     started = time.perf_counter()
     writer = _Writer(Path(out_dir))
     _Builder(config, snapshot, env or environment(), writer).build()
-    removed = writer.prune(f"{p.slug}/incidents" for p in snapshot.pages)  # pages of deleted incidents
+    removed = writer.prune(f"{page_root(config, p.slug, loc)}incidents"  # pages of deleted incidents
+                           for p in snapshot.pages for loc in config.site.locales)
     return RenderResult(writer.written, writer.unchanged, time.perf_counter() - started, removed, snapshot)
 
 
 async def render_site(
-    config: Config, store: Store, out_dir: str | Path | None = None, now: float | None = None
+    config: Config, store: Store, out_dir: str | Path | None = None, now: float | None = None,
+    latency_cache: LatencyCache | None = None,
 ) -> RenderResult:
     """Snapshot the store at `now` (default: the current time) and write the site to `out_dir`
     (default: `site.output_dir`). CPU-bound: `statuspage run` calls it through its render worker."""
     started = time.perf_counter()
     at = time.time() if now is None else now
-    snapshot = await take_snapshot(config, store, at)
+    snapshot = await take_snapshot(config, store, at, latency_cache)
     target = Path(out_dir if out_dir is not None else config.site.output_dir)
     result = render_snapshot(config, snapshot, target)
     elapsed = time.perf_counter() - started

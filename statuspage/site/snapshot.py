@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Literal
+from typing import Final, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from statuspage.config import Component, Config, Monitor, Page
@@ -32,21 +34,28 @@ from statuspage.models import (
     StateRun,
     component_key,
 )
-from statuspage.probe.states import component_status, page_indicator
+from statuspage.probe.states import component_status, live_hold, page_indicator
 from statuspage.sla import uptime
 from statuspage.store import Store
+from statuspage.support.indicators import SupportSnapshot
+from statuspage.support.service import support_snapshot
 
 __all__ = [
-    "HISTORY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView", "LatencySummary",
-    "MaintenanceStatus", "MaintenanceView", "MonitorView", "PageView", "Snapshot", "UptimeView",
-    "banner_kind", "build_page", "take_snapshot",
+    "HISTORY_DAYS", "LATENCY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView",
+    "LatencyCache", "LatencyHistory", "LatencyPoint", "LatencySummary", "MaintenanceStatus",
+    "MaintenanceView", "MonitorView", "PageView", "Snapshot", "UptimeView", "banner_kind", "build_page",
+    "take_snapshot",
 ]
 
 HISTORY_DAYS = 14
 """Days of incident history on a page (today included), as on Atlassian Statuspage."""
 
-BannerKind = Literal["operational", "maintenance", "degraded", "minor", "partial", "major", "no_data"]
-"""Which Statuspage-style banner a page shows (`i18n` turns it into words, the site into a colour)."""
+LATENCY_DAYS = 30
+"""Days of the daily response-time chart (today included); the hourly chart covers 24 hours."""
+
+BannerKind = Literal[
+    "operational", "monitoring", "maintenance", "degraded", "minor", "partial", "major", "no_data"]
+"""Which banner a page shows (`i18n` turns it into words, the site into a colour): what is true now."""
 
 MaintenanceStatus = Literal["scheduled", "in_progress", "completed"]
 """Statuspage's scheduled-maintenance statuses we can tell apart from the windows we store."""
@@ -94,6 +103,58 @@ class LatencySummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LatencyPoint:
+    """Response times of one hour or one day, a component's monitors merged (ms)."""
+
+    start: float
+    """The hour (UTC epoch) or the day's local midnight."""
+    count: int
+    mean_ms: float
+    p95_ms: float
+    """Upper bound of the 95th percentile's bucket (`LatencyAggregate.p95`)."""
+    max_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyHistory:
+    """A component's response-time charts: hourly over 24 hours, daily over `LATENCY_DAYS` days.
+
+    A None point is an hour or a day without any successful check (no response time to show).
+    """
+
+    hours: tuple[LatencyPoint | None, ...]
+    """24 points, oldest first; the last is the current (partial) hour."""
+    days: tuple[tuple[date, LatencyPoint | None], ...]
+    """`LATENCY_DAYS` calendar days in the site timezone, oldest first; the last is today so far."""
+
+    @property
+    def has_data(self) -> bool:
+        """True when any hour or day has a response time."""
+        return any(p is not None for p in self.hours) or any(p is not None for _, p in self.days)
+
+
+class LatencyCache:
+    """Daily response-time points of days that are over, kept between renders.
+
+    A long-lived renderer (the render worker) passes one to every `take_snapshot`, so each render reads
+    only the hours of the last day or so instead of 30 days of hourly rows per monitor. A day is kept
+    once it ended `SETTLED` seconds ago (its hourly rows no longer change)."""
+
+    SETTLED: Final = 2 * 3600.0
+
+    def __init__(self) -> None:
+        self._days: dict[str, dict[date, LatencyPoint | None]] = {}
+
+    def get(self, component: str) -> dict[date, LatencyPoint | None]:
+        """The settled days known for a component key."""
+        return self._days.get(component, {})
+
+    def put(self, component: str, days: dict[date, LatencyPoint | None]) -> None:
+        """Replace the settled days of a component (the caller passes only days still charted)."""
+        self._days[component] = days
+
+
+@dataclass(frozen=True, slots=True)
 class MonitorView:
     """One monitor's current reading; `state` is None when it has no data now."""
 
@@ -103,7 +164,11 @@ class MonitorView:
     interval: float
     state: MonitorState | None
     cert_expires_at: float | None = None
-    """When the TLS certificate last seen by an https check expires (known even while it has no data)."""
+    """When the TLS certificate last seen by an https check expires (known even while it has no data).
+
+    The earliest of the certificates met on the way: a redirect may lead to another host."""
+    cert_host: str | None = None
+    """The host whose certificate that is."""
 
     @property
     def has_data(self) -> bool:
@@ -116,8 +181,10 @@ class CertWarning:
     """An https monitor whose certificate expires within its `cert_warn_days` (not downtime)."""
 
     monitor: str
+    """The monitor's name, with the certificate's host in brackets when a redirect led to another host."""
     expires_at: float
     days_left: int
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +210,8 @@ class ComponentView:
     maintenance_ids: tuple[int, ...]
     """Maintenance windows in force for this component now."""
     cert_warnings: tuple[CertWarning, ...] = ()
+    latency: LatencyHistory | None = None
+    """Hourly (24 h) and daily (30 d) response times for the charts; None when never measured."""
 
     @property
     def has_data(self) -> bool:
@@ -236,6 +305,8 @@ class Snapshot:
     target: float
     """The uptime target as a ratio (0.995)."""
     pages: tuple[PageView, ...]
+    support: SupportSnapshot | None = None
+    """The published support indicators (None when `support:` is not configured)."""
 
     def page(self, slug: str) -> PageView | None:
         """The page with this slug, or None."""
@@ -250,56 +321,118 @@ class Snapshot:
     def banner(self) -> BannerKind:
         """The banner of all pages together (for an overview)."""
         return banner_kind(
-            self.indicator,
             [c.status for p in self.pages for c in p.components],
-            any(p.open_incidents for p in self.pages),
+            [v.incident for p in self.pages for v in p.open_incidents],
         )
 
 
 # --- reading the store -----------------------------------------------------------------------------
 
 
-async def take_snapshot(config: Config, store: Store, now: float) -> Snapshot:
-    """Read states, runs, incidents, maintenance and latency from `store` and build the snapshot at `now`."""
+async def take_snapshot(
+    config: Config, store: Store, now: float, latency_cache: LatencyCache | None = None
+) -> Snapshot:
+    """Read states, runs, incidents, maintenance and latency from `store` and build the snapshot at `now`.
+
+    `latency_cache` keeps the daily response times of past days between calls (see `LatencyCache`).
+    """
     tz = config.site.timezone
     span_start, _ = uptime.report_span(now, tz)
     states = await store.load_monitor_states()
     inputs: list[tuple[Page, int, dict[str, list[StateRun]], list[Maintenance], list[Incident],
-                       dict[str, LatencySummary | None]]] = []
+                       dict[str, _Latency]]] = []
     for position, page in enumerate(config.pages, start=1):
         maintenances = await store.list_maintenances(page=page.slug, ending_after=span_start)
         runs: dict[str, list[StateRun]] = {}
-        latency: dict[str, LatencySummary | None] = {}
+        latency: dict[str, _Latency] = {}
         for comp in page.components:
             holds = {m.key: 2.0 * m.interval_s for m in comp.monitors}
             rows = await store.runs(holds, span_start, now)
             runs[comp.slug] = [r.to_run(now, holds[r.monitor]) for r in rows]
-            latency[comp.slug] = await _latency_24h(store, comp.monitors, now)
+            latency[comp.slug] = await _latency(store, component_key(page.slug, comp.slug), comp.monitors,
+                                                now, tz, latency_cache)
         incidents = await store.list_incidents(page=page.slug)
         inputs.append((page, position, runs, maintenances, incidents, latency))
 
     # The uptime sweeps are pure CPU (seconds for tens of thousands of components); `statuspage run`
     # calls this in its render worker process, never on the probes' event loop.
-    pages = tuple(build_page(config, page, position, now, states, runs, maintenances, incidents, latency)
-                  for page, position, runs, maintenances, incidents, latency in inputs)
-    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages)
+    pages = tuple(
+        build_page(config, page, position, now, states, runs, maintenances, incidents,
+                   {slug: summary for slug, (summary, _) in latency.items()},
+                   {slug: history for slug, (_, history) in latency.items()})
+        for page, position, runs, maintenances, incidents, latency in inputs)
+    support = await support_snapshot(config, store, now)
+    return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages, support=support)
 
 
-async def _latency_24h(store: Store, monitors: Sequence[Monitor], now: float) -> LatencySummary | None:
-    first_hour = int(now // uptime.HOUR) - 23
-    merged = LatencyAggregate()
+_Latency = tuple[LatencySummary | None, LatencyHistory | None]
+
+
+def _point(start: float, agg: LatencyAggregate | None) -> LatencyPoint | None:
+    if agg is None:
+        return None
+    mean, p95 = agg.mean(), agg.p95()
+    if mean is None or p95 is None:
+        return None
+    return LatencyPoint(start, agg.count, mean, p95, agg.max_ms)
+
+
+async def _latency(
+    store: Store, key: str, monitors: Sequence[Monitor], now: float, tz: str, cache: LatencyCache | None
+) -> _Latency:
+    """The 24-hour summary and the hourly/daily charts of one component, its monitors merged."""
+    zone = ZoneInfo(tz)
+    hour_now = int(now // uptime.HOUR)
+    first_24 = hour_now - 23
+    today = datetime.fromtimestamp(now, zone).date()
+    dates = [today - timedelta(days=LATENCY_DAYS - 1 - k) for k in range(LATENCY_DAYS)]
+    starts = [datetime(d.year, d.month, d.day, tzinfo=zone).timestamp() for d in dates]
+    ends = [*starts[1:], datetime.combine(today + timedelta(days=1), datetime.min.time(), zone).timestamp()]
+    settled = {d for d, end in zip(dates, ends, strict=True) if end <= now - LatencyCache.SETTLED}
+    known = {d: p for d, p in (cache.get(key) if cache is not None else {}).items() if d in settled}
+    missing = [k for k, d in enumerate(dates) if d not in known]
+    first_hour = first_24 if not missing else min(first_24, int(starts[missing[0]] // uptime.HOUR))
+
+    hours: dict[int, LatencyAggregate] = {}
     for monitor in monitors:
         for hour, data in await store.latency_hours(monitor.key, first_hour):
             if hour * uptime.HOUR > now:
                 continue
             try:
-                merged.merge(LatencyAggregate.from_json(json.loads(data)))
+                agg = LatencyAggregate.from_json(json.loads(data))
             except ValueError:
                 continue  # an unreadable hour is left out rather than failing the whole render
+            if hour in hours:
+                hours[hour].merge(agg)
+            else:
+                hours[hour] = agg
+
+    merged = LatencyAggregate()
+    for hour in range(first_24, hour_now + 1):
+        if hour in hours:
+            merged.merge(hours[hour])
     mean, p95 = merged.mean(), merged.p95()
-    if mean is None or p95 is None:
-        return None
-    return LatencySummary(merged.count, mean, p95, merged.max_ms)
+    summary = None if mean is None or p95 is None else LatencySummary(merged.count, mean, p95, merged.max_ms)
+
+    by_day: dict[date, LatencyAggregate] = {}
+    need = {dates[k] for k in missing}
+    for hour, agg in hours.items():
+        k = bisect_right(starts, hour * uptime.HOUR) - 1  # the day the hour starts in
+        if k < 0 or dates[k] not in need:
+            continue
+        if dates[k] in by_day:
+            by_day[dates[k]].merge(agg)
+        else:
+            by_day[dates[k]] = LatencyAggregate(agg.count, agg.sum_ms, agg.max_ms, list(agg.buckets))
+    days = {d: known[d] if d in known else _point(start, by_day.get(d)) for d, start in zip(dates, starts,
+                                                                                             strict=True)}
+    if cache is not None:
+        cache.put(key, {d: p for d, p in days.items() if d in settled})
+    history = LatencyHistory(
+        hours=tuple(_point(h * uptime.HOUR, hours.get(h)) for h in range(first_24, hour_now + 1)),
+        days=tuple(days.items()),
+    )
+    return summary, history if history.has_data else None
 
 
 # --- pure assembly ---------------------------------------------------------------------------------
@@ -315,12 +448,15 @@ def build_page(
     maintenances: Sequence[Maintenance],
     incidents: Sequence[Incident],
     latency: Mapping[str, LatencySummary | None] | None = None,
+    charts: Mapping[str, LatencyHistory | None] | None = None,
 ) -> PageView:
-    """Assemble one page's view from already-read data (`runs` and `latency` keyed by component slug)."""
+    """Assemble one page's view from already-read data (`runs`, `latency` and `charts` keyed by
+    component slug)."""
     tz = config.site.timezone
     target = config.sla.target_ratio
     weight = config.sla.partial_outage_weight
     latency = latency or {}
+    charts = charts or {}
     windows = [m for m in maintenances if m.page == page.slug and not m.cancelled]
     report = uptime.page_report(
         {component_key(page.slug, c.slug): runs.get(c.slug, ()) for c in page.components},
@@ -329,7 +465,7 @@ def build_page(
     names = {c.slug: c.name for c in page.components}
     components = tuple(
         _component(page, comp, i, now, states, report.components[component_key(page.slug, comp.slug)],
-                   windows, latency.get(comp.slug))
+                   windows, latency.get(comp.slug), charts.get(comp.slug))
         for i, comp in enumerate(page.components, start=1)
     )
     views = tuple(_incident(i, names, now) for i in incidents if i.page == page.slug)
@@ -352,7 +488,7 @@ def build_page(
         url=page.url,
         position=position,
         indicator=indicator,
-        banner=banner_kind(indicator, [c.status for c in components], bool(open_views)),
+        banner=banner_kind([c.status for c in components], [v.incident for v in open_views]),
         components=components,
         uptime=_uptime_view(report.page),
         open_incidents=open_views,
@@ -365,29 +501,52 @@ def build_page(
     )
 
 
-def banner_kind(
-    indicator: Impact, statuses: Iterable[ComponentStatus | None], has_open_incident: bool = False
-) -> BannerKind:
-    """The Statuspage banner of a page: from its indicator, refined by what its components show.
+_BANNER_RANK: Final[dict[str, int]] = {
+    "operational": 0, "monitoring": 1, "maintenance": 2, "degraded": 3, "minor": 4, "partial": 5, "major": 6,
+}
+_INCIDENT_BANNER: Final[dict[str, BannerKind]] = {"critical": "major", "major": "partial", "minor": "minor"}
 
-    critical → major ("Major System Outage"), major → partial ("Partial System Outage"), minor →
-    degraded when only slow components explain it, else minor; none → maintenance, no data, or
-    operational.
+
+def banner_kind(
+    statuses: Iterable[ComponentStatus | None], open_incidents: Iterable[Incident] = ()
+) -> BannerKind:
+    """The banner of a page: what is true now, the worst of what its components show and what its
+    active incidents declare.
+
+    Components (those with data): every one outside maintenance in major outage → major ("Major
+    System Outage"); some in major or partial outage → partial; some slow → degraded; some in
+    maintenance → maintenance; else operational. An open incident still being worked on (not
+    `monitoring`) adds its impact: critical → major, major → partial, minor → minor, none → nothing.
+    An incident in `monitoring` means the service recovered and is being watched: the banner says
+    so (monitoring) unless something else is worse. Nothing known → no data.
+
+    Statuspage's `status.indicator` in the JSON keeps counting every open incident's impact; this
+    is only what a visitor reads at the top of the page.
     """
     known = [s for s in statuses if s is not None]
-    if indicator == "critical":
-        return "major"
-    if indicator == "major":
-        return "partial"
-    if indicator == "minor":
-        only_slow = any(s == "degraded_performance" for s in known) and not any(
-            s in ("partial_outage", "major_outage") for s in known)
-        return "degraded" if only_slow and not has_open_incident else "minor"
-    if any(s == "under_maintenance" for s in known):
-        return "maintenance"
-    if not known:
+    active = [s for s in known if s != "under_maintenance"]
+    kinds: list[BannerKind] = []
+    if active and all(s == "major_outage" for s in active):
+        kinds.append("major")
+    elif any(s in ("major_outage", "partial_outage") for s in active):
+        kinds.append("partial")
+    elif any(s == "degraded_performance" for s in active):
+        kinds.append("degraded")
+    elif len(active) < len(known):
+        kinds.append("maintenance")
+    elif known:
+        kinds.append("operational")
+    watching = False
+    for incident in open_incidents:
+        if incident.status == "monitoring":
+            watching = True
+        elif incident.impact in _INCIDENT_BANNER:
+            kinds.append(_INCIDENT_BANNER[incident.impact])
+    if known and watching:
+        kinds.append("monitoring")
+    if not kinds:
         return "no_data"
-    return "operational"
+    return max(kinds, key=_BANNER_RANK.__getitem__)
 
 
 def _uptime_view(report: uptime.UptimeReport) -> UptimeView:
@@ -401,10 +560,12 @@ def _uptime_view(report: uptime.UptimeReport) -> UptimeView:
 
 
 def _live_state(state: MonitorState | None, monitor: Monitor, now: float) -> MonitorState | None:
-    """The state while its last check still holds (2 × interval, the uptime gap rule), else None."""
+    """The state while its last check still holds, else None (see `live_hold`: from the check's end,
+    long enough for the next check to finish, so a hung check in flight never reads as no data)."""
     if state is None or state.last_at is None:
         return None
-    if now - state.last_at > 2.0 * monitor.interval_s:
+    ended = state.last_ended_at if state.last_ended_at is not None else state.last_at
+    if now - ended > live_hold(monitor.interval_s, monitor.timeout_s):
         return None
     return state
 
@@ -418,10 +579,11 @@ def _component(
     report: uptime.UptimeReport,
     maintenances: Sequence[Maintenance],
     latency: LatencySummary | None,
+    chart: LatencyHistory | None = None,
 ) -> ComponentView:
     monitors = tuple(
         MonitorView(m.key, m.name, m.type, m.interval_s, _live_state(states.get(m.key), m, now),
-                    _cert_expiry(states.get(m.key)))
+                    _cert_expiry(states.get(m.key)), _cert_host(states.get(m.key)))
         for m in comp.monitors
     )
     live = [m.state for m in monitors if m.state is not None]
@@ -448,6 +610,7 @@ def _component(
         first_seen=first_seen,
         maintenance_ids=in_force,
         cert_warnings=_cert_warnings(comp, monitors, now),
+        latency=chart,
     )
 
 
@@ -455,14 +618,21 @@ def _cert_expiry(state: MonitorState | None) -> float | None:
     return None if state is None else state.cert_expires_at
 
 
+def _cert_host(state: MonitorState | None) -> str | None:
+    return None if state is None else state.cert_host
+
+
 def _cert_warnings(comp: Component, monitors: Sequence[MonitorView], now: float) -> tuple[CertWarning, ...]:
     warn_days = {m.key: m.cert_warn_days for m in comp.monitors}
+    own_host = {m.key: (urlsplit(m.url).hostname if m.url else None) for m in comp.monitors}
     out = []
     for view in monitors:
         expires, days = view.cert_expires_at, warn_days.get(view.key, 0)
         # An expired certificate fails the check itself (a tls error), so only the future warns.
         if expires is not None and days and now < expires <= now + days * 86400.0:
-            out.append(CertWarning(view.name, expires, math.floor((expires - now) / 86400.0)))
+            host = view.cert_host
+            label = view.name if host is None or host == own_host.get(view.key) else f"{view.name} ({host})"
+            out.append(CertWarning(label, expires, math.floor((expires - now) / 86400.0), host))
     return tuple(out)
 
 

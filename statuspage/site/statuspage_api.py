@@ -2,9 +2,14 @@
 
 Field names and enums are Statuspage's own, so existing clients and dashboards read them as they
 are; our additions sit beside them (`severity`, `acknowledged_at`, `acknowledged_by`, `due_at`,
-`sla_breached`, `uptime`, `error_budget`, `no_data`). Times are ISO 8601 in the site timezone with
-its offset, as Statuspage writes them. Descriptions are in English, whatever the site locale:
-they are API values that clients compare, not prose.
+`sla_breached`, `uptime`, `uptime_coverage`, `error_budget`, `no_data`). Times are ISO 8601 in the
+site timezone with its offset, as Statuspage writes them. Descriptions are in English, whatever the
+site locale: they are API values that clients compare, not prose. Incident names and update bodies
+are in the document's locale (each locale of the site has its own copy of the documents).
+
+`uptime` holds the raw ratios of the rolling windows, whatever their coverage (None with no data);
+`uptime_coverage` beside it is the share of each window that was measured (0–1), so a client can
+apply its own threshold (the site's is in `view`).
 """
 
 from __future__ import annotations
@@ -34,18 +39,20 @@ Json = dict[str, Any]
 class _Doc:
     """Builds the documents of one page; holds what every object needs (times, ids, URLs)."""
 
-    def __init__(self, snapshot: Snapshot, page: PageView, base_url: str) -> None:
+    def __init__(self, snapshot: Snapshot, page: PageView, base_url: str, locale: str, page_url: str) -> None:
         self.snapshot = snapshot
         self.page = page
         self.base = base_url.rstrip("/")
+        self.page_url = page_url or (f"{self.base}/{page.slug}/" if self.base else f"/{page.slug}/")
         self.time = Translator("en", snapshot.timezone)
+        self.t = Translator(locale, snapshot.timezone)
         self.components = {c.slug: c for c in page.components}
 
     def iso(self, ts: float | None) -> str | None:
         return None if ts is None else self.time.iso(ts)
 
     def url(self, path: str) -> str:
-        return f"{self.base}/{self.page.slug}/{path}" if self.base else f"/{self.page.slug}/{path}"
+        return f"{self.page_url}{path}"
 
     # --- objects ---------------------------------------------------------------------------------
 
@@ -88,6 +95,7 @@ class _Doc:
             # ours
             "no_data": c.status is None,
             "uptime": {name: _ratio(w.uptime) for name, w in c.uptime.windows.items()},
+            "uptime_coverage": {name: _ratio(w.coverage) for name, w in c.uptime.windows.items()},
             "error_budget": {
                 "window": "30d",
                 "allowed_seconds": round(budget.allowed, 3),
@@ -99,9 +107,10 @@ class _Doc:
     def incident(self, view: IncidentView) -> Json:
         i = view.incident
         created = i.created_at or i.started_at
+        names = dict(zip(i.components, view.component_names, strict=False))
         return {
             "id": str(i.id),
-            "name": i.title,
+            "name": self.t.auto(i.title_auto, names) or i.title,
             "status": i.status,
             "created_at": self.iso(created),
             "updated_at": self.iso(max(i.updated_at, created)),
@@ -111,7 +120,7 @@ class _Doc:
             "shortlink": self.url(f"incidents/{i.id}.html"),
             "started_at": self.iso(i.started_at),
             "page_id": self.page.slug,
-            "incident_updates": self.updates(i),
+            "incident_updates": self.updates(i, names),
             "components": [self.component(self.components[s]) for s in i.components if s in self.components],
             "reminder_intervals": None,
             # ours
@@ -124,14 +133,14 @@ class _Doc:
             "postmortem_body": i.postmortem or None,
         }
 
-    def updates(self, i: Incident) -> list[Json]:
+    def updates(self, i: Incident, names: dict[str, str]) -> list[Json]:
         out: list[Json] = []
         for u in sorted(i.updates, key=lambda u: (u.at, u.id), reverse=True):  # Statuspage: newest first
             at = self.iso(u.at)
             out.append({
                 "id": str(u.id),
                 "status": u.status,
-                "body": u.message,
+                "body": self.t.auto(u.auto, names) or u.message,
                 "incident_id": str(i.id),
                 "created_at": at,
                 "updated_at": at,
@@ -211,6 +220,7 @@ class _Doc:
         page_obj_with_uptime = {
             **page_obj,
             "uptime": {name: _ratio(w.uptime) for name, w in p.uptime.windows.items()},
+            "uptime_coverage": {name: _ratio(w.coverage) for name, w in p.uptime.windows.items()},
         }
         components = [self.component(c) for c in p.components]
         unresolved = [self.incident(v) for v in p.open_incidents]
@@ -245,7 +255,12 @@ def _ratio(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def page_documents(snapshot: Snapshot, page: PageView, base_url: str = "") -> dict[str, Json]:
-    """Every Statuspage document of `page`, keyed by its path under `<page>/api/v2/`."""
-    return _Doc(snapshot, page, base_url).documents()
+def page_documents(
+    snapshot: Snapshot, page: PageView, base_url: str = "", locale: str = "en", page_url: str = ""
+) -> dict[str, Json]:
+    """Every Statuspage document of `page` in `locale`, keyed by its path under the page's `api/v2/`.
+
+    `page_url` is the page's public address in that locale, ending in `/` (its domain, or under
+    `base_url`); links (`url`, `shortlink`) are built on it."""
+    return _Doc(snapshot, page, base_url, locale, page_url).documents()
 

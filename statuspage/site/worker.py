@@ -37,7 +37,7 @@ import jinja2
 from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
-from statuspage.site.snapshot import take_snapshot
+from statuspage.site.snapshot import LatencyCache, take_snapshot
 from statuspage.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -165,14 +165,15 @@ def _write(stream: IO[bytes], message: Any) -> None:
 
 
 async def _render(
-    config: Config, env: jinja2.Environment, metrics: SnapshotMetrics, now: float
+    config: Config, env: jinja2.Environment, metrics: SnapshotMetrics, now: float,
+    latency: LatencyCache | None = None,
 ) -> WorkerRender:
     started = time.perf_counter()
     # A connection per render: nothing (no aiosqlite thread) outlives it between renders.
     store = await open_store(config.storage, readonly=True)
     try:
         async with store.read_transaction():
-            snapshot = await take_snapshot(config, store, now)
+            snapshot = await take_snapshot(config, store, now, latency)
     finally:
         await store.close()
     result = render_snapshot(config, snapshot, Path(config.site.output_dir), env)
@@ -195,7 +196,7 @@ def main() -> None:
     except EOFError:
         return
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s [render] %(message)s")
-    env, metrics = environment(), SnapshotMetrics()
+    env, metrics, latency = environment(), SnapshotMetrics(), LatencyCache()
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -204,12 +205,14 @@ def main() -> None:
             except EOFError:
                 return  # the parent closed the pipe, or died
             try:
-                reply: tuple[bool, Any] = (True, loop.run_until_complete(_render(config, env, metrics, now)))
+                done = loop.run_until_complete(_render(config, env, metrics, now, latency))
+                reply: tuple[bool, Any] = (True, done)
             except StoreUnavailable as exc:
                 # The database is away (a restart): one line, the parent retries at the next render.
                 reply = (False, f"{UNAVAILABLE}{exc}")
             except Exception:
-                log.exception("render failed")
+                # The parent logs the failure once; the traceback travels in the reply.
+                log.debug("render failed", exc_info=True)
                 reply = (False, traceback.format_exc(limit=5))
             _write(replies, reply)
     finally:

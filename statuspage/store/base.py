@@ -27,7 +27,17 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance, MonitorState, RunRow
+from statuspage.models import (
+    CaseEvent,
+    CaseRow,
+    CheckResult,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MonitorState,
+    RunRow,
+    SupportTotals,
+)
 
 
 class StoreUnavailable(Exception):
@@ -250,6 +260,63 @@ class Store(Protocol):
         self, page: str | None = None, ending_after: float | None = None, include_cancelled: bool = False
     ) -> list[Maintenance]:
         """Maintenance windows by start time, optionally of one page and still running after a time."""
+        ...
+
+    # --- support cases (statuspage.support; SQL in store/support_sql.py) -----------------------------
+
+    async def add_case_event(self, event: CaseEvent) -> bool:
+        """Store one case event at once; False when (case_id, event_id) is already stored (a repeat)."""
+        ...
+
+    async def case_events(self, case_id: str) -> list[CaseEvent]:
+        """Every stored event of a case, by time."""
+        ...
+
+    async def save_cases(self, rows: Iterable[CaseRow]) -> None:
+        """Upsert cases' figures in one transaction; a stored row computed from more events is kept."""
+        ...
+
+    async def get_case(self, case_id: str) -> CaseRow | None:
+        """One case's figures, or None."""
+        ...
+
+    async def list_cases(self, *, open_only: bool = False, since: float | None = None,
+                         limit: int = 100) -> list[CaseRow]:
+        """Cases newest first (by opening), optionally only open ones or opened since `since`."""
+        ...
+
+    async def case_ids(self, after: str = "", limit: int = 1000) -> list[str]:
+        """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
+        ...
+
+    async def support_totals(self, since_month: str, now: float) -> dict[str | None, SupportTotals]:
+        """Aggregates of the cases opened in months `since_month` (YYYY-MM, site timezone) and later,
+        per page slug and under None for every case; deadlines judged at `now`. Computed in the
+        database (GROUP BY; the SQL and the assembly are in store/support_sql.py)."""
+        ...
+
+    async def open_case_counts(self, now: float) -> dict[str, tuple[int, int, int]]:
+        """Per channel: open cases, of which past the first-response limit, past the resolution limit."""
+        ...
+
+    async def case_alert_candidates(self, now: float, max_age: float) -> list[CaseRow]:
+        """Open cases past an alert lead whose deadline is at most `max_age` seconds old."""
+        ...
+
+    async def case_alerts_sent(self, case_ids: Iterable[str]) -> set[tuple[str, str]]:
+        """The (case id, alert kind) pairs already sent among these cases."""
+        ...
+
+    async def record_case_alerts(self, alerts: Iterable[tuple[str, str, float]]) -> None:
+        """Remember sent alerts as (case id, kind, at); repeats are ignored."""
+        ...
+
+    async def support_meta(self, key: str) -> str | None:
+        """A stored support fact (the config fingerprint the figures were computed with)."""
+        ...
+
+    async def set_support_meta(self, key: str, value: str) -> None:
+        """Store a support fact."""
         ...
 
     async def integrity_check(self) -> str:

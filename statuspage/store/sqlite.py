@@ -21,6 +21,9 @@ from typing import Any
 import aiosqlite
 
 from statuspage.models import (
+    AutoText,
+    CaseEvent,
+    CaseRow,
     CheckResult,
     ComponentChange,
     Incident,
@@ -28,7 +31,9 @@ from statuspage.models import (
     Maintenance,
     MonitorState,
     RunRow,
+    SupportTotals,
 )
+from statuspage.store import support_sql
 from statuspage.store.base import OutboxRow, PushRow
 from statuspage.store.buffer import Batch, BufferedStore
 
@@ -82,7 +87,15 @@ MIGRATIONS: tuple[str, ...] = (
         incident TEXT NOT NULL, at REAL NOT NULL, UNIQUE (delivery_id, destination)
     );
     """,
-    # 3: heartbeats in the database (shared by every instance on PostgreSQL) and outbox claims.
+    # 3: support cases (statuspage.support).
+    support_sql.SCHEMA,
+    # 4: automatic titles and messages as a phrase key + values (JSON), so each site locale words them;
+    # NULL for text people wrote and for rows written before this version (their text stays as is).
+    """
+    ALTER TABLE incidents ADD COLUMN title_auto TEXT;
+    ALTER TABLE incident_updates ADD COLUMN auto TEXT;
+    """,
+    # 5: heartbeats in the database (shared by every instance on PostgreSQL) and outbox claims.
     """
     CREATE TABLE push_heartbeats (
         monitor_id INTEGER PRIMARY KEY, at REAL NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL
@@ -445,8 +458,8 @@ class SQLiteStore(BufferedStore):
                 cur = await self._conn.execute(
                     "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                     "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                    "recovered_at, postmortem, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "recovered_at, postmortem, created_at, updated_at, title_auto) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _incident_row(incident),
                 )
                 iid = int(cur.lastrowid or 0)
@@ -462,10 +475,11 @@ class SQLiteStore(BufferedStore):
 
     async def _insert_update(self, incident_id: int, u: IncidentUpdate) -> None:
         await self._conn.execute(
-            "INSERT INTO incident_updates (incident_id, status, message, author, at, components) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO incident_updates (incident_id, status, message, author, at, components, auto) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (incident_id, u.status, u.message, u.author, u.at,
-             json.dumps([[c.component, c.old_status, c.new_status] for c in u.components])),
+             json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]),
+             _auto_json(u.auto)),
         )
 
     async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
@@ -476,7 +490,8 @@ class SQLiteStore(BufferedStore):
                 await self._conn.execute(
                     "UPDATE incidents SET page=?, title=?, severity=?, impact=?, status=?, components=?, "
                     "automatic=?, started_at=?, due_at=?, monitoring_at=?, resolved_at=?, acknowledged_at=?, "
-                    "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=? WHERE id=?",
+                    "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=?, "
+                    "title_auto=? WHERE id=?",
                     (*_incident_row(incident), incident.id),
                 )
                 for update in new_updates:
@@ -541,7 +556,7 @@ class SQLiteStore(BufferedStore):
         rows = await self._fetchall(
             "SELECT id, page, title, severity, impact, status, components, automatic, started_at, due_at, "
             "monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, postmortem, "
-            f"created_at, updated_at FROM incidents {tail}",
+            f"created_at, updated_at, title_auto FROM incidents {tail}",
             args,
         )
         if not rows:
@@ -552,13 +567,13 @@ class SQLiteStore(BufferedStore):
             part = ids[start:start + 500]
             marks = ",".join("?" * len(part))
             for u in await self._fetchall(
-                "SELECT id, incident_id, status, message, author, at, components FROM incident_updates "
+                "SELECT id, incident_id, status, message, author, at, components, auto FROM incident_updates "
                 f"WHERE incident_id IN ({marks}) ORDER BY at, id",
                 part,
             ):
                 changes = tuple(ComponentChange(c[0], c[1], c[2]) for c in json.loads(u[6]))
                 updates[int(u[1])].append(
-                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes)
+                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, _auto(u[7]))
                 )
         return [
             Incident(
@@ -566,7 +581,7 @@ class SQLiteStore(BufferedStore):
                 components=tuple(json.loads(r[6])), automatic=bool(r[7]), started_at=r[8], due_at=r[9],
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
-                updates=tuple(updates[int(r[0])]),
+                updates=tuple(updates[int(r[0])]), title_auto=_auto(r[18]),
             )
             for r in rows
         ]
@@ -626,6 +641,107 @@ class SQLiteStore(BufferedStore):
             for r in rows
         ]
 
+    # --- support cases (SQL in support_sql.py) ------------------------------------------------------
+
+    async def add_case_event(self, event: CaseEvent) -> bool:
+        """Store one case event; False when (case_id, event_id) was already stored (a repeat)."""
+        async with self._tx:
+            cur = await self._conn.execute(support_sql.INSERT_EVENT, _event_params(event))
+            return cur.rowcount == 1
+
+    async def case_events(self, case_id: str) -> list[CaseEvent]:
+        """Every stored event of a case, by time."""
+        rows = await self._fetchall(support_sql.CASE_EVENTS, (case_id,))
+        return [CaseEvent(case_id=r[0], event_id=r[1], kind=r[2], at=r[3], channel=r[4], page=r[5],
+                          severity=r[6], outcome=r[7], recorded_at=r[8]) for r in rows]
+
+    async def save_cases(self, rows: Iterable[CaseRow]) -> None:
+        """Upsert cases' figures in one transaction; a stored row computed from more events is kept."""
+        params = [_case_params(c) for c in rows]
+        if not params:
+            return
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.executemany(support_sql.UPSERT_CASE, params)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+
+    async def get_case(self, case_id: str) -> CaseRow | None:
+        """One case's figures, or None."""
+        row = await self._fetchone(support_sql.GET_CASE, (case_id,))
+        return None if row is None else _case_from_row(row)
+
+    async def list_cases(self, *, open_only: bool = False, since: float | None = None,
+                         limit: int = 100) -> list[CaseRow]:
+        """Cases newest first (by opening), optionally only open ones or opened since `since`."""
+        args: list[Any] = [] if since is None else [since]
+        rows = await self._fetchall(support_sql.list_cases(open_only, since is not None), [*args, int(limit)])
+        return [_case_from_row(r) for r in rows]
+
+    async def case_ids(self, after: str = "", limit: int = 1000) -> list[str]:
+        """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
+        return [str(r[0]) for r in await self._fetchall(support_sql.CASE_IDS, (after, int(limit)))]
+
+    async def support_totals(self, since_month: str, now: float) -> dict[str | None, SupportTotals]:
+        """The aggregates the support indicators are published from, months `since_month` (YYYY-MM) on,
+        per page slug and under None for every case; deadlines judged at `now`. Computed in the
+        database, one pass over a covering index per figure."""
+        q = support_sql
+        return q.assemble_totals(
+            await self._fetchall(q.CHANNEL_TOTALS, (now, since_month)),
+            await self._fetchall(q.PAGE_MEDIANS, (since_month,)),
+            await self._fetchall(q.MEDIANS, (since_month,)),
+            await self._fetchall(q.TRIAGE_TOTALS, (since_month,)),
+            await self._fetchall(q.SEVERITY_TOTALS, (now, since_month)),
+            await self._fetchall(q.OUTCOME_TOTALS, (since_month,)),
+        )
+
+    async def open_case_counts(self, now: float) -> dict[str, tuple[int, int, int]]:
+        """Per channel: open cases, of which past the first-response limit, past the resolution limit."""
+        rows = await self._fetchall(support_sql.COUNT_OPEN, (now, now))
+        return {str(c): (int(n), int(f or 0), int(r or 0)) for c, n, f, r in rows}
+
+    async def case_alert_candidates(self, now: float, max_age: float) -> list[CaseRow]:
+        """Open cases past an alert lead whose deadline is at most `max_age` seconds old."""
+        rows = await self._fetchall(support_sql.ALERT_CANDIDATES, (now, now - max_age, now, now - max_age))
+        return [_case_from_row(r) for r in rows]
+
+    async def case_alerts_sent(self, case_ids: Iterable[str]) -> set[tuple[str, str]]:
+        """The (case id, alert kind) pairs already sent among these cases."""
+        ids = list(dict.fromkeys(case_ids))
+        out: set[tuple[str, str]] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            found = await self._fetchall(support_sql.alerts_sent(len(part)), part)
+            out |= {(str(c), str(k)) for c, k in found}
+        return out
+
+    async def record_case_alerts(self, alerts: Iterable[tuple[str, str, float]]) -> None:
+        """Remember sent alerts as (case id, kind, at); repeats are ignored."""
+        rows = list(alerts)
+        if not rows:
+            return
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.executemany(support_sql.INSERT_ALERT, rows)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+
+    async def support_meta(self, key: str) -> str | None:
+        """A stored support fact (e.g. the config fingerprint the figures were computed with)."""
+        row = await self._fetchone(support_sql.GET_META, (key,))
+        return None if row is None else str(row[0])
+
+    async def set_support_meta(self, key: str, value: str) -> None:
+        """Store a support fact."""
+        await self._write([(support_sql.SET_META, (key, value))])
+
     # --- maintenance of the database itself ---------------------------------------------------------
 
     async def integrity_check(self) -> str:
@@ -642,5 +758,53 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
     return (
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
         i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
-        i.recovered_at, i.postmortem, i.created_at, i.updated_at,
+        i.recovered_at, i.postmortem, i.created_at, i.updated_at, _auto_json(i.title_auto),
     )
+
+
+def _event_params(e: CaseEvent) -> tuple[Any, ...]:
+    return (e.case_id, e.event_id, e.kind, e.at, e.channel, e.page, e.severity, e.outcome, e.recorded_at)
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _case_params(c: CaseRow) -> tuple[Any, ...]:
+    return (
+        c.case_id, c.channel, c.page, c.month, c.opened_at, c.first_response_at, c.first_response_s,
+        c.first_response_limit_s, c.first_response_due_at, c.first_response_warn_at,
+        _flag(c.first_response_within), c.triaged_at, c.triage_s, c.severity,
+        json.dumps([[at, sev] for at, sev in c.severity_changes]), int(c.waiting), c.waiting_s, c.resolved_at,
+        c.resolution_s, c.resolution_limit_s, c.resolution_due_at, c.resolution_warn_at,
+        _flag(c.resolution_within), c.outcome, c.events, c.updated_at,
+    )
+
+
+def _case_from_row(r: Sequence[Any]) -> CaseRow:
+    return CaseRow(
+        case_id=r[0], channel=r[1], page=r[2], month=r[3], opened_at=r[4], first_response_at=r[5],
+        first_response_s=r[6], first_response_limit_s=r[7], first_response_due_at=r[8],
+        first_response_warn_at=r[9], first_response_within=None if r[10] is None else bool(r[10]),
+        triaged_at=r[11], triage_s=r[12], severity=r[13],
+        severity_changes=tuple((float(at), sev) for at, sev in json.loads(r[14])), waiting=bool(r[15]),
+        waiting_s=r[16], resolved_at=r[17], resolution_s=r[18], resolution_limit_s=r[19],
+        resolution_due_at=r[20], resolution_warn_at=r[21],
+        resolution_within=None if r[22] is None else bool(r[22]), outcome=r[23], events=int(r[24]),
+        updated_at=r[25],
+    )
+
+
+def _auto_json(auto: AutoText | None) -> str | None:
+    return None if auto is None else json.dumps(auto.to_data(), ensure_ascii=False)
+
+
+def _auto(text: str | None) -> AutoText | None:
+    """An automatic text column; an unreadable one is dropped (the plain text beside it still shows)."""
+    if text is None:
+        return None
+    try:
+        return AutoText.from_data(json.loads(text))
+    except ValueError:
+        log.warning("ignoring an unreadable automatic text %r", text[:80])
+        return None

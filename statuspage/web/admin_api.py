@@ -237,6 +237,12 @@ async def _changed(state: AdminState) -> None:
 def _service_error(exc: Exception) -> ApiError:
     """Translate IncidentService's errors, most specific first."""
     message = str(exc) or type(exc).__name__
+    if isinstance(exc, incident_errors.AlreadyAcknowledged):
+        held = exc.incident
+        return ApiError(409, message, extra={
+            "acknowledged_by": held.acknowledged_by,
+            "acknowledged_at": _iso(Translator("en", exc.tz), held.acknowledged_at),
+        })
     if isinstance(exc, incident_errors.NotFound):
         return ApiError(404, message)
     if isinstance(exc, incident_errors.BadTransition):
@@ -334,7 +340,6 @@ async def _open_incident(request: web.Request) -> web.Response:
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    log.info("incident opened id=%d page=%s severity=%s by=%s", incident.id, page, severity, who)
     await _changed(state)
     return json_response(incident_json(state.config, incident, state.clock()), 201)
 
@@ -347,7 +352,6 @@ async def _acknowledge(request: web.Request) -> web.Response:
         incident = await state.incidents.acknowledge(_path_id(request), who)
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    log.info("incident acknowledged id=%d by=%s", incident.id, who)
     await _changed(state)
     return json_response(incident_json(state.config, incident, state.clock()))
 
@@ -362,7 +366,6 @@ async def _post_update(request: web.Request) -> web.Response:
         incident = await state.incidents.post_update(_path_id(request), status, message, author=who)
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    log.info("incident updated id=%d status=%s by=%s", incident.id, status, who)
     await _changed(state)
     return json_response(incident_json(state.config, incident, state.clock()), 201)
 
@@ -376,7 +379,6 @@ async def _resolve(request: web.Request) -> web.Response:
         incident = await state.incidents.resolve(_path_id(request), message, author=who)
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    log.info("incident resolved id=%d by=%s", incident.id, who)
     await _changed(state)
     return json_response(incident_json(state.config, incident, state.clock()))
 
@@ -397,8 +399,9 @@ async def _add_maintenance(request: web.Request) -> web.Response:
                ("page", "title", "start", "end", "components", "message"))
     page = f.choice("page", _page_slugs(state))
     title = f.text("title")
-    start = f.time("start")
-    end = f.time("end")
+    # Without an offset, the times are the site's wall-clock times (what /admin's form says).
+    start = f.time("start", state.config.site.timezone)
+    end = f.time("end", state.config.site.timezone)
     if end <= start:
         raise ApiError(400, "must be after start", "end")
     components = f.slugs("components", _components_of(state, page), "component")
@@ -409,7 +412,6 @@ async def _add_maintenance(request: web.Request) -> web.Response:
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    log.info("maintenance scheduled id=%d page=%s by=%s", window.id, page, who)
     await _changed(state)
     return json_response(maintenance_json(state.config, window, state.clock()), 201)
 
@@ -419,9 +421,8 @@ async def _cancel_maintenance(request: web.Request) -> web.Response:
     state = request.app[STATE]
     Fields(await _body(request, required=False), ())
     try:
-        window = await state.incidents.cancel_maintenance(_path_id(request))
+        window = await state.incidents.cancel_maintenance(_path_id(request), author=who)
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    log.info("maintenance cancelled id=%d by=%s", window.id, who)
     await _changed(state)
     return json_response(maintenance_json(state.config, window, state.clock()))

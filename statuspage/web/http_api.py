@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -28,16 +29,18 @@ class ApiError(Exception):
     """A request the API refuses: becomes `{"error", "field"}` JSON with `status`."""
 
     def __init__(self, status: int, error: str, field: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.field = field
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        """More members of the error object (e.g. who holds an acknowledgement)."""
 
     def response(self) -> web.Response:
         """The JSON response for this error."""
-        return error_response(self.status, self.error, self.field, self.headers)
+        return error_response(self.status, self.error, self.field, self.headers, self.extra)
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -51,9 +54,10 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def error_response(status: int, error: str, field: str | None = None,
-                   headers: Mapping[str, str] | None = None) -> web.Response:
-    """The API's one error shape."""
-    data: dict[str, Any] = {"error": error}
+                   headers: Mapping[str, str] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> web.Response:
+    """The API's one error shape (`extra` adds members beside `error` and `field`)."""
+    data: dict[str, Any] = {**(extra or {}), "error": error}
     if field is not None:
         data["field"] = field
     return json_response(data, status, headers)
@@ -193,14 +197,17 @@ class Fields:
                 out.append(item)
         return tuple(out)
 
-    def time(self, name: str) -> float:
-        """An ISO-8601 date-time with a UTC offset (or Z), as epoch seconds."""
+    def time(self, name: str, local_tz: str | None = None) -> float:
+        """An ISO-8601 date-time with a UTC offset (or Z), as epoch seconds; with `local_tz`, one
+        without an offset is a wall-clock time in that timezone (the site's, as /admin's forms send)."""
         value = self.text(name, max_len=64)
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise ApiError(400, f"{show(value)} is not an ISO-8601 date-time like 2025-01-31T22:00:00-03:00",
                            name) from None
+        if parsed.tzinfo is None and local_tz is not None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(local_tz))
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise ApiError(400, "needs a UTC offset, e.g. 2025-01-31T22:00:00-03:00 or ...Z", name)
         try:

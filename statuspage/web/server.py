@@ -6,8 +6,11 @@ Routes (DESIGN.md section 4):
     GET  /metrics                      Prometheus text
     GET|POST /api/push/<token>         heartbeat of a push monitor
     *    /api/admin/...                the engineers' API (admin_api.py), bearer tokens
+    *    /api/admin/cases..., POST /api/hooks/chatwoot   support cases (support_api.py)
     GET  /admin                        the engineers' page (templates/admin.html + static/admin.js)
-    GET  /…                            the rendered site from `site_dir`
+    GET  /…                            the rendered site from `site_dir`; on a page's own domain
+                                       (`pages[].domains`, by Host) that page's folder at `/`,
+                                       its Statuspage JSON at `/api/v2/…` as Statuspage serves it
 
 No request gets a 500 by design: bad input is a 4xx with a JSON error; `_errors` turns anything
 unexpected into a logged 500 only as a last resort. Request headers and push tokens are never
@@ -22,9 +25,10 @@ import hashlib
 import logging
 import os
 import re
+import socket
 import stat
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,10 +43,13 @@ from statuspage.config import Config
 from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
+from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
+from statuspage.web.admin_page import render_admin
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
+from statuspage.web.support_api import SupportState, setup_support_routes
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +108,14 @@ def build_app(
     metrics: Metrics,
     clock: Callable[[], float] = time.time,
     on_change: ChangeHook | None = None,
+    support: SupportService | None = None,
 ) -> web.Application:
     """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
 
     `on_change` is called after every successful admin write so the caller re-renders the site;
     if it returns an awaitable, that is awaited before the response is sent (keep it quick).
+    `support` serves the case routes and the Chatwoot webhook (web/support_api.py); by default one
+    over `store`.
     """
     app = web.Application(
         middlewares=[_errors],
@@ -126,6 +136,8 @@ def build_app(
     r.add_route("GET", "/api/push/{token}", _push)
     r.add_route("POST", "/api/push/{token}", _push)
     setup_admin_routes(app)
+    setup_support_routes(app, SupportState(config, support or SupportService(store, config, clock), clock,
+                                           on_change))
     r.add_get("/admin", _admin_page)
     r.add_get("/admin/", _admin_redirect)
     r.add_get("/admin/admin.js", _admin_js)
@@ -135,16 +147,31 @@ def build_app(
     return app
 
 
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving `app` on host:port with the redacting access log; `await runner.cleanup()` to stop."""
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
+async def serve(
+    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = (), *,
+    access_log: bool = True,
+) -> web.AppRunner:
+    """Start serving `app` on host:port, with the redacting access log unless `access_log` is False;
+    `await runner.cleanup()` to stop.
+
+    With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead."""
+    if access_log:
+        runner = web.AppRunner(app, access_log_class=AccessLogger)
+    else:
+        runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        if sockets:
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
+        else:
+            await web.TCPSite(runner, host, port).start()
     except BaseException:
         await runner.cleanup()
         raise
-    log.info("serving host=%s port=%d", host, port)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("serving http://%s:%d/ (engineers: /admin; HTTP access log %s)", shown, port,
+             "on" if access_log else "off, --access-log or server.access_log turns it on")
     return runner
 
 
@@ -163,15 +190,18 @@ class _Site:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
-    def locate(self, tail: str) -> tuple[Path | None, str | None]:
-        """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404."""
+    def locate(self, tail: str, folder: str = "") -> tuple[Path | None, str | None]:
+        """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404.
+
+        `folder` is the page folder a page's own domain serves at `/` ("" for the whole site); the
+        redirect location is a path on the same host."""
         parts = [p for p in tail.split("/") if p]
         for part in parts:
             # Dot segments, dotfiles (atomic-write temporaries) and Windows separators never map to a file.
             if part.startswith(".") or "\\" in part or "\x00" in part:
                 return None, None
         try:
-            path = self.root.joinpath(*parts).resolve()
+            path = self.root.joinpath(*[p for p in folder.split("/") if p], *parts).resolve()
         except (OSError, RuntimeError, ValueError):
             return None, None
         if path != self.root and not path.is_relative_to(self.root):
@@ -184,6 +214,12 @@ class _Site:
             if parts and not tail.endswith("/"):
                 return None, "/" + "/".join(quote(p) for p in parts) + "/"
             path = path / "index.html"
+        elif parts and not tail.endswith("/") and not path.exists():
+            # Clean URLs: /nps/history serves history.html, /nps/incidents/3 serves 3.html. The
+            # page's relative links resolve the same from both addresses (same folder).
+            page = path.with_name(path.name + ".html")
+            if page.is_file() and page.resolve().is_relative_to(self.root):
+                return page, None
         return path, None
 
 
@@ -306,7 +342,13 @@ async def _push(request: web.Request) -> web.Response:
     return json_response({"ok": True, "monitor": state.push_tokens[token]})
 
 
-async def _api_not_found(request: web.Request) -> web.Response:
+async def _api_not_found(request: web.Request) -> web.StreamResponse:
+    # The site's own documents under /api/v2/ are site files: support.json at the root, and on a
+    # page's own domain its Statuspage JSON, as Statuspage serves it. Anything else is an API 404.
+    if request.method in ("GET", "HEAD") and request.path.startswith("/api/v2/"):
+        response = await _serve_site(request, request.path.removeprefix("/"))
+        if response.status != 404:
+            return response
     # This catch-all also catches a known API path with a wrong method: that is a 405, not a 404.
     this = request.match_info.route.resource
     allowed: set[str] = set()
@@ -340,7 +382,8 @@ def admin_csp(html: str) -> str:
 
 
 async def _admin_page(request: web.Request) -> web.Response:
-    html = _resource_text("statuspage.templates", "admin.html")
+    state = request.app[STATE]
+    html = render_admin(state.config, state.clock())
     return web.Response(
         text=html, content_type="text/html", charset="utf-8",
         headers={"Content-Security-Policy": admin_csp(html), "Cache-Control": "no-store",
@@ -362,21 +405,46 @@ async def _admin_js(request: web.Request) -> web.Response:
 # --- the static site -----------------------------------------------------------------------------------
 
 
+def _page_folder(request: web.Request) -> str:
+    """The page folder served at `/` of this request's host ("" for the whole site)."""
+    page = request.app[STATE].config.page_for_host(request.host)
+    return f"{page.slug}/" if page is not None else ""
+
+
+def _locale_moved(request: web.Request, tail: str) -> str | None:
+    """`/en/nps/…` → `/nps/en/…`: a page in another locale lives in the page's own folder (so the
+    folder can be published alone), but `/<lang>/<page>/` is where people look for it."""
+    config = request.app[STATE].config
+    lang, _, rest = tail.partition("/")
+    slug, _, inner = rest.partition("/")
+    folders = {loc.lower() for loc in config.site.locales[1:]}
+    if lang in folders and config.page(slug) is not None:
+        return f"/{slug}/{lang}/{inner}"
+    return None
+
+
 async def _site(request: web.Request) -> web.StreamResponse:
+    return await _serve_site(request, request.match_info["tail"])
+
+
+async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     site = request.app[_SITE]
-    tail = request.match_info["tail"]
-    path, redirect = site.locate(tail)
+    folder = _page_folder(request)
+    path, redirect = site.locate(tail, folder)
+    query = f"?{request.query_string}" if request.query_string else ""
     if redirect is not None:
-        query = f"?{request.query_string}" if request.query_string else ""
         raise web.HTTPMovedPermanently(redirect + query)
     loop = asyncio.get_running_loop()
     found = None if path is None else await loop.run_in_executor(None, _read_site_file, path)
     if path is None or found is None:
-        return await _not_found(site, loop)
+        moved = None if folder else _locale_moved(request, tail)
+        if moved is not None:
+            raise web.HTTPMovedPermanently(moved + query)
+        return await _not_found(site, loop, folder)
     headers = {
         "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
         "ETag": found.etag,
-        "Cache-Control": f"public, max-age={STATIC_MAX_AGE if tail.startswith('static/') else PAGE_MAX_AGE}",
+        "Cache-Control": f"public, max-age={STATIC_MAX_AGE if _is_static(tail) else PAGE_MAX_AGE}",
     }
     if path.suffix.lower() in (".json", ".svg", ".atom"):
         # Statuspage's JSON and the badges are meant to be read from other sites.
@@ -388,13 +456,23 @@ async def _site(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop) -> web.Response:
-    custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
+async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop, folder: str = "") -> web.Response:
+    custom = None
+    if folder:  # a page's own domain: its folder's 404 page, whose links start at that domain's root
+        custom = await loop.run_in_executor(None, _read_site_file, site.root / folder / "404.html")
+    if custom is None:
+        custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
     body = custom.body if custom is not None else _NOT_FOUND_HTML
     return web.Response(
         status=404, body=body,
         headers={"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"},
     )
+
+
+def _is_static(tail: str) -> bool:
+    """An asset: under the site's `static/` or a page folder's (`nps/static/`)."""
+    parts = [p for p in tail.split("/") if p]
+    return bool(parts) and (parts[0] == "static" or (len(parts) > 1 and parts[1] == "static"))
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -1,0 +1,1 @@
+"""Support SLA: cases from every channel, first-response and resolution clocks, published compliance."""
