@@ -30,6 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from statuspage.models import (
+    CaseEvent,
+    CaseRow,
     CheckResult,
     ComponentChange,
     Incident,
@@ -37,9 +39,12 @@ from statuspage.models import (
     Maintenance,
     MonitorState,
     RunRow,
+    SupportTotals,
 )
+from statuspage.store import support_pg, support_sql
 from statuspage.store.base import LeadershipLost, OutboxRow, PushRow, StoreUnavailable
 from statuspage.store.buffer import Batch, BufferedStore
+from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +107,14 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (delivery_id, destination)
     );
     """,
-    # 3: heartbeats and outbox claims (as SQLite's 3), and what several instances coordinate with.
+    # 3: support cases (statuspage.support; as SQLite's 3, byte-order text).
+    support_pg.SCHEMA,
+    # 4: automatic titles and messages as a phrase key + values (JSON), as SQLite's 4.
+    """
+    ALTER TABLE incidents ADD COLUMN title_auto TEXT;
+    ALTER TABLE incident_updates ADD COLUMN auto TEXT;
+    """,
+    # 5: heartbeats and outbox claims (as SQLite's 5), and what several instances coordinate with.
     """
     CREATE TABLE push_heartbeats (
         monitor_id BIGINT PRIMARY KEY, at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL,
@@ -591,8 +603,8 @@ class PostgresStore(BufferedStore):
             iid = int(await conn.fetchval(
                 "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                 "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                "recovered_at, postmortem, created_at, updated_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
+                "recovered_at, postmortem, created_at, updated_at, title_auto) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "
                 "RETURNING id",
                 *_incident_row(incident)))
             for update in incident.updates:
@@ -608,7 +620,7 @@ class PostgresStore(BufferedStore):
                 "UPDATE incidents SET page=$1, title=$2, severity=$3, impact=$4, status=$5, components=$6, "
                 "automatic=$7, started_at=$8, due_at=$9, monitoring_at=$10, resolved_at=$11, "
                 "acknowledged_at=$12, acknowledged_by=$13, recovered_at=$14, postmortem=$15, created_at=$16, "
-                "updated_at=$17 WHERE id=$18",
+                "updated_at=$17, title_auto=$18 WHERE id=$19",
                 *_incident_row(incident), incident.id)
             for update in new_updates:
                 await _insert_update(conn, incident.id, update)
@@ -668,24 +680,24 @@ class PostgresStore(BufferedStore):
             rows = await conn.fetch(
                 "SELECT id, page, title, severity, impact, status, components, automatic, started_at, "
                 "due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, "
-                f"postmortem, created_at, updated_at FROM incidents {tail}", *args)
+                f"postmortem, created_at, updated_at, title_auto FROM incidents {tail}", *args)
             if not rows:
                 return []
             ids = [int(r[0]) for r in rows]
             updates: dict[int, list[IncidentUpdate]] = {i: [] for i in ids}
             for u in await conn.fetch(
-                    "SELECT id, incident_id, status, message, author, at, components FROM incident_updates "
-                    "WHERE incident_id = ANY($1::bigint[]) ORDER BY at, id", ids):
+                    "SELECT id, incident_id, status, message, author, at, components, auto "
+                    "FROM incident_updates WHERE incident_id = ANY($1::bigint[]) ORDER BY at, id", ids):
                 changes = tuple(ComponentChange(c[0], c[1], c[2]) for c in json.loads(u[6]))
                 updates[int(u[1])].append(
-                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes))
+                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, parse_auto(u[7])))
         return [
             Incident(
                 id=int(r[0]), page=r[1], title=r[2], severity=r[3], impact=r[4], status=r[5],
                 components=tuple(json.loads(r[6])), automatic=bool(r[7]), started_at=r[8], due_at=r[9],
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
-                updates=tuple(updates[int(r[0])]),
+                updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
             )
             for r in rows
         ]
@@ -742,6 +754,95 @@ class PostgresStore(BufferedStore):
             for r in rows
         ]
 
+    # --- support cases (SQL in support_sql.py, numbered by support_pg.py) ---------------------------
+
+    async def add_case_event(self, event: CaseEvent) -> bool:
+        """Store one case event; False when (case_id, event_id) was already stored (a repeat)."""
+        async with self._write() as conn:
+            status = await conn.execute(support_pg.INSERT_EVENT, *event_params(event))
+        return bool(status == "INSERT 0 1")
+
+    async def case_events(self, case_id: str) -> list[CaseEvent]:
+        """Every stored event of a case, by time."""
+        rows = await self._fetch(support_pg.CASE_EVENTS, case_id)
+        return [CaseEvent(case_id=r[0], event_id=r[1], kind=r[2], at=r[3], channel=r[4], page=r[5],
+                          severity=r[6], outcome=r[7], recorded_at=r[8]) for r in rows]
+
+    async def save_cases(self, rows: Iterable[CaseRow]) -> None:
+        """Upsert cases' figures in one transaction; a stored row computed from more events is kept."""
+        params = [case_params(c) for c in rows]
+        if not params:
+            return
+        async with self._write() as conn:
+            await conn.executemany(support_pg.UPSERT_CASE, params)
+
+    async def get_case(self, case_id: str) -> CaseRow | None:
+        """One case's figures, or None."""
+        rows = await self._fetch(support_pg.GET_CASE, case_id)
+        return case_from_row(rows[0]) if rows else None
+
+    async def list_cases(self, *, open_only: bool = False, since: float | None = None,
+                         limit: int = 100) -> list[CaseRow]:
+        """Cases newest first (by opening), optionally only open ones or opened since `since`."""
+        args: list[Any] = [] if since is None else [float(since)]
+        rows = await self._fetch(support_pg.list_cases(open_only, since is not None), *args, int(limit))
+        return [case_from_row(r) for r in rows]
+
+    async def case_ids(self, after: str = "", limit: int = 1000) -> list[str]:
+        """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
+        return [str(r[0]) for r in await self._fetch(support_pg.CASE_IDS, after, int(limit))]
+
+    async def support_totals(self, since_month: str, now: float) -> dict[str | None, SupportTotals]:
+        """The aggregates the support indicators are published from, months `since_month` (YYYY-MM) on,
+        per page slug and under None for every case; deadlines judged at `now`. The same queries as
+        SQLite's, in one snapshot, assembled by the same `support_sql.assemble_totals`."""
+        q, now = support_pg, float(now)
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            return support_sql.assemble_totals(
+                await conn.fetch(q.CHANNEL_TOTALS, now, since_month),
+                await conn.fetch(q.PAGE_MEDIANS, since_month),
+                await conn.fetch(q.MEDIANS, since_month),
+                await conn.fetch(q.TRIAGE_TOTALS, since_month),
+                await conn.fetch(q.SEVERITY_TOTALS, now, since_month),
+                await conn.fetch(q.OUTCOME_TOTALS, since_month),
+            )
+
+    async def open_case_counts(self, now: float) -> dict[str, tuple[int, int, int]]:
+        """Per channel: open cases, of which past the first-response limit, past the resolution limit."""
+        rows = await self._fetch(support_pg.COUNT_OPEN, float(now), float(now))
+        return {str(c): (int(n), int(f or 0), int(r or 0)) for c, n, f, r in rows}
+
+    async def case_alert_candidates(self, now: float, max_age: float) -> list[CaseRow]:
+        """Open cases past an alert lead whose deadline is at most `max_age` seconds old."""
+        now, oldest = float(now), float(now - max_age)
+        rows = await self._fetch(support_pg.ALERT_CANDIDATES, now, oldest, now, oldest)
+        return [case_from_row(r) for r in rows]
+
+    async def case_alerts_sent(self, case_ids: Iterable[str]) -> set[tuple[str, str]]:
+        """The (case id, alert kind) pairs already sent among these cases."""
+        ids = list(dict.fromkeys(case_ids))
+        if not ids:
+            return set()
+        return {(str(c), str(k)) for c, k in await self._fetch(support_pg.ALERTS_SENT, ids)}
+
+    async def record_case_alerts(self, alerts: Iterable[tuple[str, str, float]]) -> None:
+        """Remember sent alerts as (case id, kind, at); repeats are ignored."""
+        rows = [(c, k, float(at)) for c, k, at in alerts]
+        if not rows:
+            return
+        async with self._write() as conn:
+            await conn.executemany(support_pg.INSERT_ALERT, rows)
+
+    async def support_meta(self, key: str) -> str | None:
+        """A stored support fact (e.g. the config fingerprint the figures were computed with)."""
+        value = await self._fetchval(support_pg.GET_META, key)
+        return None if value is None else str(value)
+
+    async def set_support_meta(self, key: str, value: str) -> None:
+        """Store a support fact."""
+        async with self._write() as conn:
+            await conn.execute(support_pg.SET_META, key, value)
+
     # --- maintenance of the database itself ---------------------------------------------------------
 
     async def integrity_check(self) -> str:
@@ -758,10 +859,10 @@ class PostgresStore(BufferedStore):
 
 async def _insert_update(conn: asyncpg.Connection, incident_id: int, u: IncidentUpdate) -> None:
     await conn.execute(
-        "INSERT INTO incident_updates (incident_id, status, message, author, at, components) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO incident_updates (incident_id, status, message, author, at, components, auto) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         incident_id, u.status, u.message, u.author, float(u.at),
-        json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]))
+        json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]), auto_json(u.auto))
 
 
 def _state_dict(s: MonitorState) -> dict[str, Any]:
@@ -776,4 +877,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), bool(i.automatic),
         float(i.started_at), float(i.due_at), f(i.monitoring_at), f(i.resolved_at), f(i.acknowledged_at),
         i.acknowledged_by, f(i.recovered_at), i.postmortem, float(i.created_at), float(i.updated_at),
+        auto_json(i.title_auto),
     )

@@ -21,7 +21,6 @@ from typing import Any
 import aiosqlite
 
 from statuspage.models import (
-    AutoText,
     CaseEvent,
     CaseRow,
     CheckResult,
@@ -36,6 +35,7 @@ from statuspage.models import (
 from statuspage.store import support_sql
 from statuspage.store.base import OutboxRow, PushRow
 from statuspage.store.buffer import Batch, BufferedStore
+from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
 
 log = logging.getLogger(__name__)
 
@@ -479,7 +479,7 @@ class SQLiteStore(BufferedStore):
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (incident_id, u.status, u.message, u.author, u.at,
              json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]),
-             _auto_json(u.auto)),
+             auto_json(u.auto)),
         )
 
     async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
@@ -573,7 +573,7 @@ class SQLiteStore(BufferedStore):
             ):
                 changes = tuple(ComponentChange(c[0], c[1], c[2]) for c in json.loads(u[6]))
                 updates[int(u[1])].append(
-                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, _auto(u[7]))
+                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, parse_auto(u[7]))
                 )
         return [
             Incident(
@@ -581,7 +581,7 @@ class SQLiteStore(BufferedStore):
                 components=tuple(json.loads(r[6])), automatic=bool(r[7]), started_at=r[8], due_at=r[9],
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
-                updates=tuple(updates[int(r[0])]), title_auto=_auto(r[18]),
+                updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
             )
             for r in rows
         ]
@@ -646,7 +646,7 @@ class SQLiteStore(BufferedStore):
     async def add_case_event(self, event: CaseEvent) -> bool:
         """Store one case event; False when (case_id, event_id) was already stored (a repeat)."""
         async with self._tx:
-            cur = await self._conn.execute(support_sql.INSERT_EVENT, _event_params(event))
+            cur = await self._conn.execute(support_sql.INSERT_EVENT, event_params(event))
             return cur.rowcount == 1
 
     async def case_events(self, case_id: str) -> list[CaseEvent]:
@@ -657,7 +657,7 @@ class SQLiteStore(BufferedStore):
 
     async def save_cases(self, rows: Iterable[CaseRow]) -> None:
         """Upsert cases' figures in one transaction; a stored row computed from more events is kept."""
-        params = [_case_params(c) for c in rows]
+        params = [case_params(c) for c in rows]
         if not params:
             return
         async with self._tx:
@@ -672,14 +672,14 @@ class SQLiteStore(BufferedStore):
     async def get_case(self, case_id: str) -> CaseRow | None:
         """One case's figures, or None."""
         row = await self._fetchone(support_sql.GET_CASE, (case_id,))
-        return None if row is None else _case_from_row(row)
+        return None if row is None else case_from_row(row)
 
     async def list_cases(self, *, open_only: bool = False, since: float | None = None,
                          limit: int = 100) -> list[CaseRow]:
         """Cases newest first (by opening), optionally only open ones or opened since `since`."""
         args: list[Any] = [] if since is None else [since]
         rows = await self._fetchall(support_sql.list_cases(open_only, since is not None), [*args, int(limit)])
-        return [_case_from_row(r) for r in rows]
+        return [case_from_row(r) for r in rows]
 
     async def case_ids(self, after: str = "", limit: int = 1000) -> list[str]:
         """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
@@ -707,7 +707,7 @@ class SQLiteStore(BufferedStore):
     async def case_alert_candidates(self, now: float, max_age: float) -> list[CaseRow]:
         """Open cases past an alert lead whose deadline is at most `max_age` seconds old."""
         rows = await self._fetchall(support_sql.ALERT_CANDIDATES, (now, now - max_age, now, now - max_age))
-        return [_case_from_row(r) for r in rows]
+        return [case_from_row(r) for r in rows]
 
     async def case_alerts_sent(self, case_ids: Iterable[str]) -> set[tuple[str, str]]:
         """The (case id, alert kind) pairs already sent among these cases."""
@@ -758,53 +758,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
     return (
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
         i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
-        i.recovered_at, i.postmortem, i.created_at, i.updated_at, _auto_json(i.title_auto),
+        i.recovered_at, i.postmortem, i.created_at, i.updated_at, auto_json(i.title_auto),
     )
-
-
-def _event_params(e: CaseEvent) -> tuple[Any, ...]:
-    return (e.case_id, e.event_id, e.kind, e.at, e.channel, e.page, e.severity, e.outcome, e.recorded_at)
-
-
-def _flag(value: bool | None) -> int | None:
-    return None if value is None else int(value)
-
-
-def _case_params(c: CaseRow) -> tuple[Any, ...]:
-    return (
-        c.case_id, c.channel, c.page, c.month, c.opened_at, c.first_response_at, c.first_response_s,
-        c.first_response_limit_s, c.first_response_due_at, c.first_response_warn_at,
-        _flag(c.first_response_within), c.triaged_at, c.triage_s, c.severity,
-        json.dumps([[at, sev] for at, sev in c.severity_changes]), int(c.waiting), c.waiting_s, c.resolved_at,
-        c.resolution_s, c.resolution_limit_s, c.resolution_due_at, c.resolution_warn_at,
-        _flag(c.resolution_within), c.outcome, c.events, c.updated_at,
-    )
-
-
-def _case_from_row(r: Sequence[Any]) -> CaseRow:
-    return CaseRow(
-        case_id=r[0], channel=r[1], page=r[2], month=r[3], opened_at=r[4], first_response_at=r[5],
-        first_response_s=r[6], first_response_limit_s=r[7], first_response_due_at=r[8],
-        first_response_warn_at=r[9], first_response_within=None if r[10] is None else bool(r[10]),
-        triaged_at=r[11], triage_s=r[12], severity=r[13],
-        severity_changes=tuple((float(at), sev) for at, sev in json.loads(r[14])), waiting=bool(r[15]),
-        waiting_s=r[16], resolved_at=r[17], resolution_s=r[18], resolution_limit_s=r[19],
-        resolution_due_at=r[20], resolution_warn_at=r[21],
-        resolution_within=None if r[22] is None else bool(r[22]), outcome=r[23], events=int(r[24]),
-        updated_at=r[25],
-    )
-
-
-def _auto_json(auto: AutoText | None) -> str | None:
-    return None if auto is None else json.dumps(auto.to_data(), ensure_ascii=False)
-
-
-def _auto(text: str | None) -> AutoText | None:
-    """An automatic text column; an unreadable one is dropped (the plain text beside it still shows)."""
-    if text is None:
-        return None
-    try:
-        return AutoText.from_data(json.loads(text))
-    except ValueError:
-        log.warning("ignoring an unreadable automatic text %r", text[:80])
-        return None
