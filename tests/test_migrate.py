@@ -9,12 +9,16 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from statuspage.cli.commands import cli
-from statuspage.config import Storage
+from statuspage.config import Storage, parse_config
 from statuspage.models import CheckResult, MonitorState
 from statuspage.site.render import render_site
 from statuspage.store import OutboxRow, open_store
+from statuspage.support.service import SupportService
 from tests.pg import PgCluster
 from tests.site_data import NOW, open_populated
+from tests.support_data import EVENTS as CASE_EVENTS
+from tests.support_data import NOW as CASES_NOW
+from tests.support_data import config_data
 
 
 def _json_files(root: Path) -> dict[str, object]:
@@ -32,6 +36,17 @@ async def test_migrated_history_renders_identical_json_and_a_second_copy_is_refu
     lite.buffer_push(key, NOW - 10, "up", "ok")
     lite.buffer_outbox(OutboxRow("d1", "webhook:abc", "incident.created", "{}", NOW - 5))
     await lite.flush()
+    # A month of support cases (their events, figures, one alert sent) and the automatic incidents'
+    # phrase keys come along too.
+    cases = SupportService(lite, parse_config(config_data("unused.sqlite"), env={}), clock=lambda: CASES_NOW)
+    for event in CASE_EVENTS:
+        await cases.ingest([event])
+    await lite.record_case_alerts([("c6", "first_response.breached", CASES_NOW)])
+    await lite.set_support_meta("fingerprint", "f")
+    incidents = await lite.list_incidents()
+    assert any(i.title_auto is not None for i in incidents)
+    support = (await lite.support_totals("2026-10", CASES_NOW), await lite.list_cases(limit=100),
+               await lite.case_events("e1"))
     n_results = await lite.count_results()
     before = await render_site(config, lite, tmp_path / "before", now=NOW)
     assert before.written
@@ -48,6 +63,11 @@ async def test_migrated_history_renders_identical_json_and_a_second_copy_is_refu
     try:
         await render_site(pg_config, store, tmp_path / "after", now=NOW)
         assert await store.count_results() == n_results
+        assert await store.list_incidents() == incidents
+        assert (await store.support_totals("2026-10", CASES_NOW), await store.list_cases(limit=100),
+                await store.case_events("e1")) == support
+        assert await store.case_alerts_sent(["c6"]) == {("c6", "first_response.breached")}
+        assert await store.support_meta("fingerprint") == "f"
         assert [p.monitor for p in await store.pushes()] == [key]
         # Ids continue after the copied ones.
         assert await store.last_run_id() > max(r.id for r in await store.runs([key], 0, NOW + 1))

@@ -2,7 +2,8 @@
 
 Every table is copied with its ids (monitors, incidents, updates, maintenances, state runs), so links
 between rows and the incident URLs stay the same; the identity sequences then continue after the
-largest copied id. The copy is one PostgreSQL transaction: a failure leaves the target as it was.
+largest copied id. Support cases come with their events, figures and sent alerts. The copy is one
+PostgreSQL transaction: a failure leaves the target as it was.
 A target that already holds a history is refused, so running the command twice never copies twice.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from statuspage.store import support_sql
 from statuspage.store.base import StoreUnavailable
 from statuspage.store.postgres import PostgresStore
 from statuspage.store.sqlite import MIGRATIONS, SQLiteStore
@@ -43,6 +45,14 @@ def _float(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+def _floats(columns: tuple[str, ...], *names: str) -> dict[int, Callable[[Any], Any]]:
+    return {columns.index(name): float for name in names}
+
+
+_CASE_COLUMNS = tuple(c.strip() for c in support_sql.CASE_COLUMNS.split(","))
+_EVENT_COLUMNS = tuple(c.strip() for c in support_sql.EVENT_COLUMNS.split(","))
+
+
 TABLES: tuple[_Table, ...] = (
     _Table("monitors", ("id", "key"), identity=True),
     _Table("state_runs", ("id", "monitor_id", "state", "start_at", "end_at", "open"),
@@ -51,10 +61,11 @@ TABLES: tuple[_Table, ...] = (
     _Table("incidents", (
         "id", "page", "title", "severity", "impact", "status", "components", "automatic", "started_at",
         "due_at", "monitoring_at", "resolved_at", "acknowledged_at", "acknowledged_by", "recovered_at",
-        "postmortem", "created_at", "updated_at", "reminded_at"),
+        "postmortem", "created_at", "updated_at", "reminded_at", "title_auto"),
         {7: _BOOL, 8: float, 9: float, 10: _float, 11: _float, 12: _float, 14: _float, 16: float, 17: float,
          18: _float}, identity=True),
-    _Table("incident_updates", ("id", "incident_id", "status", "message", "author", "at", "components"),
+    _Table("incident_updates",
+           ("id", "incident_id", "status", "message", "author", "at", "components", "auto"),
            {5: float}, identity=True),
     _Table("maintenances", ("id", "page", "title", "message", "components", "start_at", "end_at",
                             "created_at", "created_by", "cancelled"),
@@ -62,6 +73,14 @@ TABLES: tuple[_Table, ...] = (
     _Table("outbox", ("id", "delivery_id", "destination", "event", "incident", "at"), {5: float},
            identity=True),
     _Table("push_heartbeats", ("monitor_id", "at", "status", "message"), {1: float}),
+    _Table("support_events", _EVENT_COLUMNS, _floats(_EVENT_COLUMNS, "at", "recorded_at")),
+    _Table("support_cases", _CASE_COLUMNS, _floats(
+        _CASE_COLUMNS, "opened_at", "first_response_at", "first_response_s", "first_response_limit_s",
+        "first_response_due_at", "first_response_warn_at", "triaged_at", "triage_s", "waiting_s",
+        "resolved_at", "resolution_s", "resolution_limit_s", "resolution_due_at", "resolution_warn_at",
+        "updated_at")),
+    _Table("support_alerts", ("case_id", "kind", "at"), {2: float}),
+    _Table("support_meta", ("key", "value")),
 )
 
 
@@ -106,13 +125,15 @@ async def migrate(source: Path, url: str) -> MigrateResult:
             # Serialise two migrations started together; the second then sees the first one's rows.
             await pg.execute("LOCK TABLE monitors, results, incidents, state_runs IN EXCLUSIVE MODE")
             held = {name: int(await pg.fetchval(f"SELECT COUNT(*) FROM {name}"))
-                    for name in ("results", "state_runs", "incidents", "maintenances")}
+                    for name in ("results", "state_runs", "incidents", "maintenances", "support_events")}
             if any(held.values()):
                 what = ", ".join(f"{n} {name}" for name, n in held.items() if n)
                 raise MigrateError(f"database {target.path} already holds a history ({what}); "
                                    "refusing to copy again (migrate into an empty database)")
             # The target's own start may have registered monitors: their ids must be the source's.
-            await pg.execute("DELETE FROM monitor_state; DELETE FROM push_heartbeats; DELETE FROM monitors")
+            # A target that started once also noted its support config's fingerprint: the source's wins.
+            await pg.execute("DELETE FROM monitor_state; DELETE FROM push_heartbeats; DELETE FROM monitors; "
+                             "DELETE FROM support_meta")
             uri = f"{source.resolve().as_uri()}?mode=ro"
             with closing(sqlite3.connect(uri, uri=True)) as lite:
                 version = int(lite.execute("PRAGMA user_version").fetchone()[0])
