@@ -1,5 +1,6 @@
 """The store on both backends (a SQLite file, a fresh PostgreSQL database): migrations, batched writes,
-runs, incidents, maintenance, pruning, the outbox and shared heartbeats."""
+runs, incidents (with their automatic texts), maintenance, pruning, the outbox and shared heartbeats;
+support cases are in test_support_store.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from statuspage.models import CheckResult, Incident, IncidentUpdate, Maintenance, MonitorState, RunRow
+from statuspage.models import (
+    AutoText,
+    CheckResult,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MonitorState,
+    RunRow,
+)
 from statuspage.store import OutboxRow
 from statuspage.store import postgres as pg_schema
 from statuspage.store.sqlite import MIGRATIONS, SQLiteStore
@@ -147,6 +156,30 @@ async def test_incident_roundtrip_and_first_ack_wins(backend: Backend) -> None:
     await store.mark_reminded(1, 250.0)
     assert await store.reminded_at(1) == 250.0
     await store.close()
+
+
+async def test_automatic_texts_are_kept_beside_the_worded_ones(backend: Backend) -> None:
+    # Schema version 4: the phrase key and values that let every locale word an automatic text again.
+    store = await backend.open()
+    try:
+        title = AutoText("title", (("component", "reports"), ("name", "Relatórios")))
+        opened = AutoText("opened", (("component", "reports"), ("name", "Relatórios"), ("start", 100.0)))
+        created = await store.create_incident(Incident(
+            id=0, page="nps", title="Relatórios indisponível", severity="T1", impact="critical",
+            status="investigating", started_at=100.0, due_at=200.0, components=("reports",), automatic=True,
+            created_at=110.0, updated_at=110.0, title_auto=title,
+            updates=(IncidentUpdate(0, 0, "investigating", "Detectamos…", 110.0, "statuspage", (), opened),),
+        ))
+        assert created.title_auto == title and created.updates[0].auto == opened
+        by_hand = IncidentUpdate(0, created.id, "identified", "Causa encontrada", 120.0, "alice")
+        saved = await store.save_incident(created, [by_hand])
+        assert saved.title_auto == title and [u.auto for u in saved.updates] == [opened, None]
+        await backend.execute("UPDATE incident_updates SET auto = 'not json' WHERE auto IS NOT NULL")
+        got = await store.get_incident(created.id)
+        assert got is not None and [u.auto for u in got.updates] == [None, None]  # the worded text stays
+        assert got.updates[0].message == "Detectamos…"
+    finally:
+        await store.close()
 
 
 async def test_maintenance_add_list_cancel(backend: Backend) -> None:
