@@ -1,16 +1,19 @@
 """The cluster protocol in process: the pure lease plan, leases and leadership on a real PostgreSQL
-(fencing a deposed leader), and two in-process instances sharing heartbeats and admin writes."""
+(fencing a deposed leader), and two in-process instances sharing heartbeats and admin writes, and
+sending a support alert once."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from statuspage.cluster.node import plan, shard_of, shards_wanted
 from statuspage.config import Storage, load_config_text
@@ -94,7 +97,11 @@ async def test_one_leader_and_a_deposed_one_cannot_write(pg_url: str) -> None:
 
 
 def _config(tmp_path: Path, url: str, port: int, name: str) -> Any:
-    return load_config_text(f"""
+    return load_config_text(_config_text(tmp_path, url, port, name), env={})
+
+
+def _config_text(tmp_path: Path, url: str, port: int, name: str) -> str:
+    return f"""
 site: {{output_dir: "{tmp_path / 'site'}"}}
 storage: {{url: "{url}"}}
 server: {{port: {port}}}
@@ -108,7 +115,7 @@ pages:
         name: E-mail
         monitors:
           - {{name: sender, type: push, token: "push-token-abcdef", interval: 1s, grace: 1s}}
-""", env={})
+"""
 
 
 async def test_two_instances_share_heartbeats_and_admin_writes(tmp_path: Path, pg_cluster: PgCluster) -> None:
@@ -158,6 +165,47 @@ async def test_two_instances_share_heartbeats_and_admin_writes(tmp_path: Path, p
                         if line.startswith("statuspage_cluster_monitors_probed "):
                             probed += float(line.split()[1])
             assert (leaders, probed) == (1, 1)
+    finally:
+        for rt in runtimes:
+            await rt.close()
+
+
+async def test_a_support_alert_is_sent_once_by_the_leader_whichever_instance_took_the_case(
+        tmp_path: Path, pg_cluster: PgCluster, aiohttp_server: Any) -> None:
+    got: list[tuple[str, str]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        got.append((request.headers["X-Statuspage-Event"], request.headers["X-Statuspage-Delivery"]))
+        return web.Response(status=204)
+
+    hook = web.Application()
+    hook.router.add_post("/hook", receive)
+    receiver = await aiohttp_server(hook)
+    url = pg_cluster.url(pg_cluster.create_database())
+    ports = [free_port(), free_port()]
+    extra = f"""
+support: {{channels: {{whatsapp: {{first_response: 4m}}}}, alert_lead: 75%}}
+notifications: {{webhooks: [{{url: "{receiver.make_url('/hook')}", secret: "s3cret-s3cret"}}]}}
+"""
+    runtimes = [Runtime(load_config_text(_config_text(tmp_path / n, url, p, n) + extra, env={}))
+                for n, p in zip("ab", ports, strict=True)]
+    for rt in runtimes:
+        await rt.start()
+    try:
+        follower = next((i for i, rt in enumerate(runtimes) if not rt.is_leader), 1)
+        # Opened 200 s ago on a 24×7 channel: 75 % of its 4 min first response is already used.
+        opened = datetime.fromtimestamp(time.time() - 200, UTC).isoformat()
+        async with aiohttp.ClientSession() as http, http.post(
+                f"http://127.0.0.1:{ports[follower]}/api/admin/cases",
+                json={"id": "ZD-7", "channel": "whatsapp", "opened_at": opened},
+                headers={"Authorization": "Bearer alice-token-0123456789"}) as resp:
+            assert resp.status == 201, await resp.text()
+        deadline = time.monotonic() + 10  # the leader's support tick runs every 5 s
+        while not any(event.startswith("case.") for event, _ in got) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)  # nothing more arrives
+        # (The push monitor, without heartbeats here, has its own incident.created.)
+        assert [event for event, _ in got if event.startswith("case.")] == ["case.first_response.warning"]
     finally:
         for rt in runtimes:
             await rt.close()

@@ -32,5 +32,9 @@ class SharedPushBoard(PushBoard):
         """Take in the heartbeats that reached other instances."""
         for row in await self.store.pushes():
             token = self._token_of.get(row.monitor)
-            if token is not None and row.status in ("up", "down"):
+            if token is None or row.status not in ("up", "down"):
+                continue
+            last = self.last(token)
+            if last is None or row.at > last.at:
+                # Only news: the prober re-arms its deadline (and judges a change) once per heartbeat.
                 PushBoard.record(self, token, row.at, "up" if row.status == "up" else "down", row.message)
