@@ -293,3 +293,31 @@ async def test_states_are_followed_by_what_changed_even_when_commits_come_out_of
     assert keys[1] in states and states[keys[1]].last_at == 5.0
     for s in (writer, other, leader):
         await s.close()
+
+
+async def test_an_incident_and_the_notifications_it_caused_commit_together(pg_url: str) -> None:
+    # What the leader of several instances relies on: killed between the two, it leaves neither.
+    from statuspage.config import Storage
+    from statuspage.store import open_store
+
+    store = await open_store(Storage(url=pg_url))
+    await store.register_monitors([KEY])
+    incident = Incident(0, "nps", "x", "T1", "critical", "investigating", 1.0, 2.0, ("app",), automatic=True)
+    try:
+        store.buffer_check(CheckResult(KEY, 1.0, "up"), MonitorState(last_at=1.0), [])
+        with pytest.raises(RuntimeError):
+            async with store.atomic():
+                created = await store.create_incident(incident)
+                assert (await store.get_incident(created.id)) == created  # read in the same transaction
+                store.buffer_outbox(OutboxRow("d1", "webhook:x", "incident.created", "{}", 1.0))
+                assert await store.flush() == 0  # the probing rows wait outside: never lost with it
+                raise RuntimeError("the leader dies here")
+        assert await store.list_incidents() == [] and await store.outbox() == []
+        async with store.atomic():
+            created = await store.create_incident(incident)
+            store.buffer_outbox(OutboxRow("d2", "webhook:x", "incident.created", "{}", 1.0))
+        assert [i.id for i in await store.list_incidents()] == [created.id]
+        assert [r.delivery_id for r in await store.outbox()] == ["d2"]
+        assert await store.flush() == 2 and [r.at for r in await store.results(KEY)] == [1.0]
+    finally:
+        await store.close()

@@ -8,7 +8,9 @@ last. The first round after taking leadership reconciles instead: every componen
 its incident, and open automatic incidents whose components all recovered move on. A component whose
 incident maintenance held back becomes a confirmed outage when its window ends (as with one instance).
 Every `TICK_EVERY_S` it also runs the incident tick (auto-resolve, reminders) and `on_tick` (the
-support-case alerts). Every write runs inside `store.fenced(epoch)`.
+support-case alerts). Every write runs inside `store.fenced(epoch)`, and each action commits together
+with the outbox rows of the notifications it caused (`store.atomic()`): a leader killed right after
+opening an incident never leaves it without its notification.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ class LeaderDuties:
         await self.refresh(full=True)
         now = self.clock()
         self._held = {}
-        async with self.store.fenced(epoch):
+        # All or nothing (a failure is retried whole), notifications included.
+        async with self.store.fenced(epoch), self.store.atomic():
             for key, monitors in self._monitors_of.items():
                 page, _, comp = key.partition("/")
                 major = self.status(page, comp) == "major_outage"
@@ -123,21 +126,28 @@ class LeaderDuties:
                 if major == was:
                     continue
                 states = [self.states.get(m, MonitorState()) for m in monitors]
-                if major:
-                    starts = [s.down_since for s in states if s.down_since is not None]
-                    # The component is fully down from the moment its last monitor went down.
-                    await self._component_down(key, max(starts, default=self.clock()))
-                else:
-                    self._held.pop(key, None)
-                    await self.incidents.component_recovered(page, comp, recovery_time(states, self.clock()))
+                # The incident and its notifications commit together: a leader killed in between
+                # leaves neither, and the next one acts (and notifies) again.
+                async with self.store.atomic():
+                    if major:
+                        starts = [s.down_since for s in states if s.down_since is not None]
+                        # The component is fully down from the moment its last monitor went down.
+                        await self._component_down(key, max(starts, default=self.clock()))
+                    else:
+                        self._held.pop(key, None)
+                        await self.incidents.component_recovered(page, comp,
+                                                                 recovery_time(states, self.clock()))
                 self._major[key] = major  # only once acted on: a failed write is retried next round
                 changed = True
             if self.clock() - self._last_tick >= TICK_EVERY_S:
                 self._last_tick = self.clock()
-                changed = await self._still_down() or changed
-                changed = bool(await self.incidents.tick()) or changed
-                if self._on_tick is not None:
-                    await self._on_tick()
+                async with self.store.atomic():
+                    opened = await self._still_down()
+                    changed = bool(await self.incidents.tick()) or bool(opened) or changed
+                    if self._on_tick is not None:
+                        await self._on_tick()
+                for component in opened:  # once committed
+                    self._held.pop(component, None)
         return changed
 
     async def _component_down(self, component: str, since: float) -> None:
@@ -146,18 +156,17 @@ class LeaderDuties:
             # Maintenance covers it: the tick opens one if it is still down when that ends.
             self._held[component] = since
 
-    async def _still_down(self) -> bool:
-        """Outages that outlast their maintenance window become incidents; True if one did."""
-        changed = False
+    async def _still_down(self) -> list[str]:
+        """Outages that outlast their maintenance window become incidents; return those components."""
+        opened = []
         for component, since in list(self._held.items()):
             if not self._major.get(component):
                 self._held.pop(component, None)
                 continue
             page, _, comp = component.partition("/")
             if await self.incidents.component_still_down(page, comp, since) is not None:
-                self._held.pop(component, None)
-                changed = True
-        return changed
+                opened.append(component)
+        return opened
 
     async def dispatch(self, epoch: int) -> int:
         """Claim the outbox rows not yet claimed under this epoch and queue them for delivery."""

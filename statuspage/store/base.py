@@ -182,6 +182,13 @@ class Store(Protocol):
         `LeadershipLost` otherwise (in the same transaction, so no write of a deposed leader lands)."""
         ...
 
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """Inside, the writes and the outbox rows buffered (`buffer_outbox`) commit together, or none
+        of them: an incident the leader opened never lacks its notification because the process died
+        before the next flush (PostgreSQL; a no-op with SQLite's single process). `flush()` inside
+        writes nothing (buffered rows wait for the next flush outside)."""
+        ...
+
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
         """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
         ...

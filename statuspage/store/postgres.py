@@ -218,6 +218,7 @@ class PostgresStore(BufferedStore):
         self.shared = True
         self._conn_var: ContextVar[asyncpg.Connection | None] = ContextVar("pg_read_conn", default=None)
         self._fence: ContextVar[int | None] = ContextVar("pg_fence", default=None)
+        self._unit: ContextVar[_Unit | None] = ContextVar("pg_unit", default=None)
 
     @classmethod
     async def open(cls, url: str, *, readonly: bool = False, max_size: int = 8) -> PostgresStore:
@@ -283,7 +284,13 @@ class PostgresStore(BufferedStore):
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[asyncpg.Connection]:
-        """One write transaction; inside `fenced(epoch)` it first checks that epoch still leads."""
+        """One write transaction; inside `fenced(epoch)` it first checks that epoch still leads.
+        Inside `atomic()` it is a savepoint of the atomic transaction (fenced once, at its start)."""
+        unit = self._unit.get()
+        if unit is not None:
+            async with unit.conn.transaction():
+                yield unit.conn
+            return
         async with self._pool.acquire() as conn, conn.transaction():
             epoch = self._fence.get()
             if epoch is not None:
@@ -292,6 +299,39 @@ class PostgresStore(BufferedStore):
                 if current != epoch:
                     raise LeadershipLost(f"leadership epoch {epoch} is over (now {current})")
             yield conn
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """Inside, every write, every read and the outbox rows buffered share one transaction; the
+        outbox rows are inserted just before it commits (see `Store.atomic`). Nested: the outer one."""
+        if self._unit.get() is not None:
+            yield
+            return
+        async with self._write() as conn:
+            unit = _Unit(conn)
+            unit_token, conn_token = self._unit.set(unit), self._conn_var.set(conn)
+            try:
+                yield
+                if unit.outbox:
+                    await _insert_outbox(conn, unit.outbox)
+            finally:
+                self._conn_var.reset(conn_token)
+                self._unit.reset(unit_token)
+
+    def buffer_outbox(self, row: OutboxRow) -> None:
+        """Queue a notification for the outbox (inside `atomic()`: for its transaction)."""
+        unit = self._unit.get()
+        if unit is not None:
+            unit.outbox.append(row)
+        else:
+            super().buffer_outbox(row)
+
+    async def flush(self) -> int:
+        """Write everything buffered in one transaction (see BufferedStore.flush); inside `atomic()`
+        nothing: rows taken there would be lost with it if it rolled back."""
+        if self._unit.get() is not None:
+            return 0
+        return await super().flush()
 
     @asynccontextmanager
     async def fenced(self, epoch: int) -> AsyncIterator[None]:
@@ -477,13 +517,7 @@ class PostgresStore(BufferedStore):
                     [ids[k] for (k, _), _ in lat], [h for (_, h), _ in lat],
                     [json.dumps(d.to_json(), separators=(",", ":")) for _, d in lat])
             if batch.outbox:
-                rows = list(batch.outbox.values())
-                await conn.execute(
-                    "INSERT INTO outbox (delivery_id, destination, event, incident, at) "
-                    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[]) "
-                    "ON CONFLICT (delivery_id, destination) DO NOTHING",
-                    [r.delivery_id for r in rows], [r.destination for r in rows], [r.event for r in rows],
-                    [r.incident for r in rows], [float(r.at) for r in rows])
+                await _insert_outbox(conn, list(batch.outbox.values()))
             if batch.outbox_done:
                 done = list(batch.outbox_done)
                 await conn.execute(
@@ -863,6 +897,23 @@ async def _insert_update(conn: asyncpg.Connection, incident_id: int, u: Incident
         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
         incident_id, u.status, u.message, u.author, float(u.at),
         json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]), auto_json(u.auto))
+
+
+class _Unit:
+    """The connection of an `atomic()` block and the outbox rows buffered inside it."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.outbox: list[OutboxRow] = []
+
+
+async def _insert_outbox(conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
+    await conn.execute(
+        "INSERT INTO outbox (delivery_id, destination, event, incident, at) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[]) "
+        "ON CONFLICT (delivery_id, destination) DO NOTHING",
+        [r.delivery_id for r in rows], [r.destination for r in rows], [r.event for r in rows],
+        [r.incident for r in rows], [float(r.at) for r in rows])
 
 
 def _state_dict(s: MonitorState) -> dict[str, Any]:

@@ -333,6 +333,10 @@ class SQLiteStore(BufferedStore):
         """One process is always the leader of a SQLite file: nothing to check."""
         return contextlib.nullcontext()
 
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """One process writes a SQLite file and flushes its outbox at once after incidents act."""
+        return contextlib.nullcontext()
+
     async def _write_batch(self, batch: Batch) -> None:
         ids = self._ids
         async with self._tx:
