@@ -128,6 +128,7 @@ async def test_two_instances_share_heartbeats_and_admin_writes(tmp_path: Path, p
         async with aiohttp.ClientSession() as http:
             # Heartbeats go to whichever instance the load balancer picks; the owner sees them all.
             deadline = time.monotonic() + 6
+            first_push = time.time()
             n = 0
             while time.monotonic() < deadline:
                 port = ports[n % 2]
@@ -140,7 +141,11 @@ async def test_two_instances_share_heartbeats_and_admin_writes(tmp_path: Path, p
                 results = await store.results("cxm/mail/sender")
             finally:
                 await store.close()
-            assert len(results) >= 3 and all(r.outcome == "up" for r in results[1:]), results
+            # Before the first heartbeat the monitor may already be overdue (the second instance's
+            # start takes a while under load); from a moment after it (the other instance's reach
+            # the owner within poll_every) every check is up.
+            pushed = [r for r in results if r.at > first_push + 1]
+            assert len(pushed) >= 3 and all(r.outcome == "up" for r in pushed), results
             # An admin write on one instance is on the other's site within a few seconds.
             headers = {"Authorization": "Bearer alice-token-0123456789"}
             body = {"page": "cxm", "title": "Envio lento", "severity": "T3", "components": ["mail"],
