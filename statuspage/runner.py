@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import shutil
 import signal
 import socket
@@ -38,8 +39,17 @@ from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
 from statuspage.probe.story import CheckStory
 from statuspage.site.worker import UNAVAILABLE, RenderWorker
-from statuspage.store import Coordinator, Store, StoreUnavailable, open_coordinator, open_store
+from statuspage.store import (
+    Coordinator,
+    Store,
+    StoreUnavailable,
+    database_problem,
+    open_coordinator,
+    open_store,
+    unavailable_reason,
+)
 from statuspage.support.service import SupportService
+from statuspage.web.health import Health, file_identity
 from statuspage.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -47,6 +57,8 @@ events = logging.getLogger("statuspage.events")
 
 FLUSH_EVERY_S = 0.5
 """How often buffered results are committed: the most a crash can lose is this much probing."""
+FLUSH_BACKOFF_MAX = 10
+"""While flushes fail, the wait between attempts doubles up to this many times FLUSH_EVERY_S (5 s)."""
 TICK_EVERY_S = 5.0
 """How often incidents are checked for auto-resolve and reminders."""
 RENDER_COALESCE_S = 0.3
@@ -74,6 +86,8 @@ class Runtime:
         self.support: SupportService | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
+        self.health = Health(clock)
+        """What /healthz reports: renders and flushes that keep failing make it 503."""
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
@@ -100,6 +114,9 @@ class Runtime:
         self._served_dir = Path(config.site.output_dir)
         self._closing = False
         self._sockets: list[socket.socket] = []
+        self._database_file: tuple[int, int] | None = None
+        self._unacted: list[tuple[str, CheckEvent]] = []
+        """Confirmed transitions the incident policy could not act on yet (the database refused)."""
         self._started = False
 
     @property
@@ -116,6 +133,19 @@ class Runtime:
 
             self._sockets = bind_sockets(self.config.server.host, self.config.server.port)
 
+    def _check_secrets(self) -> None:
+        """Refuse to serve beyond loopback with a weak secret; on loopback, warn (credentials.py)."""
+        from statuspage.credentials import exposure_problems
+
+        addresses = [str(sock.getsockname()[0]) for sock in self._sockets]
+        errors, warnings = exposure_problems(self.config, addresses)
+        for line in warnings:
+            log.warning("WEAK SECRET %s", line)
+        if errors:
+            where = ", ".join(sorted(set(addresses)))
+            raise StartError(f"refusing to serve on {where} (beyond loopback) with weak secrets:\n"
+                             + "\n".join(errors))
+
     @property
     def port(self) -> int | None:
         """The port the server listens on once bound (the real one when the config says 0)."""
@@ -124,26 +154,43 @@ class Runtime:
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
+        from statuspage.web.limits import raise_open_file_limit
+
+        before, after = raise_open_file_limit()
+        if after != before:
+            log.info("open files limit raised from %d to %d", before, after)
         self.bind()
+        self._check_secrets()
         try:
             self.store = await open_store(cfg.storage)
-        except StoreUnavailable:
-            raise  # PostgreSQL: already one line naming the (redacted) storage.url
         except Exception as exc:
+            # SQLite: damaged, a directory, a newer schema, full; PostgreSQL: unreachable, refusing the
+            # password, missing (one line naming the URL without its password).
+            problem = database_problem(exc, cfg.storage.where)
+            if problem is not None:
+                raise StartError(problem) from None
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
-                             "(check storage.path)") from None
+            key = "storage.path" if cfg.storage.url is None else "storage.url"
+            raise StartError(f"cannot open the database at {cfg.storage.where}: {detail} "
+                             f"(check {key})") from None
         shared = self.store.shared
         if shared:
-            await self._start_cluster_parts(self.store)
+            try:
+                await self._start_cluster_parts(self.store)
+            except StoreUnavailable as exc:
+                raise StartError(str(exc)) from None
+        else:
+            self._database_file = file_identity(cfg.storage.path)
         self.notifier = Notifier(cfg, store=self.store, resume=not shared, dispatch=shared)
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.support = SupportService(self.store, cfg, self.clock)
-        self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
+        self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock,
+                               probe=cfg.probe)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
-                             on_check=self._on_check, on_transition=self._on_transition)
+                             on_check=self._on_check, on_transition=self._on_transition,
+                             on_skip=self.metrics.count_skipped)
         await self.prober.load()
         if not shared:
             await self._reconcile_incidents()
@@ -167,15 +214,17 @@ class Runtime:
         # about a millisecond a case; the figures of a case not reached yet stay as they were.
         self._tasks.append(asyncio.create_task(self._refresh_support(), name="support-refresh"))
         if self.serve:
+            from statuspage.web.limits import server_limits
             from statuspage.web.server import build_app, serve
 
             self.app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=self._served_dir, metrics=self.metrics, clock=self.clock,
                 on_change=self._admin_changed if shared else self.mark_dirty, support=self.support,
+                health=self.health,
             )
             self.server = await serve(self.app, cfg.server.host, cfg.server.port, self._sockets,
-                                      access_log=cfg.server.access_log)
+                                      access_log=cfg.server.access_log, limits=server_limits(cfg))
         if shared:
             self._start_cluster_loops()
         self._update_cluster_metrics()
@@ -208,12 +257,21 @@ class Runtime:
         self.duties = LeaderDuties(
             self.config, self.store, self.incidents, self.notifier, instance=self.coordinator.instance,
             local_states=lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states},
-            on_changed=self.mark_dirty, clock=self.clock,
+            on_changed=self.mark_dirty, on_round=self._leader_round, clock=self.clock,
             on_tick=self.support_tick if self.support is not None and self.support.enabled else None)
         self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
                                 on_lost=self._lost, on_lead=self._lead, on_depose=self._depose)
         self.node.start()
         self._tasks.append(asyncio.create_task(self._push_sync_loop(), name="push-sync"))
+
+    def _leader_round(self, exc: Exception | None) -> None:
+        # A leader that cannot act (its database full or away) is on /healthz, like a failing flush.
+        if exc is None:
+            self.health.ok("leader")
+            return
+        reason = unavailable_reason(exc)
+        self.health.failed("leader", f"incidents and notifications wait: the database {reason}" if reason
+                           else f"incidents and notifications wait: {exc.__class__.__name__}: {exc}")
 
     def _update_cluster_metrics(self) -> None:
         probed = len(self.prober.scheduled) if self.prober is not None else 0
@@ -252,6 +310,7 @@ class Runtime:
                 await task
         if self.notifier is not None:
             self.notifier.drop_queued()  # claimed rows not sent yet: the next leader claims them again
+        self.health.ok("leader")  # a follower has no leader round to fail
         self._update_cluster_metrics()
         if not self._closing:
             self.mark_dirty()
@@ -313,7 +372,6 @@ class Runtime:
         page, _, comp = component.partition("/")
         major = self.component_status(page, comp) == "major_outage"
         was = self._major.get(component, False)
-        self._major[component] = major
         if major and not was:
             starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
             # The component is fully down from the moment its last monitor went down.
@@ -321,6 +379,8 @@ class Runtime:
         elif was and not major:
             self._held.pop(component, None)
             await self.incidents.component_recovered(page, comp, event.transition.at)
+        # Only once acted on: a write that failed (disk full) is tried again from `tick`.
+        self._major[component] = major
 
     async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
@@ -333,6 +393,10 @@ class Runtime:
         """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
         re-render when an incident changed."""
         assert self.incidents is not None
+        try:
+            await self._act_on_missed_transitions()
+        except Exception as exc:
+            log.debug("incidents still wait for the database: %s", exc)  # /healthz says why
         changed = False
         for component, since in list(self._held.items()):
             if not self._major.get(component):
@@ -382,9 +446,18 @@ class Runtime:
         # Commit the transition before incidents act on it: an incident never refers to an
         # outage the database does not have.
         assert self.store is not None
-        await self.store.flush()
-        for hook in self.transition_hooks:
-            await hook(component, event)
+        try:
+            await self.store.flush()
+            for hook in self.transition_hooks:
+                await hook(component, event)
+        except Exception:
+            if self.transition_hooks:
+                # The database refused (disk full): the incident policy acts on it at a later tick.
+                self._unacted.append((component, event))
+            else:
+                # Several instances: the leader reads the state once a flush gets it into the database.
+                self._announce_states = True
+            raise
         # The outbox rows of the notifications it caused: committed now, not at the next flush.
         await self.store.flush()
         self.mark_dirty()
@@ -394,6 +467,18 @@ class Runtime:
                 self.duties.wake.set()
             with contextlib.suppress(Exception):
                 await self.coordinator.announce("states")
+
+    async def _act_on_missed_transitions(self) -> None:
+        """Transitions the incident policy could not act on while the database refused writes, in order
+        (each judged on the component's status now: an outage that ended meanwhile opens nothing)."""
+        while self._unacted:
+            component, event = self._unacted[0]
+            assert self.store is not None
+            await self.store.flush()
+            for hook in self.transition_hooks:
+                await hook(component, event)
+            self._unacted.pop(0)
+            self.mark_dirty()
 
     # --- housekeeping --------------------------------------------------------------------------------
 
@@ -406,10 +491,19 @@ class Runtime:
 
         The work happens in the render worker process; flushing first means it sees every check."""
         assert self.store is not None
-        await self.store.flush()
+        try:
+            await self.flush()
+        except Exception:
+            # The database refuses writes (disk full, away; /healthz says so): render what it has.
+            log.debug("rendering without the latest checks: the flush failed")
         leading = self.is_leader
         worker = self.render_worker if leading or self._follower_worker is None else self._follower_worker
-        done = await worker.render(self.clock())
+        try:
+            done = await worker.render(self.clock())
+        except Exception as exc:
+            self.health.failed("render", exc)
+            raise
+        self.health.ok("render")
         if self.node is not None:
             # Serve what was just rendered: site.output_dir while leading, the private folder otherwise.
             target = Path(self.config.site.output_dir) if leading else self._private_site
@@ -446,31 +540,52 @@ class Runtime:
                 else:
                     _render_failed(exc, self.config.server.render_every)
 
+    async def flush(self) -> None:
+        """Commit what the store buffered; /healthz says so while it keeps failing (rows stay buffered)."""
+        assert self.store is not None
+        try:
+            await self.store.flush()
+        except Exception as exc:
+            reason = unavailable_reason(exc) or str(exc) or type(exc).__name__
+            self.health.failed("flush", f"the database {reason}; {self.store.pending} rows wait in memory")
+            raise
+        self.health.ok("flush")
+        self._check_database_file()
+
+    def _check_database_file(self) -> None:
+        # A database file deleted (or replaced) under a running process still takes every write, into
+        # a file nobody will ever open again: say so on /healthz.
+        path = self.config.storage.path
+        if self._database_file is not None and file_identity(path) != self._database_file:
+            self.health.failed("database", f"the database file {path} was deleted or replaced while running; "
+                               "what is written now is lost: restore it and restart statuspage")
+
     async def _flush_loop(self) -> None:
         assert self.store is not None
-        failures = 0
+        failures, logged = 0, -math.inf
         while True:
-            # Backs off while the database is away (up to 10 s), never gives up.
-            await asyncio.sleep(FLUSH_EVERY_S if not failures else min(FLUSH_EVERY_S * 2 ** failures, 10.0))
+            # While the database refuses writes (disk full, a restart), try less often: every retry
+            # rewrites the whole buffer. Every row stays buffered until one succeeds.
+            await asyncio.sleep(FLUSH_EVERY_S * min(2 ** min(failures, 8), FLUSH_BACKOFF_MAX))
             try:
-                await self.store.flush()
-                if failures:
-                    log.info("flush succeeded again after %d failures; pending=%d", failures,
-                             self.store.pending)
-                failures = 0
+                await self.flush()
             except Exception as exc:
-                # Rows stay buffered and go out with the next flush.
                 failures += 1
-                if isinstance(exc, StoreUnavailable):
-                    if failures == 1 or failures % 10 == 0:
-                        log.warning("flush failed: %s; retrying with backoff, pending=%d", exc,
-                                    self.store.pending)
-                elif failures == 1:
-                    log.exception("flush failed; will retry")
-                else:
-                    log.warning("flush failed again (%s); pending=%d", exc.__class__.__name__,
-                                self.store.pending)
+                if time.monotonic() - logged >= 60.0:
+                    logged = time.monotonic()
+                    reason = unavailable_reason(exc)
+                    if reason is not None:  # the database's own state (full, away): no traceback
+                        log.warning("flush failed: the database %s; rows stay buffered and are retried "
+                                    "(pending=%d)", reason, self.store.pending)
+                    else:
+                        log.exception("flush failed; rows stay buffered and are retried (pending=%d)",
+                                      self.store.pending)
                 continue
+            if failures:
+                log.info("flush works again after %d failed attempts", failures)
+            failures = 0
+            self.metrics.set_store_pending(self.store.pending)
+            self.metrics.set_store_dropped(int(getattr(self.store, "dropped", 0)))
             if self._announce_states and self.coordinator is not None:
                 self._announce_states = False
                 with contextlib.suppress(Exception):

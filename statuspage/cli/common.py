@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from statuspage.config import Config, ConfigError, load_config
+from statuspage.store import StoreUnavailable, database_problem
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -121,9 +122,40 @@ def load_or_exit(path: Path) -> Config:
         raise SystemExit(1) from None
 
 
+DATABASE = "statuspage.database"
+"""Key of `click.Context.meta` naming the database a command uses (for `StatuspageGroup`)."""
+
+
+class StatuspageGroup(click.Group):
+    """The command group: a database problem met anywhere in a command (corrupt, truncated, newer
+    schema, a directory in its place, a full disk; PostgreSQL unreachable, refusing the password,
+    missing, full) is one line naming the file or the URL (without its password) and exit 1, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            path = ctx.meta.get(DATABASE)
+            problem = None
+            if isinstance(path, str):
+                problem = database_problem(exc, path)
+            elif isinstance(exc, StoreUnavailable):  # a PostgreSQL database that cannot be used
+                problem = str(exc)  # names the database, never its password
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
 def require_database(config: Config) -> None:
-    """Exit 1 with a clear line when the configured SQLite database does not exist yet (a PostgreSQL
-    database is checked when it is opened: `StoreUnavailable`)."""
+    """Exit 1 with a clear line when the configured SQLite database does not exist yet, and note the
+    database (a problem with it later is one line too, see `StatuspageGroup`; a PostgreSQL database
+    is checked when it is opened: `StoreUnavailable`)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[DATABASE] = config.storage.where
     if config.storage.url is None and not Path(config.storage.path).exists():
         hint = ""
         if DEMO_CONFIG.is_file():

@@ -53,6 +53,7 @@ class LeaderDuties:
         local_states: Callable[[], Mapping[str, MonitorState]],
         on_changed: Callable[[], None],
         on_tick: Callable[[], Awaitable[None]] | None = None,
+        on_round: Callable[[Exception | None], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -63,6 +64,8 @@ class LeaderDuties:
         self._local_states = local_states
         self._on_changed = on_changed
         self._on_tick = on_tick
+        self._on_round = on_round
+        """Told how each round went (None: it succeeded; /healthz shows a failing one)."""
         self.clock = clock
         self.states: dict[str, MonitorState] = {}
         self._stored: dict[str, MonitorState] = {}
@@ -174,6 +177,13 @@ class LeaderDuties:
             rows = await self.store.claim_outbox(self.instance, epoch)
         return self.notifier.deliver(rows) if rows else 0
 
+    def _report(self, exc: Exception | None) -> None:
+        if self._on_round is not None:
+            try:
+                self._on_round(exc)
+            except Exception:
+                log.exception("leader round observer failed")
+
     async def run(self, epoch: int, every: float) -> None:
         """The leader's loop. Returns when a fenced write was refused (another instance leads now)."""
         failures = 0
@@ -189,13 +199,18 @@ class LeaderDuties:
                 await self.store.flush()  # the notifications just caused: into the outbox now
                 await self.dispatch(epoch)
                 failures = 0
+                self._report(None)
             except LeadershipLost as exc:
                 log.warning("cluster: leader write refused, stepping down: %s", exc)
                 return
             except Exception as exc:
+                # The database refused (full, away): nothing was acted on (`_major` moves only once
+                # committed), so the next round acts on it, backdated as always.
                 failures += 1
-                log.warning("cluster: leader round failed (%s: %s); retrying", exc.__class__.__name__,
-                            (str(exc).splitlines() or [""])[0][:200])
+                if failures == 1 or failures % 10 == 0:
+                    log.warning("cluster: leader round failed (%s: %s); retrying", exc.__class__.__name__,
+                                (str(exc).splitlines() or [""])[0][:200])
+                self._report(exc)
             delay = every if not failures else min(every * 2 ** failures, 10.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), delay)

@@ -13,6 +13,7 @@ no data has `status=None` and does not influence the page indicator.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ from statuspage.models import (
     MonitorState,
     StateRun,
     component_key,
+    showable_time,
 )
 from statuspage.probe.states import component_status, live_hold, page_indicator
 from statuspage.sla import uptime
@@ -46,6 +48,8 @@ __all__ = [
     "MaintenanceView", "MonitorView", "PageView", "Snapshot", "UptimeView", "banner_kind", "build_page",
     "take_snapshot",
 ]
+
+log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 14
 """Days of incident history on a page (today included), as on Atlassian Statuspage."""
@@ -462,6 +466,8 @@ def build_page(
         {component_key(page.slug, c.slug): runs.get(c.slug, ()) for c in page.components},
         windows, now, tz, target, weight,
     )
+    windows = [m for m in windows if _showable(m.id, "maintenance", (m.start, m.end, m.created_at))]
+    incidents = [i for i in incidents if i.page != page.slug or _showable(i.id, "incident", i.times())]
     names = {c.slug: c.name for c in page.components}
     components = tuple(
         _component(page, comp, i, now, states, report.components[component_key(page.slug, comp.slug)],
@@ -505,6 +511,15 @@ _BANNER_RANK: Final[dict[str, int]] = {
     "operational": 0, "monitoring": 1, "maintenance": 2, "degraded": 3, "minor": 4, "partial": 5, "major": 6,
 }
 _INCIDENT_BANNER: Final[dict[str, BannerKind]] = {"critical": "major", "major": "partial", "minor": "minor"}
+
+
+def _showable(row_id: int, kind: str, times: Iterable[float | None]) -> bool:
+    """False (and a log line) for a row stored with a time no output can show: it is left out of
+    the site so that every other row is still published (the admin API still lists it)."""
+    if all(showable_time(t) for t in times):
+        return True
+    log.warning("%s id=%d left out of the site: it holds a time no output can show", kind, row_id)
+    return False
 
 
 def banner_kind(

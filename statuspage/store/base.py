@@ -44,7 +44,13 @@ class StoreUnavailable(Exception):
     """The database cannot be used: unreachable, wrong credentials, missing (at open), or gone away
     under a running store (a flush then keeps its rows for the next one).
 
-    The message is one line for the operator and never carries a password."""
+    The message is one line for the operator and never carries a password; `reason` is the part
+    after the database's name ("is unreachable (Connection refused)"), for sentences that name the
+    database themselves (/healthz, 503 answers)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class LeadershipLost(Exception):
@@ -245,8 +251,10 @@ class Store(Protocol):
         open_only: bool = False,
         since: float | None = None,
         limit: int | None = None,
+        before: tuple[float, int] | None = None,
     ) -> list[Incident]:
-        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        """Incidents newest first (started_at, then id, descending), optionally of one page, only open
+        ones, active since `since`, or after the (started_at, id) `before` in that order (keyset paging)."""
         ...
 
     # --- maintenance -----------------------------------------------------------------------------

@@ -4,19 +4,38 @@ wait in memory (no I/O) and are written together by `flush()`, one transaction p
 A backend subclasses `BufferedStore` and implements `_write_batch(batch)` in its own SQL. `flush()`
 hands it the whole batch; when the write fails, every row of it goes back into the buffer, merged
 with what was buffered meanwhile (newer versions of the same run, state or hour win), so a transient
-fault (disk full, busy, a database restart) loses nothing. Every row of a batch is written
-idempotently by the backends (upserts, and results keyed by monitor and time where a commit can be
-in doubt), so a batch written twice after an ambiguous failure is still written once.
+fault (disk full, busy, a database restart) loses nothing. The rows go back whatever the backend's
+own cleanup does after the failure (a ROLLBACK that raises in turn, a cancelled flush): `flush()`
+puts them back itself, around `_write_batch`. Every row of a batch is written idempotently by the
+backends (upserts, and results keyed by monitor and time where a commit can be in doubt), so a batch
+written twice after an ambiguous failure is still written once.
+
+The buffer is bounded: while the database cannot be written for long, beyond `MAX_PENDING_RESULTS`
+raw results the oldest are dropped (counted in `dropped`, one log line a minute); state runs,
+confirmation states, latency hours, heartbeats and the outbox (what uptime, incidents and
+notifications are made of) are never dropped, and are bounded by the number of monitors anyway.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from statuspage.models import CheckResult, MonitorState, RunRow
 from statuspage.store.base import JsonAble, OutboxRow, PushRow
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING_RESULTS = 1_000_000
+"""Raw results kept in memory while the database cannot be written (about 200 MB; at 2,000 monitors
+every 30 s that is four hours of results): beyond it the oldest are dropped, with a log line and
+`statuspage_store_dropped_rows_total`."""
+
+DROP_LOG_EVERY_S = 60.0
 
 
 @dataclass
@@ -57,10 +76,17 @@ class BufferedStore:
     Subclasses fill `self._ids` (monitor key → id) in `register_monitors` and implement
     `_write_batch`, which must write the whole batch in one transaction or raise."""
 
+    path: str
+    """The database for messages (a file path, or a URL without its password)."""
+
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self._batch = Batch()
         self._closed = False
+        self.dropped = 0
+        """Raw results dropped, oldest first, because the buffer passed MAX_PENDING_RESULTS."""
+        self._dropped_logged = -DROP_LOG_EVERY_S
+        self._flushing = asyncio.Lock()
 
     async def _write_batch(self, batch: Batch) -> None:
         raise NotImplementedError
@@ -110,16 +136,38 @@ class BufferedStore:
     async def flush(self) -> int:
         """Write everything buffered in one transaction; return how many rows were written.
 
-        On failure every row goes back into the buffer for the next flush and the error is raised."""
+        On failure every row goes back into the buffer for the next flush (beyond MAX_PENDING_RESULTS
+        raw results, the oldest are dropped) and the error is raised."""
         if self._closed or not len(self._batch):
             return 0
-        batch, self._batch = self._batch, Batch()
-        size = len(batch)
-        try:
-            await self._write_batch(batch)
-        except BaseException:
-            # Put the rows back so a transient error (disk full, busy, a lost connection) loses nothing.
-            batch.merge_newer(self._batch)
-            self._batch = batch
-            raise
+        # One flush at a time: a second one waits and then takes the first one's rows too if it
+        # failed, so an older version of a run or state is never written after a newer one.
+        async with self._flushing:
+            if self._closed or not len(self._batch):
+                return 0
+            batch, self._batch = self._batch, Batch()
+            size = len(batch)
+            try:
+                await self._write_batch(batch)
+            except BaseException:
+                # Put the rows back so a transient error (disk full, busy, a lost connection) loses
+                # nothing.
+                batch.merge_newer(self._batch)
+                self._bound(batch)
+                self._batch = batch
+                raise
         return size
+
+    def _bound(self, batch: Batch) -> None:
+        """Beyond MAX_PENDING_RESULTS buffered raw results (the database unwritable for long), drop the
+        oldest raw results; nothing else is ever dropped."""
+        extra = len(batch.results) - MAX_PENDING_RESULTS
+        if extra <= 0:
+            return
+        del batch.results[:extra]
+        self.dropped += extra
+        now = time.monotonic()
+        if now - self._dropped_logged >= DROP_LOG_EVERY_S:
+            self._dropped_logged = now
+            log.error("store buffer full: dropped the %d oldest raw results (%d so far; state runs and "
+                      "uptime are kept) database=%s", extra, self.dropped, self.path)

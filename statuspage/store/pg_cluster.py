@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from statuspage.store.postgres import CONNECT_TIMEOUT_S, describe_connect_error, redact_url
+from statuspage.store.postgres import CONNECT_TIMEOUT_S, redact_url, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +202,10 @@ class PgCoordinator:
 
 
 async def open_pg_coordinator(url: str, instance: str, location: str = "") -> PgCoordinator:
-    """Connect a coordinator; raises StoreUnavailable-like errors through `describe_connect_error`."""
-    from statuspage.store.base import StoreUnavailable
-
+    """Connect a coordinator; raises StoreUnavailable (one line, no secret) when it cannot."""
     coordinator = PgCoordinator(url, instance, location)
     try:
         await coordinator.open()
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise StoreUnavailable(describe_connect_error(exc, redact_url(url))) from None
+        raise unavailable(exc, redact_url(url)) from None
     return coordinator

@@ -165,27 +165,60 @@ def redact_url(url: str) -> str:
         return "postgresql://…"
 
 
-def describe_connect_error(exc: BaseException, where: str) -> str:
-    """One line saying why connecting to `where` (a redacted URL) failed, without any secret."""
+def problem_reason(exc: BaseException) -> str | None:
+    """What `exc` says about the database, as the end of a sentence starting "the database …" (no
+    secret), when it means the database cannot be used right now or as configured: unreachable,
+    restarting, refusing the credentials, missing, full, read-only, out of connections, damaged. None
+    for any other error (a bug of ours, bad data)."""
     if isinstance(exc, asyncpg.InvalidPasswordError):
-        return f"database {where}: password authentication failed (check storage.url)"
+        return "refused the password: password authentication failed (check storage.url)"
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
-        return f"database {where} does not exist (create it, e.g. `createdb`, or fix storage.url)"
+        return "does not exist (create it, e.g. `createdb`, or fix storage.url)"
     if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
-        return f"database {where}: the server refused this user ({_first_line(exc)})"
+        return f"refused this user ({_first_line(exc)})"
+    if isinstance(exc, asyncpg.exceptions.DiskFullError):  # 53100
+        return "cannot be written: the disk is full"
+    if isinstance(exc, asyncpg.exceptions.ReadOnlySQLTransactionError):  # 25006
+        return "cannot be written: it is read-only (a standby, or default_transaction_read_only)"
+    if isinstance(exc, asyncpg.exceptions.TooManyConnectionsError):  # 53300
+        return "refuses new connections: too many clients already (max_connections)"
+    if isinstance(exc, asyncpg.exceptions.InsufficientResourcesError):  # 53xxx: memory, limits
+        return f"is short of resources ({_first_line(exc)})"
+    if isinstance(exc, asyncpg.exceptions.PostgresIOError):  # 58030
+        return "cannot be read or written: I/O error"
+    if isinstance(exc, asyncpg.exceptions.DataCorruptedError | asyncpg.exceptions.IndexCorruptedError):
+        return f"is damaged ({_first_line(exc)}): restore it from a backup"
+    if isinstance(exc, asyncpg.exceptions.UndefinedTableError):
+        return "is not a statuspage database (its tables are missing)"
+    if isinstance(exc, asyncpg.exceptions.InsufficientPrivilegeError):
+        return f"refused this user: {_first_line(exc)} (grant it the database, or fix storage.url)"
+    if isinstance(exc, asyncpg.exceptions.QueryCanceledError):
+        return f"cancelled a statement ({_first_line(exc)})"
+    if isinstance(exc, asyncpg.exceptions.OperatorInterventionError):  # 57P01-57P03: shutdown, startup
+        return f"is shutting down or starting up ({_first_line(exc)})"
     if isinstance(exc, TimeoutError):
-        return f"database {where}: no answer within {CONNECT_TIMEOUT_S:g}s"
+        return f"did not answer within {CONNECT_TIMEOUT_S:g}s"
     if isinstance(exc, socket.gaierror):
-        return f"database {where}: cannot resolve the host name"
+        return "is unreachable: cannot resolve the host name"
     if isinstance(exc, OSError):
-        return f"database {where} is unreachable ({exc.strerror or exc.__class__.__name__})"
-    if isinstance(exc, asyncpg.exceptions.OperatorInterventionError):
-        return f"database {where} is shutting down or starting up ({_first_line(exc)})"
+        return f"is unreachable ({exc.strerror or exc.__class__.__name__})"
     if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
-        return f"database {where}: connection lost ({_first_line(exc)})"
-    if isinstance(exc, asyncpg.PostgresError):
-        return f"database {where}: {_first_line(exc)}"
-    return f"database {where}: {exc.__class__.__name__}"
+        return f"lost its connection ({_first_line(exc)})"
+    return None
+
+
+def describe_connect_error(exc: BaseException, where: str) -> str:
+    """One line saying why using the database `where` (a redacted URL) failed, without any secret."""
+    reason = problem_reason(exc)
+    if reason is None:
+        detail = _first_line(exc) if isinstance(exc, asyncpg.PostgresError) else type(exc).__name__
+        reason = f"failed: {detail}"
+    return f"database {where} {reason}"
+
+
+def unavailable(exc: BaseException, where: str) -> StoreUnavailable:
+    """`StoreUnavailable` for `exc`, naming the database `where` (a redacted URL)."""
+    return StoreUnavailable(describe_connect_error(exc, where), reason=problem_reason(exc))
 
 
 CONNECTION_ERRORS = (
@@ -233,7 +266,7 @@ class PostgresStore(BufferedStore):
                 server_settings={"default_transaction_read_only": "on"} if readonly else None,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise StoreUnavailable(describe_connect_error(exc, where)) from None
+            raise unavailable(exc, where) from None
         store = cls(pool, url, readonly)
         try:
             try:
@@ -247,7 +280,7 @@ class PostgresStore(BufferedStore):
                     await store._migrate()
             except (*CONNECTION_ERRORS, asyncpg.InvalidPasswordError, asyncpg.InvalidCatalogNameError,
                     asyncpg.InvalidAuthorizationSpecificationError) as exc:
-                raise StoreUnavailable(describe_connect_error(exc, where)) from None
+                raise unavailable(exc, where) from None
         except BaseException:
             pool.terminate()
             raise
@@ -261,8 +294,12 @@ class PostgresStore(BufferedStore):
         if conn is not None:
             yield conn
             return
-        async with self._pool.acquire() as conn:
-            yield conn
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except CONNECTION_ERRORS as exc:
+            # The database went away: one line for the caller (/healthz, a 503), not a driver error.
+            raise unavailable(exc, self.path) from exc
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async with self._read() as conn:
@@ -275,12 +312,22 @@ class PostgresStore(BufferedStore):
     @asynccontextmanager
     async def read_transaction(self) -> AsyncIterator[None]:
         """Every read inside sees one snapshot (REPEATABLE READ READ ONLY), however long it takes."""
-        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        async with self._snapshot() as conn:
             token = self._conn_var.set(conn)
             try:
                 yield
             finally:
                 self._conn_var.reset(token)
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of its own in a REPEATABLE READ READ ONLY transaction (one consistent read)."""
+        try:
+            async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read",
+                                                                      readonly=True):
+                yield conn
+        except CONNECTION_ERRORS as exc:
+            raise unavailable(exc, self.path) from exc
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[asyncpg.Connection]:
@@ -291,14 +338,19 @@ class PostgresStore(BufferedStore):
             async with unit.conn.transaction():
                 yield unit.conn
             return
-        async with self._pool.acquire() as conn, conn.transaction():
-            epoch = self._fence.get()
-            if epoch is not None:
-                # FOR SHARE: a takeover (UPDATE of this row) waits for us, or we see its new epoch.
-                current = await conn.fetchval("SELECT epoch FROM cluster_leader WHERE id = 1 FOR SHARE")
-                if current != epoch:
-                    raise LeadershipLost(f"leadership epoch {epoch} is over (now {current})")
-            yield conn
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                epoch = self._fence.get()
+                if epoch is not None:
+                    # FOR SHARE: a takeover (UPDATE of this row) waits for us, or we see its new epoch.
+                    current = await conn.fetchval("SELECT epoch FROM cluster_leader WHERE id = 1 FOR SHARE")
+                    if current != epoch:
+                        raise LeadershipLost(f"leadership epoch {epoch} is over (now {current})")
+                yield conn
+        except CONNECTION_ERRORS as exc:
+            # The database went away (a restart, the network): nothing was written; the caller says
+            # so in one line (an admin write answers 503 with it).
+            raise unavailable(exc, self.path) from exc
 
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[None]:
@@ -427,7 +479,7 @@ class PostgresStore(BufferedStore):
         The cursor is the oldest transaction still running when this read's snapshot was taken: the
         next read starts there, so a write that commits after a later one is never skipped (a
         sequence would be: numbers are not handed out in commit order)."""
-        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        async with self._snapshot() as conn:
             top = int(await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
             rows = await conn.fetch(
                 "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id "
@@ -471,7 +523,7 @@ class PostgresStore(BufferedStore):
             await self._write_rows(batch)
         except CONNECTION_ERRORS as exc:
             # The rows go back into the buffer (buffer.py); the caller logs one line and retries.
-            raise StoreUnavailable(describe_connect_error(exc, self.path)) from exc
+            raise unavailable(exc, self.path) from exc
 
     async def _write_rows(self, batch: Batch) -> None:
         ids = self._ids
@@ -691,8 +743,10 @@ class PostgresStore(BufferedStore):
         open_only: bool = False,
         since: float | None = None,
         limit: int | None = None,
+        before: tuple[float, int] | None = None,
     ) -> list[Incident]:
-        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        """Incidents newest first, optionally of one page, only open ones, active since `since`, or
+        after `before` = (started_at, id) in that order (keyset paging)."""
         where: list[str] = []
         args: list[Any] = []
         if page is not None:
@@ -703,6 +757,9 @@ class PostgresStore(BufferedStore):
         if since is not None:
             args.append(float(since))
             where.append(f"(resolved_at IS NULL OR resolved_at >= ${len(args)})")
+        if before is not None:
+            args += [float(before[0]), int(before[1])]
+            where.append(f"(started_at, id) < (${len(args) - 1}, ${len(args)})")
         sql = ("WHERE " + " AND ".join(where)) if where else ""
         sql += " ORDER BY started_at DESC, id DESC"
         if limit is not None:
@@ -831,7 +888,7 @@ class PostgresStore(BufferedStore):
         per page slug and under None for every case; deadlines judged at `now`. The same queries as
         SQLite's, in one snapshot, assembled by the same `support_sql.assemble_totals`."""
         q, now = support_pg, float(now)
-        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        async with self._snapshot() as conn:
             return support_sql.assemble_totals(
                 await conn.fetch(q.CHANNEL_TOTALS, now, since_month),
                 await conn.fetch(q.PAGE_MEDIANS, since_month),

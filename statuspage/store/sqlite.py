@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -125,8 +126,10 @@ class SQLiteStore(BufferedStore):
         """Open (creating if needed) and migrate the database at `path`."""
         p = str(path)
         if p != ":memory:":
+            if Path(p).is_dir():
+                raise IsADirectoryError(f"{p} is a directory, not a database file")
             Path(p).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(p, isolation_level=None)
+        conn = await _connect(p)
         store = cls(conn, p)
         try:
             await conn.execute("PRAGMA busy_timeout = 10000")
@@ -149,7 +152,7 @@ class SQLiteStore(BufferedStore):
         if not Path(p).is_file():
             raise FileNotFoundError(f"database {p} does not exist")
         uri = f"{Path(p).resolve().as_uri()}?mode=ro"
-        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        conn = await _connect(uri, uri=True)
         store = cls(conn, p, readonly=True)
         try:
             await conn.execute("PRAGMA busy_timeout = 10000")
@@ -192,7 +195,7 @@ class SQLiteStore(BufferedStore):
                     log.info("migrated database=%s version=%d", self.path, number)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     async def close(self) -> None:
@@ -231,7 +234,7 @@ class SQLiteStore(BufferedStore):
                     last = cur.lastrowid
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         return last
 
@@ -248,7 +251,7 @@ class SQLiteStore(BufferedStore):
                 )
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         for key, mid in await self._fetchall("SELECT key, id FROM monitors"):
             self._ids[key] = int(mid)
@@ -318,7 +321,7 @@ class SQLiteStore(BufferedStore):
                     [(owner, epoch, r[0]) for r in rows])
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         return [OutboxRow(str(d), str(dest), str(e), str(i), float(at)) for _, d, dest, e, i, at in rows]
 
@@ -340,8 +343,9 @@ class SQLiteStore(BufferedStore):
     async def _write_batch(self, batch: Batch) -> None:
         ids = self._ids
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN inside the try: a busy or unwritable database must not lose the batch either.
+                await self._conn.execute("BEGIN IMMEDIATE")
                 if batch.results:
                     await self._conn.executemany(
                         "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
@@ -387,8 +391,16 @@ class SQLiteStore(BufferedStore):
                     )
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # The buffer puts the rows back (buffer.py), whatever the rollback does.
+                await self._rollback()
                 raise
+
+    async def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already (a failed COMMIT on a full disk is
+        rolled back by SQLite itself, and an explicit ROLLBACK would then raise over the real error)."""
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._conn.execute("ROLLBACK")
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
         """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
@@ -471,7 +483,7 @@ class SQLiteStore(BufferedStore):
                     await self._insert_update(iid, update)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         created = await self.get_incident(iid)
         assert created is not None
@@ -502,7 +514,7 @@ class SQLiteStore(BufferedStore):
                     await self._insert_update(incident.id, update)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         saved = await self.get_incident(incident.id)
         assert saved is not None
@@ -538,8 +550,10 @@ class SQLiteStore(BufferedStore):
         open_only: bool = False,
         since: float | None = None,
         limit: int | None = None,
+        before: tuple[float, int] | None = None,
     ) -> list[Incident]:
-        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        """Incidents newest first, optionally of one page, only open ones, active since `since`, or
+        after `before` = (started_at, id) in that order."""
         where: list[str] = []
         args: list[Any] = []
         if page is not None:
@@ -550,6 +564,9 @@ class SQLiteStore(BufferedStore):
         if since is not None:
             where.append("(resolved_at IS NULL OR resolved_at >= ?)")
             args.append(since)
+        if before is not None:
+            where.append("(started_at < ? OR (started_at = ? AND id < ?))")
+            args += [before[0], before[0], before[1]]
         sql = ("WHERE " + " AND ".join(where)) if where else ""
         sql += " ORDER BY started_at DESC, id DESC"
         if limit is not None:
@@ -670,7 +687,7 @@ class SQLiteStore(BufferedStore):
                 await self._conn.executemany(support_sql.UPSERT_CASE, params)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     async def get_case(self, case_id: str) -> CaseRow | None:
@@ -734,7 +751,7 @@ class SQLiteStore(BufferedStore):
                 await self._conn.executemany(support_sql.INSERT_ALERT, rows)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     async def support_meta(self, key: str) -> str | None:
@@ -752,6 +769,36 @@ class SQLiteStore(BufferedStore):
         """SQLite's own verdict on the file (`ok` when sound)."""
         row = await self._fetchone("PRAGMA integrity_check")
         return str(row[0])
+
+
+# What SQLite's own errors mean, in words (checked in order against the error's message).
+_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("database or disk is full", "cannot be written: the disk is full"),
+    ("disk i/o error", "cannot be read or written: disk I/O error"),
+    ("readonly database", "cannot be written: it is read-only (file or folder permissions)"),
+    ("database is locked", "is locked by another process for too long"),
+    ("file is not a database", "is not a statuspage database (another kind of file, or damaged)"),
+    ("malformed", "is damaged (database disk image is malformed): restore it from a backup"),
+    ("unable to open database file", "cannot be opened (a missing folder, or no permission)"),
+    ("no such table", "is not a statuspage database (its tables are missing)"),
+    ("schema version", ""),
+)
+
+
+def problem_reason(exc: sqlite3.Error) -> str:
+    """What a SQLite error says about the database, as the end of a sentence "the database …"."""
+    text = str(exc).lower()
+    return next((why for marker, why in _MEANINGS if marker in text and why), f"failed: {exc}")
+
+
+async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
+    try:
+        return await aiosqlite.connect(target, uri=uri, isolation_level=None)
+    except BaseException:
+        # aiosqlite stops its thread with a callback into this loop: let it land before the caller's
+        # loop may close, or the thread dies with a traceback on stderr after our one-line error.
+        await asyncio.sleep(0.05)
+        raise
 
 
 def _state_dict(s: MonitorState) -> dict[str, Any]:
