@@ -20,7 +20,9 @@ A secret is weak when it is (checked in this order):
 Secrets statuspage *sends* are judged too: a webhook `secret` (the HMAC key receivers trust; guess it
 and forge our notifications) by the same rules, except that an empty one only warns (unsigned
 webhooks are a choice); the SMTP `password` only for empty-with-a-username and placeholders (its
-strength is the mail provider's rule, not ours).
+strength is the mail provider's rule, not ours); the password in `storage.url` (PostgreSQL) only for
+placeholders and shipped values, when the URL has one (without one, the server's own authentication
+applies: peer, certificates, `.pgpass`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from statuspage.config import Config
 
@@ -46,7 +49,7 @@ _PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "example", "yoursecret"
                  "dummy", "fixme", "xxxxxx")
 _COMMON = frozenset({"secret", "secrets", "password", "passwd", "pass", "token", "admin", "root", "test",
                      "default", "changeit", "letmein", "qwerty", "welcome", "abc", "abcdef", "statuspage",
-                     "heartbeat", "push", "webhook", "chatwoot"})
+                     "heartbeat", "push", "webhook", "chatwoot", "postgres"})
 _HOW = 'a random value, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
@@ -131,7 +134,19 @@ def weak_secrets(config: Config) -> list[WeakSecret]:
     email = config.notifications.email
     if email is not None and (email.password or email.username):
         judge("notifications.email.password", email.password, accepted=False, strength=False)
+    password = _url_password(config.storage.url)
+    if password:
+        judge("storage.url", password, accepted=False, strength=False)
     return out
+
+
+def _url_password(url: str | None) -> str | None:
+    if url is None:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def is_loopback(addresses: Iterable[str]) -> bool:
