@@ -22,6 +22,7 @@ through the `Coordinator` that `open_coordinator` returns (see statuspage/cluste
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -387,3 +388,12 @@ class Coordinator(Protocol):
     async def close(self) -> None:
         """Close its connections (leases expire by themselves); idempotent."""
         ...
+
+
+def log_schema(log: logging.Logger, where: str, before: int, after: int) -> None:
+    """One line for what opening the database did to its schema: created at version `after` (an
+    empty database), upgraded from `before` to `after`, or nothing when it was current."""
+    if before == 0 and after > 0:
+        log.info("created database=%s schema=v%d", where, after)
+    elif before < after:
+        log.info("migrated database=%s schema=v%d→v%d", where, before, after)

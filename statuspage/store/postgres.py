@@ -42,7 +42,7 @@ from statuspage.models import (
     SupportTotals,
 )
 from statuspage.store import support_pg, support_sql
-from statuspage.store.base import LeadershipLost, OutboxRow, PushRow, StoreUnavailable
+from statuspage.store.base import LeadershipLost, OutboxRow, PushRow, StoreUnavailable, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
 from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
 
@@ -410,7 +410,7 @@ class PostgresStore(BufferedStore):
                 await conn.execute(
                     "INSERT INTO schema_version (id, version) VALUES (1, $1) "
                     "ON CONFLICT (id) DO UPDATE SET version = excluded.version", number)
-                log.info("migrated database=%s version=%d", self.path, number)
+        log_schema(log, self.path, version, len(MIGRATIONS))
         await self._load_ids()
 
     async def close(self) -> None:

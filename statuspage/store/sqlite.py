@@ -34,7 +34,7 @@ from statuspage.models import (
     SupportTotals,
 )
 from statuspage.store import support_sql
-from statuspage.store.base import OutboxRow, PushRow
+from statuspage.store.base import OutboxRow, PushRow, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
 from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
 
@@ -192,8 +192,8 @@ class SQLiteStore(BufferedStore):
                     for statement in filter(str.strip, script.split(";")):
                         await self._conn.execute(statement)
                     await self._conn.execute(f"PRAGMA user_version = {number}")
-                    log.info("migrated database=%s version=%d", self.path, number)
                 await self._conn.execute("COMMIT")
+                log_schema(log, self.path, version, len(MIGRATIONS))
             except BaseException:
                 await self._rollback()
                 raise
