@@ -229,10 +229,6 @@ class Runtime:
         if shared:
             self._start_cluster_loops()
         self._update_cluster_metrics()
-        # What exists now (config, states, tails, the timer) lives as long as the process: out of the
-        # collector's sight, a full collection no longer walks every monitor's objects, which at
-        # 50,000 monitors paused the event loop (and every check due meanwhile) for ~100 ms.
-        gc.freeze()
         self._started = True
 
     # --- several instances (a shared database) -------------------------------------------------------
@@ -693,11 +689,21 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal)
+    refreeze: asyncio.TimerHandle | None = None
     try:
         await runtime.start()
+        # What exists now (config, the timer, states) lives as long as the process: out of the cyclic
+        # collector's sight, a full collection no longer walks every monitor's objects, which at
+        # 50,000 monitors paused the event loop (and every check due meanwhile) for 100 ms and more.
+        # Once more when every monitor has had its first check (its run tail, response-time hour).
+        gc.freeze()
+        settle = max((m.interval_s + m.timeout_s for _, _, m in runtime.config.monitors()), default=0.0)
+        refreeze = loop.call_later(min(settle, 600.0) + 5.0, gc.freeze)
         await stop.wait()
         log.info("stopping")
     finally:
+        if refreeze is not None:
+            refreeze.cancel()
         await runtime.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -186,12 +186,19 @@ class RunCache:
     recomputes every component's uptime from these runs at its own `now`."""
 
     def __init__(self) -> None:
-        self._runs: dict[str, tuple[MonitorState, float, list[RunRow]]] = {}
-        """key → (its state when read, the start of the span read, every run ending after that start)."""
+        self._runs: dict[str, tuple[tuple[object, ...], float, list[RunRow]]] = {}
+        """key → (its state's fingerprint when read, the start of the span read, every run ending after
+        that start)."""
+
+    @staticmethod
+    def _mark(state: MonitorState) -> tuple[object, ...]:
+        # What every recorded check changes (its start, end and what it confirmed); far smaller than
+        # the state, which the cache would otherwise keep alive beside the next render's.
+        return (state.last_at, state.last_ended_at, state.streak, state.confirmed, state.run_state)
 
     def _current(self, key: str, states: Mapping[str, MonitorState], start: float) -> bool:
         kept = self._runs.get(key)
-        return kept is not None and key in states and kept[0] == states[key] and kept[1] <= start
+        return kept is not None and key in states and kept[0] == self._mark(states[key]) and kept[1] <= start
 
     async def runs(self, store: Store, keys: Sequence[str], states: Mapping[str, MonitorState],
                    start: float, end: float) -> list[RunRow]:
@@ -207,7 +214,7 @@ class RunCache:
             if key in fresh:
                 rows = fresh[key]
                 if key in states:
-                    self._runs[key] = (states[key], start, rows)
+                    self._runs[key] = (self._mark(states[key]), start, rows)
                 else:
                     self._runs.pop(key, None)  # never checked: nothing to tell its runs' changes by
             else:
@@ -712,15 +719,19 @@ def _cert_host(state: MonitorState | None) -> str | None:
 
 
 def _cert_warnings(comp: Component, monitors: Sequence[MonitorView], now: float) -> tuple[CertWarning, ...]:
-    warn_days = {m.key: m.cert_warn_days for m in comp.monitors}
-    own_host = {m.key: (urlsplit(m.url).hostname if m.url else None) for m in comp.monitors}
+    configured = {m.key: m for m in comp.monitors}
     out = []
     for view in monitors:
-        expires, days = view.cert_expires_at, warn_days.get(view.key, 0)
+        expires = view.cert_expires_at
+        if expires is None:
+            continue  # no https check seen: nothing to parse (at 50,000 monitors, most of them)
+        mon = configured.get(view.key)
+        days = mon.cert_warn_days if mon is not None else 0
         # An expired certificate fails the check itself (a tls error), so only the future warns.
-        if expires is not None and days and now < expires <= now + days * 86400.0:
+        if days and now < expires <= now + days * 86400.0:
             host = view.cert_host
-            label = view.name if host is None or host == own_host.get(view.key) else f"{view.name} ({host})"
+            own_host = urlsplit(mon.url).hostname if mon is not None and mon.url else None
+            label = view.name if host is None or host == own_host else f"{view.name} ({host})"
             out.append(CertWarning(label, expires, math.floor((expires - now) / 86400.0), host))
     return tuple(out)
 

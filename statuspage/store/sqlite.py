@@ -269,15 +269,18 @@ class SQLiteStore(BufferedStore):
 
     async def load_monitor_states(self) -> dict[str, MonitorState]:
         """The persisted confirmation state of every monitor."""
-        rows = await self._fetchall(
-            "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id"
-        )
         out: dict[str, MonitorState] = {}
-        for key, data in rows:
-            try:
-                out[key] = MonitorState(**json.loads(data))
-            except (TypeError, ValueError):
-                log.warning("ignoring unreadable monitor state monitor=%s", key)
+        # A few thousand rows at a time: at 50,000 monitors every row's JSON held at once was ~20 MB
+        # beside the states themselves (the render worker reads them at each render).
+        async with self._conn.execute(
+            "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id"
+        ) as cur:
+            while rows := await cur.fetchmany(_BATCH * 4):
+                for key, data in rows:
+                    try:
+                        out[key] = MonitorState(**json.loads(data))
+                    except (TypeError, ValueError):
+                        log.warning("ignoring unreadable monitor state monitor=%s", key)
         return out
 
     async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
