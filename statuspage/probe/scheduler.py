@@ -162,7 +162,8 @@ class Prober:
         if fire.refused:
             self.skipped("overlap", fire.overlap, f"monitor={key}")
             return
-        self.skipped("late", fire.late, f"monitor={key}")
+        if fire.late:
+            self.skipped("late", fire.late, f"monitor={key}")
         self._busy.add(key)
         asyncio.get_running_loop().create_task(self._run_slot(key, fire.intended))
 
