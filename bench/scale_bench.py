@@ -8,14 +8,20 @@ first interval) it measures a steady-state window:
 - checks/s achieved vs expected, from `statuspage_checks_total` deltas in /metrics;
 - schedule lag p50/p99, from `statuspage_schedule_lag_seconds` bucket deltas, interpolated in a bucket;
 - CPU time per check, from utime+stime deltas in /proc/<pid>/stat of the statuspage process;
-- peak RSS (VmHWM in /proc/<pid>/status);
+- peak RSS (VmHWM in /proc/<pid>/status) of the process and its render worker;
+- start-up: from launching `statuspage run` until every monitor has a committed first result;
 - database growth per monitor-day: bytes of db + wal grown over the window, scaled to a day.
 
 /metrics is scraped only at the two ends of a window: at 20,000 monitors the exposition has ~80,000
 series and each scrape costs the process a few hundred milliseconds.
 
-The floor is a bare aiohttp request loop (one shared session, the same pacing as the configuration)
-against the same target in a process of its own; CPU per check is reported as a multiple of it.
+The floor is a bare aiohttp request loop (one shared session, paced at each configuration's own rate)
+against the same target in a process of its own; CPU per check is reported as a multiple of it, and
+split between the probing process and its render worker.
+
+Issue 17's targets: 50,000 monitors @ 30 s (`50k`) with ≥ 95 % of the expected checks, lag p99
+≤ 250 ms and ≤ 400 MB peak RSS of the process tree; CPU per check ≤ 1.25 × the floor at 2,000
+and 20,000 monitors. `--ramp 30000,40000` finds the largest N that holds the 50k targets.
 One configuration runs over HTTPS with a fresh TLS handshake per check (the target answers with
 `Connection: close`; the statuspage process trusts the trustme CA through SSL_CERT_FILE).
 
