@@ -172,7 +172,8 @@ async def _copy(pg: asyncpg.Connection, lite: sqlite3.Connection, table: _Table)
 
 async def _copy_results(pg: asyncpg.Connection, lite: sqlite3.Connection) -> int:
     # PostgreSQL keys results by (monitor, time); a SQLite file may hold the same result twice.
-    cols = ("monitor_id", "at", "outcome", "latency_ms", "status", "error", "message", "cert_expires_at")
+    cols = ("monitor_id", "at", "outcome", "latency_ms", "status", "error", "message", "cert_expires_at",
+            "location")
     await pg.execute("CREATE TEMP TABLE results_in (LIKE results) ON COMMIT DROP")
     table = _Table("results", cols, {1: float, 3: float, 7: float})
     for chunk in _rows(lite, table):

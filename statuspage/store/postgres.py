@@ -145,6 +145,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX incidents_one_open_automatic ON incidents (page)
         WHERE automatic AND status <> 'resolved';
     """,
+    # 6: probe locations, as SQLite's 6; instances count their peers per location.
+    """
+    ALTER TABLE cluster_instances ADD COLUMN location TEXT NOT NULL DEFAULT '';
+    ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE incidents ADD COLUMN locations TEXT;
+    """,
 )
 """Kept in lockstep with sqlite.MIGRATIONS: the same version numbers mean the same tables."""
 
@@ -532,8 +538,9 @@ class PostgresStore(BufferedStore):
                 cols = list(zip(*batch.results, strict=True))
                 await conn.execute(
                     "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
-                    "cert_expires_at) SELECT * FROM unnest($1::bigint[], $2::float8[], $3::text[], "
-                    "$4::float8[], $5::int[], $6::text[], $7::text[], $8::float8[]) ON CONFLICT DO NOTHING",
+                    "cert_expires_at, location) SELECT * FROM unnest($1::bigint[], $2::float8[], $3::text[], "
+                    "$4::float8[], $5::int[], $6::text[], $7::text[], $8::float8[], $9::text[]) "
+                    "ON CONFLICT DO NOTHING",
                     *[list(c) for c in cols])
             if batch.runs:
                 runs = list(batch.runs.values())
@@ -721,6 +728,25 @@ class PostgresStore(BufferedStore):
                 "UPDATE incidents SET acknowledged_at = $1, acknowledged_by = $2, updated_at = $1 "
                 "WHERE id = $3 AND acknowledged_at IS NULL", float(at), who, incident_id)
         return bool(status == "UPDATE 1")
+
+    async def rewrite_runs(self, monitor: str, since: float, rows: Sequence[RunRow]) -> None:
+        """Replace the monitor's runs starting at or after `since` by `rows` (upserted by id), at once
+        and in one transaction: how the quorum's combined runs are rewritten (statuspage/locations)."""
+        mid = await self._id(monitor)
+        async with self._write() as conn:
+            await conn.execute(
+                "DELETE FROM state_runs WHERE monitor_id = $1 AND start_at >= $2 "
+                "AND NOT (id = ANY($3::bigint[]))",
+                mid, float(since), [r.id for r in rows])
+            if rows:
+                await conn.execute(
+                    "INSERT INTO state_runs (id, monitor_id, state, start_at, end_at, open) "
+                    "SELECT i, $2, s, a, e, o FROM unnest($1::bigint[], $3::text[], $4::float8[], "
+                    "$5::float8[], $6::bool[]) AS t(i, s, a, e, o) "
+                    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, start_at = excluded.start_at, "
+                    "end_at = excluded.end_at, open = excluded.open",
+                    [r.id for r in rows], mid, [r.state for r in rows], [float(r.start) for r in rows],
+                    [float(r.end) for r in rows], [bool(r.open) for r in rows])
 
     async def mark_reminded(self, incident_id: int, at: float) -> None:
         """Remember that an acknowledgement reminder went out for this incident."""

@@ -104,6 +104,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_epoch INTEGER;
     """,
+    # 6: probe locations (statuspage/locations): the location of each result, and of an incident's
+    # outage (JSON list of the locations that saw it; NULL with one location).
+    """
+    ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE incidents ADD COLUMN locations TEXT;
+    """,
 )
 """Kept in lockstep with postgres.MIGRATIONS: the same version numbers mean the same tables."""
 
@@ -349,7 +355,7 @@ class SQLiteStore(BufferedStore):
                 if batch.results:
                     await self._conn.executemany(
                         "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
-                        "cert_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "cert_expires_at, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         batch.results,
                     )
                 if batch.runs:
@@ -529,6 +535,20 @@ class SQLiteStore(BufferedStore):
                 (at, who, at, incident_id),
             )
             return cur.rowcount == 1
+
+    async def rewrite_runs(self, monitor: str, since: float, rows: Sequence[RunRow]) -> None:
+        """Replace the monitor's runs starting at or after `since` by `rows` (upserted by id), at once
+        and in one transaction: how the quorum's combined runs are rewritten (statuspage/locations)."""
+        mid = await self._id(monitor)
+        keep = [r.id for r in rows]
+        marks = ",".join("?" * len(keep)) or "NULL"
+        steps: list[tuple[str, tuple[Any, ...]]] = [(
+            f"DELETE FROM state_runs WHERE monitor_id = ? AND start_at >= ? AND id NOT IN ({marks})",
+            (mid, since, *keep))]
+        steps += [("INSERT OR REPLACE INTO state_runs (id, monitor_id, state, start_at, end_at, open) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (r.id, mid, r.state, r.start, r.end, int(r.open)))
+                  for r in rows]
+        await self._write(steps)
 
     async def mark_reminded(self, incident_id: int, at: float) -> None:
         """Remember that an acknowledgement reminder went out for this incident."""

@@ -97,18 +97,27 @@ class Metrics:
     The per-check series live here; the snapshot series come from `snapshot` (filled in this process
     by `update_from_snapshot`) or, when a render worker computed them, from `set_snapshot_text`."""
 
-    def __init__(self, *, process_metrics: bool = True) -> None:
+    def __init__(self, *, process_metrics: bool = True, location: str | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self.location = location
+        """Several probe locations: this instance's, a `location` label on the per-check series (with
+        one location they keep the labels they always had)."""
+        self.location_healthy = Gauge(
+            "statuspage_location_healthy", "1 while this probe location is healthy (its canaries answer, its "
+            "failures do not look like its own); 0 while its failed checks count as no data.", ["location"],
+            registry=r,
+        )
         self.check_duration = Histogram(
             "statuspage_check_duration_seconds", "Time one check took, by page.",
             ["page"], buckets=DURATION_BUCKETS, registry=r,
         )
-        self.schedule_lag = Histogram(
+        lag = Histogram(
             "statuspage_schedule_lag_seconds", "Actual start of a check minus the intended start of that "
             "run (a run standing in for skipped slots is late since the first of them).",
-            buckets=LAG_BUCKETS, registry=r,
+            ["location"] if location else [], buckets=LAG_BUCKETS, registry=r,
         )
+        self.schedule_lag: _Observe = lag.labels(location) if location else lag
         self.store_pending = Gauge(
             "statuspage_store_pending_rows", "Check rows buffered for the next database flush.", registry=r,
         )
@@ -151,11 +160,13 @@ class Metrics:
         component, _, monitor = rest.partition("/")
         labels = (f'page="{escape_label(page)}",component="{escape_label(component)}",'
                   f'monitor="{escape_label(monitor)}"')
+        where = f'location="{escape_label(self.location)}",' if self.location else ""
         series = _MonitorSeries(
             counts=[0] * len(OUTCOMES),
             up=1,
             duration=self.check_duration.labels(page),
-            checks_prefixes=tuple(f'statuspage_checks_total{{{labels},outcome="{o}"}} ' for o in OUTCOMES),
+            checks_prefixes=tuple(f'statuspage_checks_total{{{labels},{where}outcome="{o}"}} '
+                                  for o in OUTCOMES),
             up_prefix=f"statuspage_monitor_up{{{labels}}} ",
         )
         self._monitors[key] = series
@@ -213,6 +224,10 @@ class Metrics:
                  "past request_timeout.", "# TYPE statuspage_http_connections_shed_total counter"]
         lines += [f'statuspage_http_connections_shed_total{{reason="{r}"}} {n}' for r, n in closed.items()]
         return ("\n".join(lines) + "\n").encode()
+
+    def set_location_health(self, location: str, healthy: bool) -> None:
+        """Record a probe location's health (statuspage/locations/health.py)."""
+        self.location_healthy.labels(location).set(1 if healthy else 0)
 
     def count_skipped(self, reason: str, count: int = 1) -> None:
         """Count scheduled checks that gave no result (`late`, `local`)."""
