@@ -713,6 +713,16 @@ class Probe(_Model):
     canary_every: Duration = Field(default=10.0, ge=0.2)
     """How often each location checks its canaries (seconds)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _first_listed_by_default(cls, data: Any) -> Any:
+        # With locations listed and no location given, an instance probes from the first one.
+        if isinstance(data, dict) and data.get("locations") and "location" not in data:
+            first = data["locations"][0] if isinstance(data["locations"], list) else None
+            if isinstance(first, str):
+                return {**data, "location": first}
+        return data
+
     @model_validator(mode="after")
     def _location_listed(self) -> Probe:
         if self.locations and self.location not in self.locations:
