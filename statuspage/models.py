@@ -227,6 +227,8 @@ class Incident:
     updates: tuple[IncidentUpdate, ...] = field(default=())
     title_auto: AutoText | None = None
     """For automatic incidents: the title as a phrase key and values (None for titles people wrote)."""
+    locations: tuple[str, ...] = ()
+    """Several probe locations: the locations that saw the outage (empty with one location)."""
 
     @property
     def is_open(self) -> bool:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ import pytest
 from aiohttp import web
 
 from tests import netns
-from tests.conftest import free_port, write_config
+from tests.conftest import db_rows, free_port, write_config
 from tests.netns import SERVICE, Net, TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -169,6 +170,7 @@ async def until(pred: Callable[[], Awaitable[Any]], timeout: float, what: str, p
             logs = "\n\n".join(f"--- {p.name}\n{p.output()[-4000:]}" for p in procs)
             raise AssertionError(f"timed out waiting for {what}\n{logs}")
         await asyncio.sleep(0.2)
+    print(f"waited {time.monotonic() - started:.1f}s for {what}")
 
 
 async def _started(net: Net, tmp_path: Path, pg_url: str, names: list[str], canary: bool = False,
@@ -206,8 +208,8 @@ async def _started(net: Net, tmp_path: Path, pg_url: str, names: list[str], cana
 
 
 async def _stopped(target: Target, proxy: TcpProxy, db: Db, procs: list[Located]) -> None:
-    for p in procs:
-        p.stop()
+    # In threads: the proxy to the database lives on this event loop, and they flush through it.
+    await asyncio.gather(*(asyncio.to_thread(p.stop) for p in procs))
     await db.close()
     await proxy.close()
     await target.close()
@@ -239,7 +241,7 @@ async def test_three_locations_quorum_two(tmp_path: Path, pg_url: str, net: Net)
         first_b = await db.first_result(f"{KEY}@b", "down", failing_b)
         [(_, started_at, _, _, locations)] = await db.incidents()
         assert abs(started_at - first_b) < 1.0, (started_at, first_b)
-        # assert json.loads(locations) == ["a", "b"]
+        assert json.loads(locations) == ["a", "b"]
 
         # Recovers for one of the two: fewer than quorum down, the outage ends at b's recovery.
         back_b = time.time()
@@ -267,6 +269,76 @@ async def test_one_location_cut_off_is_no_outage_and_unhealthy_then_healthy(
 ) -> None:
     target, proxy, db, procs, port = await _started(net, tmp_path, pg_url, ["a", "b", "c"], canary=True)
     try:
-        raise NotImplementedError
+        cut_at = time.time()
+        net.cut("c")
+
+        async def said(line: str) -> bool:
+            return line in procs[2].output()
+
+        await until(lambda: said("LOCATION UNHEALTHY c"), 15, "c unhealthy", procs)
+        seen = await asyncio.to_thread(metrics_inside, net, "c", port)
+        assert 'statuspage_location_healthy{location="c"} 0.0' in seen
+        while time.time() - cut_at < CUT_S:
+            state = await db.state(KEY)
+            assert state["confirmed"] == "up" and await db.incidents() == []
+            await asyncio.sleep(1.0)
+        assert (await db.state(KEY))["locations_live"] == "a,b"  # c counts neither way
+        net.restore("c")
+        await until(lambda: said("LOCATION HEALTHY c again"), 30, "c healthy again", procs)
+        seen = await asyncio.to_thread(metrics_inside, net, "c", port)
+        assert 'statuspage_location_healthy{location="c"} 1.0' in seen
+
+        async def all_live() -> bool:
+            return (await db.state(KEY)).get("locations_live") == "a,b,c"
+
+        await until(all_live, 30, "c live again", procs)
+        assert await db.incidents() == []
+        down = await db.rows("SELECT count(*) FROM state_runs r JOIN monitors m ON m.id = r.monitor_id "
+                             "WHERE m.key = $1 AND r.state = 'down'", KEY)
+        assert down[0][0] == 0
+        api = json.loads((tmp_path / "site" / "nps" / "api" / "v2" / "components.json").read_text())
+        assert api["components"][0]["status"] == "operational"
     finally:
         await _stopped(target, proxy, db, procs)
+
+
+async def test_one_location_with_a_canary_cut_off_is_no_data(tmp_path: Path, net: Net) -> None:
+    net.add("solo")
+    target = Target(net)
+    await target.start()
+    db = tmp_path / "db.sqlite"
+    cfg = config(tmp_path, str(db), target, free_port(), canary=True)
+    proc = Located(net, "solo", cfg, tmp_path)
+    try:
+        async def checked(n: int) -> bool:
+            return db.exists() and bool(db_rows(db, "SELECT count(*) FROM results")[0][0] >= n)
+
+        await until(lambda: checked(3), 60, "first checks", [proc])
+        net.cut("solo")
+        cut_at = time.time()
+
+        async def said(line: str) -> bool:
+            return line in proc.output()
+
+        await until(lambda: said("LOCATION UNHEALTHY solo"), 15, "unhealthy", [proc])
+        await asyncio.sleep(max(0.0, 8.0 - (time.time() - cut_at)))  # well past 2 × interval + timeout
+        net.restore("solo")
+        back_at = time.time()
+        await until(lambda: said("LOCATION HEALTHY solo again"), 30, "healthy again", [proc])
+        count = db_rows(db, "SELECT count(*) FROM results")[0][0]
+        await until(lambda: checked(count + 3), 30, "checks again", [proc])
+    finally:
+        await asyncio.to_thread(proc.stop)
+        await target.close()
+    assert db_rows(db, "SELECT count(*) FROM incidents") == [(0,)]
+    runs = db_rows(db, "SELECT state, start_at, end_at FROM state_runs ORDER BY start_at")
+    assert all(state != "down" for state, _, _ in runs)
+    gaps = [(end, nxt) for (_, _, end), (_, nxt, _) in pairwise(runs) if nxt - end > 1.0]
+    # The cut is no data: a gap from the last check's hold (2 × 1 s) to the first check after it.
+    assert len(gaps) == 1, runs
+    gap_start, gap_end = gaps[0]
+    assert cut_at - 1.0 <= gap_start <= cut_at + 3.0 and cut_at + 5.0 <= gap_end <= back_at + 2.0, (gaps, cut_at)
+    api = json.loads((tmp_path / "site" / "nps" / "api" / "v2" / "components.json").read_text())
+    coverage = api["components"][0]["uptime_coverage"]
+    assert all(value is not None and value < 1.0 for value in coverage.values()), coverage
+    assert all(value in (None, 1.0) for value in api["components"][0]["uptime"].values())  # never downtime

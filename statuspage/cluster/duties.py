@@ -160,7 +160,10 @@ class LeaderDuties:
 
     async def _component_down(self, component: str, since: float) -> None:
         page, _, comp = component.partition("/")
-        if await self.incidents.component_down(page, comp, since) is None:
+        # Several probe locations: the incident records which of them saw the outage.
+        seen = {loc for m in self._monitors_of.get(component, [])
+                for loc in self.states.get(m, MonitorState()).locations_down.split(",") if loc}
+        if await self.incidents.component_down(page, comp, since, seen) is None:
             # Maintenance covers it: the tick opens one if it is still down when that ends.
             self._held[component] = since
 

@@ -61,7 +61,7 @@ TABLES: tuple[_Table, ...] = (
     _Table("incidents", (
         "id", "page", "title", "severity", "impact", "status", "components", "automatic", "started_at",
         "due_at", "monitoring_at", "resolved_at", "acknowledged_at", "acknowledged_by", "recovered_at",
-        "postmortem", "created_at", "updated_at", "reminded_at", "title_auto"),
+        "postmortem", "created_at", "updated_at", "reminded_at", "title_auto", "locations"),
         {7: _BOOL, 8: float, 9: float, 10: _float, 11: _float, 12: _float, 14: _float, 16: float, 17: float,
          18: _float}, identity=True),
     _Table("incident_updates",

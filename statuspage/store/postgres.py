@@ -44,7 +44,15 @@ from statuspage.models import (
 from statuspage.store import support_pg, support_sql
 from statuspage.store.base import LeadershipLost, OutboxRow, PushRow, StoreUnavailable
 from statuspage.store.buffer import Batch, BufferedStore
-from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
+from statuspage.store.rows import (
+    auto_json,
+    case_from_row,
+    case_params,
+    event_params,
+    locations_json,
+    parse_auto,
+    parse_locations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -696,8 +704,9 @@ class PostgresStore(BufferedStore):
             iid = int(await conn.fetchval(
                 "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                 "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                "recovered_at, postmortem, created_at, updated_at, title_auto) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "
+                "recovered_at, postmortem, created_at, updated_at, title_auto, locations) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+                "$19) "
                 "RETURNING id",
                 *_incident_row(incident)))
             for update in incident.updates:
@@ -713,7 +722,7 @@ class PostgresStore(BufferedStore):
                 "UPDATE incidents SET page=$1, title=$2, severity=$3, impact=$4, status=$5, components=$6, "
                 "automatic=$7, started_at=$8, due_at=$9, monitoring_at=$10, resolved_at=$11, "
                 "acknowledged_at=$12, acknowledged_by=$13, recovered_at=$14, postmortem=$15, created_at=$16, "
-                "updated_at=$17, title_auto=$18 WHERE id=$19",
+                "updated_at=$17, title_auto=$18, locations=$19 WHERE id=$20",
                 *_incident_row(incident), incident.id)
             for update in new_updates:
                 await _insert_update(conn, incident.id, update)
@@ -797,7 +806,7 @@ class PostgresStore(BufferedStore):
             rows = await conn.fetch(
                 "SELECT id, page, title, severity, impact, status, components, automatic, started_at, "
                 "due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, "
-                f"postmortem, created_at, updated_at, title_auto FROM incidents {tail}", *args)
+                f"postmortem, created_at, updated_at, title_auto, locations FROM incidents {tail}", *args)
             if not rows:
                 return []
             ids = [int(r[0]) for r in rows]
@@ -815,6 +824,7 @@ class PostgresStore(BufferedStore):
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
                 updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
+                locations=parse_locations(r[19]),
             )
             for r in rows
         ]
@@ -1011,5 +1021,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), bool(i.automatic),
         float(i.started_at), float(i.due_at), f(i.monitoring_at), f(i.resolved_at), f(i.acknowledged_at),
         i.acknowledged_by, f(i.recovered_at), i.postmortem, float(i.created_at), float(i.updated_at),
-        auto_json(i.title_auto),
+        auto_json(i.title_auto), locations_json(i.locations),
     )

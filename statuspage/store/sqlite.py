@@ -36,7 +36,15 @@ from statuspage.models import (
 from statuspage.store import support_sql
 from statuspage.store.base import OutboxRow, PushRow
 from statuspage.store.buffer import Batch, BufferedStore
-from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
+from statuspage.store.rows import (
+    auto_json,
+    case_from_row,
+    case_params,
+    event_params,
+    locations_json,
+    parse_auto,
+    parse_locations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -480,8 +488,8 @@ class SQLiteStore(BufferedStore):
                 cur = await self._conn.execute(
                     "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                     "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                    "recovered_at, postmortem, created_at, updated_at, title_auto) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "recovered_at, postmortem, created_at, updated_at, title_auto, locations) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _incident_row(incident),
                 )
                 iid = int(cur.lastrowid or 0)
@@ -513,7 +521,7 @@ class SQLiteStore(BufferedStore):
                     "UPDATE incidents SET page=?, title=?, severity=?, impact=?, status=?, components=?, "
                     "automatic=?, started_at=?, due_at=?, monitoring_at=?, resolved_at=?, acknowledged_at=?, "
                     "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=?, "
-                    "title_auto=? WHERE id=?",
+                    "title_auto=?, locations=? WHERE id=?",
                     (*_incident_row(incident), incident.id),
                 )
                 for update in new_updates:
@@ -597,7 +605,7 @@ class SQLiteStore(BufferedStore):
         rows = await self._fetchall(
             "SELECT id, page, title, severity, impact, status, components, automatic, started_at, due_at, "
             "monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, postmortem, "
-            f"created_at, updated_at, title_auto FROM incidents {tail}",
+            f"created_at, updated_at, title_auto, locations FROM incidents {tail}",
             args,
         )
         if not rows:
@@ -623,6 +631,7 @@ class SQLiteStore(BufferedStore):
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
                 updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
+                locations=parse_locations(r[19]),
             )
             for r in rows
         ]
@@ -830,4 +839,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
         i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
         i.recovered_at, i.postmortem, i.created_at, i.updated_at, auto_json(i.title_auto),
+        locations_json(i.locations),
     )
