@@ -216,7 +216,8 @@ async def _stopped(target: Target, proxy: TcpProxy, db: Db, procs: list[Located]
 
 
 async def test_three_locations_quorum_two(tmp_path: Path, pg_url: str, net: Net) -> None:
-    target, proxy, db, procs, _ = await _started(net, tmp_path, pg_url, ["a", "b", "c"])
+    target, proxy, db, procs, port = await _started(net, tmp_path, pg_url, ["a", "b", "c"])
+    api = tmp_path / "site" / "nps" / "api" / "v2"
     try:
         # Fails for one location: a confirms it down, nobody else does: no incident, operational.
         target.failing = {"a"}
@@ -229,6 +230,15 @@ async def test_three_locations_quorum_two(tmp_path: Path, pg_url: str, net: Net)
         assert state["confirmed"] == "up" and state["locations_live"] == "a,b,c"
         assert (await db.state(f"{KEY}@a"))["confirmed"] == "down"
         assert await db.incidents() == []
+        # Engineers see the disagreement (/metrics of any instance), the public sees operational.
+        disagreement = 'statuspage_monitor_locations_down{page="nps",component="api",monitor="api"} 1'
+
+        async def shown() -> bool:
+            return disagreement in await asyncio.to_thread(metrics_inside, net, "b", port)
+
+        await until(shown, 15, "the disagreement in /metrics", procs)
+        component = json.loads((api / "components.json").read_text())["components"][0]
+        assert component["status"] == "operational" and "locations" not in component
 
         # Fails for two: one incident, from b's backdated first failure (the quorum-th location).
         failing_b = time.time()
@@ -242,6 +252,15 @@ async def test_three_locations_quorum_two(tmp_path: Path, pg_url: str, net: Net)
         [(_, started_at, _, _, locations)] = await db.incidents()
         assert abs(started_at - first_b) < 1.0, (started_at, first_b)
         assert json.loads(locations) == ["a", "b"]
+
+        async def published() -> bool:
+            component = json.loads((api / "components.json").read_text())["components"][0]
+            return component.get("locations") == {"down": 2, "of": 3}
+
+        await until(published, 15, "down from 2 of 3 locations on the page's JSON", procs)
+        assert json.loads((api / "incidents.json").read_text())["incidents"][0]["locations"] == ["a", "b"]
+        page = (tmp_path / "site" / "nps" / "index.html").read_text()
+        assert "fora do ar em 2 de 3 locais" in page or "down from 2 of 3 locations" in page
 
         # Recovers for one of the two: fewer than quorum down, the outage ends at b's recovery.
         back_b = time.time()
