@@ -919,7 +919,9 @@ class Config(_Model):
             "follow_redirects": (
                 mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects),
             "max_redirects": mon.max_redirects if mon.max_redirects is not None else d.max_redirects,
-            "locations": mon.locations if mon.locations is not None else self.probe.all_locations(),
+            # A heartbeat is not seen from anywhere: a push monitor is judged by one location.
+            "locations": mon.locations if mon.locations is not None else (
+                self.probe.all_locations()[:1] if mon.type == "push" else self.probe.all_locations()),
             "quorum": mon.quorum if mon.quorum is not None else self.probe.quorum,
             "grace": mon.grace if mon.grace is not None else (
                 mon.interval if mon.interval is not None else d.interval),

@@ -137,17 +137,18 @@ def test_health_canaries_and_failure_pattern() -> None:
     assert health.canary_round(["10.0.0.1:9: timeout"], 1, now=100.0) is False
     assert health.reason.startswith("1 of 1 canaries failing")
     down = CheckResult("a/x/m", 101.0, "down", error="connect")
-    assert health.counts(down, 101.0) == (False, None)  # no data while unhealthy
-    assert health.counts(CheckResult("a/x/m", 102.0, "up"), 102.0) == (True, None)
+    assert health.counts(down) is False  # no data while unhealthy
+    assert health.counts(CheckResult("a/x/m", 102.0, "up")) is True
     assert health.canary_round([], 1, now=110.0) is None  # one good round is not enough
     assert health.canary_round([], 1, now=120.0) is True
     assert (health.healthy, health.since) == (True, 120.0)
     # The pattern: every page's checks failing with connect errors across 3 hosts.
     for key in ("a/x/m", "b/y/m"):
-        assert health.counts(CheckResult(key, 130.0, "down", error="connect"), 130.0) == (True, None)
-    # The check that completes the pattern is already no data.
-    assert health.counts(CheckResult("b/z/m", 131.0, "down", error="dns"), 131.0) == (False, False)
+        assert health.counts(CheckResult(key, 130.0, "down", error="connect")) is True
+    assert health.counts(CheckResult("b/z/m", 131.0, "down", error="dns")) is True
+    assert health.canary_round([], 0, now=132.0) is False  # judged at the next round
     assert "3 of 3 recent checks" in health.reason
+    assert health.counts(CheckResult("b/z/m", 133.0, "down", error="dns")) is False
     # One host failing alone (the service's trouble) is never the pattern.
     seen = {"a/x/m": health._seen["a/x/m"]}
     assert pattern(seen, 131.0, 30.0) is None

@@ -105,9 +105,8 @@ class LocationHealth:
             return True
         return None
 
-    def counts(self, result: CheckResult, now: float) -> tuple[bool, bool | None]:
-        """Whether `result` counts (a failure while unhealthy does not) and the health change it
-        caused, if any (the failure pattern may begin with it)."""
+    def counts(self, result: CheckResult) -> bool:
+        """Whether `result` counts (a failure while unhealthy does not); remembers it for the pattern,
+        which is judged at each canary round (O(monitors) once a round, not at every check)."""
         self.observe(result)
-        change = self._judge(now) if self.healthy else None
-        return (self.healthy or result.outcome != "down"), change
+        return self.healthy or result.outcome != "down"

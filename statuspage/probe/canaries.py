@@ -75,10 +75,7 @@ class LocationWatch:
 
     def gate(self, result: CheckResult) -> bool:
         """Whether a check result counts (the prober's gate)."""
-        counts, change = self.health.counts(result, self._clock())
-        if change is not None:
-            self._told(change)
-        return counts
+        return self.health.counts(result)
 
     def _told(self, healthy: bool) -> None:
         h = self.health
