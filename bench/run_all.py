@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import amplification_bench
 import render_bench
 import scale_bench
+import scaleout_bench
 import support_bench
 import uptime_bench
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     results["amplification"] = amplification_bench.main([])
     print("\n== scale", flush=True)
     results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
+    print("\n== scale-out (50,000 monitors, two instances, one PostgreSQL)", flush=True)
+    results["scaleout"] = scaleout_bench.main(["--window", "20" if args.quick else "60"])
     print(f"\nall benchmarks took {(time.monotonic() - started) / 60:.1f} min")
 
 

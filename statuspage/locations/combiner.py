@@ -56,6 +56,7 @@ class QuorumCombiner:
         """`key@location` → that location's confirmation state, as last read."""
         self._cursor = 0
         self._ids: int | None = None
+        self._ids_end = 0
         self._loaded = False
 
     def _next_ids(self) -> Callable[[], int]:
@@ -68,8 +69,11 @@ class QuorumCombiner:
     async def round(self) -> Mapping[str, MonitorState]:
         """Recombine every monitor now; return the combined states."""
         now = self.clock()
-        if self._ids is None:
+        if self._ids is None or self._ids > self._ids_end - 1_000_000:
+            # A block of run ids of our own (PostgreSQL hands out 2^32 at a time); a fresh one before
+            # this one could run out.
             self._ids = await self.store.last_run_id()
+            self._ids_end = self._ids + (1 << 32)
         changed, self._cursor = await self.store.monitor_states_since(self._cursor)
         for key, state in changed.items():
             if LOCATION_SEPARATOR in key:
@@ -100,6 +104,8 @@ class QuorumCombiner:
         old = [r for r in by_key.get(mon.key, []) if r.end > since or r.open]
 
         def ids() -> Iterator[int]:
+            # The ids of the runs being replaced first: a stable history keeps its ids across rounds.
+            yield from sorted(r.id for r in old if r.start >= since)
             while True:
                 yield take()
 
