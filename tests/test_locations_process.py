@@ -279,6 +279,10 @@ async def test_three_locations_quorum_two(tmp_path: Path, pg_url: str, net: Net)
             "SELECT start_at, end_at FROM state_runs r JOIN monitors m ON m.id = r.monitor_id "
             "WHERE m.key = $1 AND r.state = 'down'", KEY)
         assert len(down_runs) == 1 and abs(down_runs[0][0] - started_at) < 1e-6
+        # The response-time charts: the monitor's first location's hours, under the monitor itself.
+        hours = await db.rows("SELECT count(*) FROM latency_hourly l JOIN monitors m ON m.id = l.monitor_id "
+                              "WHERE m.key = $1", KEY)
+        assert hours[0][0] >= 1
     finally:
         await _stopped(target, proxy, db, procs)
 

@@ -473,4 +473,8 @@ class Prober:
             current = (hour, LatencyAggregate())
             self._latency[key] = current
         current[1].add(max(0.0, latency_ms))
-        self.store.buffer_latency(self.store_keys[key], hour, current[1])
+        stored = self.store_keys[key]
+        self.store.buffer_latency(stored, hour, current[1])
+        if stored != key and self.location == (self.monitors[key].locations or [""])[0]:
+            # Several locations: the page's response-time charts are the monitor's first location's.
+            self.store.buffer_latency(key, hour, current[1])
