@@ -21,6 +21,7 @@ import amplification_bench
 import memory_profile
 import render_bench
 import scale_bench
+import scaleout_bench
 import support_bench
 import uptime_bench
 
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     results["memory"] = memory_profile.main(["--monitors", counts, "--top", "8"])
     print("\n== scale", flush=True)
     results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
+    print("\n== scale-out (50,000 monitors, two instances, one PostgreSQL)", flush=True)
+    results["scaleout"] = scaleout_bench.main(["--window", "20" if args.quick else "60"])
     print(f"\nall benchmarks took {(time.monotonic() - started) / 60:.1f} min")
 
 

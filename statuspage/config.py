@@ -684,6 +684,17 @@ def _dns_server(value: Any) -> str:
     return text
 
 
+def _canary(value: Any) -> str:
+    """`https://host/path` or `host:port`."""
+    text = value.strip() if isinstance(value, str) else ""
+    if re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+        return text
+    m = re.fullmatch(r"\[?([^\[\]\s]+?)\]?:(\d{1,5})", text)
+    if m and 0 < int(m.group(2)) < 65536:
+        return text
+    raise ValueError(f"{_show(value)} is not a canary (an http(s):// URL or host:port)")
+
+
 class Probe(_Model):
     """How the prober reaches the monitored services."""
 
@@ -691,6 +702,41 @@ class Probe(_Model):
     """Name servers for the monitors' lookups (`ip` or `ip:port`); empty: the system's (resolv.conf)."""
     dns_timeout: Duration = Field(default=5.0, gt=0)
     """How long one lookup may take; a lookup that never answers fails as `dns`."""
+    location: Slug = "local"
+    """Where this instance probes from (`statuspage run --location` overrides it)."""
+    locations: list[Slug] = []
+    """Every probe location (empty: this one only). Several need a shared PostgreSQL database."""
+    quorum: int | Literal["majority"] = "majority"
+    """How many locations must confirm a monitor down (a number, or `majority` of its locations)."""
+    canaries: list[Annotated[str, BeforeValidator(_canary)]] = []
+    """URLs or host:port this location expects to be up; when most fail, the location is unhealthy."""
+    canary_every: Duration = Field(default=10.0, ge=0.2)
+    """How often each location checks its canaries (seconds)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_listed_by_default(cls, data: Any) -> Any:
+        # With locations listed and no location given, an instance probes from the first one.
+        if isinstance(data, dict) and data.get("locations") and "location" not in data:
+            first = data["locations"][0] if isinstance(data["locations"], list) else None
+            if isinstance(first, str):
+                return {**data, "location": first}
+        return data
+
+    @model_validator(mode="after")
+    def _location_listed(self) -> Probe:
+        if self.locations and self.location not in self.locations:
+            raise _Problems([f"location: {_show(self.location)} is not one of locations "
+                             f"({', '.join(self.locations)})"])
+        if isinstance(self.quorum, int) and self.quorum < 1:
+            raise _Problems(["quorum: must be at least 1 (or majority)"])
+        if len(set(self.locations)) != len(self.locations):
+            raise _Problems(["locations: a location is listed twice"])
+        return self
+
+    def all_locations(self) -> list[str]:
+        """Every probe location: `locations`, or this instance's `location` alone."""
+        return list(self.locations) or [self.location]
 
 
 class Monitor(_Model):
@@ -718,6 +764,10 @@ class Monitor(_Model):
     """Follow redirects as a browser does (default true); false judges the first response."""
     max_redirects: int | None = Field(default=None, ge=0, le=50)
     """Most redirects followed in one check (default 10); one more is `too_many_redirects`."""
+    locations: list[Slug] | None = None
+    """The probe locations that check this monitor (default: every one of `probe.locations`)."""
+    quorum: int | Literal["majority"] | None = None
+    """How many of its locations must confirm it down (default `probe.quorum`)."""
     # Filled in from the page/component when the whole config is validated.
     key: str = ""
 
@@ -830,6 +880,15 @@ class Config(_Model):
                     object.__setattr__(resolved, "__pydantic_fields_set__",
                                        shared_fields.setdefault(frozenset(given), given))
                     comp.monitors[mi] = resolved
+                    path = f"pages[{pi}].components[{ci}].monitors[{mi}]"
+                    unknown = [x for x in (mon.locations or []) if x not in self.probe.all_locations()]
+                    if unknown:
+                        problems.append(f"{path}.locations: {_show(unknown[0])} is not one of "
+                                        f"probe.locations ({', '.join(self.probe.all_locations())})")
+                    if mon.locations is not None and not mon.locations:
+                        problems.append(f"{path}.locations: needs at least one location")
+                    if isinstance(mon.quorum, int) and mon.quorum < 1:
+                        problems.append(f"{path}.quorum: must be at least 1 (or majority)")
                     if mon.token:
                         path = f"pages[{pi}].components[{ci}].monitors[{mi}].token"
                         if mon.token in tokens:
@@ -843,6 +902,9 @@ class Config(_Model):
                     problems.append(f"pages[{pi}].domains[{di}]: {_show(host)} is already a domain of page "
                                     f"{hosts[host]}")
                 hosts[host] = page.slug
+        if len(self.probe.all_locations()) > 1 and not self.storage.url:
+            problems.append("probe.locations: several locations need a database they share "
+                            "(storage.url: postgresql://...)")
         admin_tokens = [a.token for a in self.admins]
         if len(set(admin_tokens)) != len(admin_tokens):
             problems.append("admins: two admins share one token; each engineer needs their own")
@@ -863,11 +925,35 @@ class Config(_Model):
             "follow_redirects": (
                 mon.follow_redirects if mon.follow_redirects is not None else d.follow_redirects),
             "max_redirects": mon.max_redirects if mon.max_redirects is not None else d.max_redirects,
+            # A heartbeat is not seen from anywhere: a push monitor is judged by one location.
+            "locations": mon.locations if mon.locations is not None else (
+                self.probe.all_locations()[:1] if mon.type == "push" else self.probe.all_locations()),
+            "quorum": mon.quorum if mon.quorum is not None else self.probe.quorum,
             "grace": mon.grace if mon.grace is not None else (
                 mon.interval if mon.interval is not None else d.interval),
         }
 
     # --- lookups used across the program ---------------------------------------------------------
+
+    def at_location(self, name: str) -> Config:
+        """This config for an instance probing from `name` (`statuspage run --location`).
+
+        Raises ConfigError when `probe.locations` lists the locations and `name` is not one of them."""
+        listed = self.probe.locations
+        if listed and name not in listed:
+            raise ConfigError([f"--location {_show(name)} is not one of probe.locations "
+                               f"({', '.join(listed)})"])
+        try:
+            _slug(name)
+        except ValueError as exc:
+            raise ConfigError([f"--location: {exc}"]) from None
+        probe = self.probe.model_copy(update={"location": name})
+        return self.model_copy(update={"probe": probe})
+
+    @property
+    def located(self) -> bool:
+        """True with several probe locations (their states are combined by quorum: statuspage/locations)."""
+        return len(self.probe.all_locations()) > 1
 
     def monitors(self) -> list[tuple[Page, Component, Monitor]]:
         """Every monitor with its page and component, in config order."""

@@ -94,6 +94,8 @@ class CheckResult:
     """The host whose certificate expires at `cert_expires_at`."""
     ended_at: float | None = None
     """When the check finished (UTC epoch); None when it took no time. A check covers [at, ended_at]."""
+    location: str = "local"
+    """The probe location that made the check (`probe.location`, `statuspage run --location`)."""
 
     @property
     def end(self) -> float:
@@ -226,6 +228,8 @@ class Incident:
     updates: tuple[IncidentUpdate, ...] = field(default=())
     title_auto: AutoText | None = None
     """For automatic incidents: the title as a phrase key and values (None for titles people wrote)."""
+    locations: tuple[str, ...] = ()
+    """Several probe locations: the locations that saw the outage (empty with one location)."""
 
     @property
     def is_open(self) -> bool:
@@ -281,6 +285,13 @@ class MonitorState:
     recovered_at: float | None = None
     """When the last confirmed outage ended (the first good check of the run that confirmed recovery):
     what the leader of several instances dates a recovery by."""
+    locations_down: str = ""
+    """Several probe locations: the locations confirmed down now, comma-separated (locations/quorum.py;
+    a string, so it reads back from JSON exactly as written)."""
+    locations_live: str = ""
+    """Several probe locations: the locations whose results count now (fresh and healthy), comma-separated."""
+    locations_total: int = 0
+    """Several probe locations: how many locations probe this monitor (0: one location, the default)."""
 
 
 @dataclass(slots=True)

@@ -34,7 +34,9 @@ from statuspage.config import Config
 from statuspage.durations import format_duration
 from statuspage.incidents.notify import Notifier
 from statuspage.incidents.service import IncidentService
+from statuspage.locations.combiner import QuorumCombiner
 from statuspage.models import ComponentStatus, component_key
+from statuspage.probe.canaries import LocationWatch
 from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
@@ -78,7 +80,12 @@ class Runtime:
         self.clock = clock
         self.serve = serve
         self.push_board = PushBoard(clock)
-        self.metrics = Metrics()
+        self.metrics = Metrics(location=config.probe.location if config.located else None)
+        self.watch = LocationWatch(config, config.probe.location, clock=clock,
+                                   on_change=self.metrics.set_location_health)
+        """This location's own health: canaries and failure pattern (statuspage/locations/health.py)."""
+        self.metrics.set_location_health(config.probe.location, True)
+        self.combiner: QuorumCombiner | None = None
         self.store: Store | None = None
         self.checker: Checker | None = None
         self.prober: Prober | None = None
@@ -193,7 +200,8 @@ class Runtime:
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
                              on_check=self._on_check, on_transition=self._on_transition,
-                             on_skip=self.metrics.count_skipped)
+                             on_skip=self.metrics.count_skipped, location=cfg.probe.location,
+                             gate=self.watch.gate)
         await self.prober.load()
         if not shared:
             await self._reconcile_incidents()
@@ -204,6 +212,7 @@ class Runtime:
             _render_failed(exc, self.config.server.render_every)
         # Several instances: the leases decide which monitors this one probes, from nothing.
         self.prober.start(keys=[] if shared else None)
+        self.watch.start()
         self.prober.add_job(self._guarded(self.prune, "prune"), cfg.storage.prune_every, "prune")
         if not shared:
             # Several instances: the leader's duties run these (cluster/duties.py).
@@ -238,7 +247,9 @@ class Runtime:
     async def _start_cluster_parts(self, store: Store) -> None:
         cfg = self.config
         instance = cfg.cluster.instance or default_instance_name()
-        self.coordinator = await open_coordinator(cfg.storage, instance)
+        # Instances of one location share its monitors (their own set of shard leases).
+        self.coordinator = await open_coordinator(cfg.storage, instance,
+                                                  cfg.probe.location if cfg.located else "")
         assert self.coordinator is not None
         self.coordinator.on_announce(self._announced)
         tokens = {m.token: m.key for _, _, m in cfg.monitors() if m.type == "push" and m.token}
@@ -257,9 +268,13 @@ class Runtime:
         assert self.coordinator is not None and self.store is not None and self.incidents is not None
         assert self.notifier is not None and self.prober is not None
         prober = self.prober
+        combiner = self.combiner = (QuorumCombiner(self.config, self.store, clock=self.clock)
+                                    if self.config.located else None)
         self.duties = LeaderDuties(
             self.config, self.store, self.incidents, self.notifier, instance=self.coordinator.instance,
-            local_states=lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states},
+            local_states=(lambda: combiner.states) if combiner is not None else (
+                lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states}),
+            before_refresh=combiner.round if combiner is not None else None,
             on_changed=self.mark_dirty, on_round=self._leader_round, clock=self.clock,
             on_tick=self.support_tick if self.support is not None and self.support.enabled else None)
         self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
@@ -641,6 +656,7 @@ class Runtime:
         if self.node is not None:
             await self.node.pause()  # no more lease or leadership changes while we stop
             await self._depose()
+        await self.watch.stop()
         if self.prober is not None:
             await self.prober.stop()
         for task in self._tasks:

@@ -20,7 +20,7 @@ from statuspage.cli.common import (
     use_site_time,
 )
 from statuspage.cli.incidents import incident, maintenance
-from statuspage.config import Config, Monitor, config_warnings
+from statuspage.config import Config, ConfigError, Monitor, config_warnings
 from statuspage.credentials import exposure_problems
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
@@ -66,7 +66,9 @@ EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 @cli.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per monitor, for machines.")
-def check(config_path: Path, as_json: bool) -> None:
+@click.option("--location", default=None, metavar="NAME",
+              help="Name the probe location this runs from (default probe.location, or local).")
+def check(config_path: Path, as_json: bool, location: str | None = None) -> None:
     """Probe every monitor once and print the results.
 
     \b
@@ -80,10 +82,18 @@ def check(config_path: Path, as_json: bool) -> None:
     max_state_alt). In --json a monitor that could not be judged has "outcome": "unknown".
     """
     config = load_or_exit(config_path)
+    if location is not None:
+        try:
+            config = config.at_location(location)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
     results = asyncio.run(_check_all(config))
+    where = config.probe.location
     if as_json:
-        click.echo(json.dumps([_result_json(r) for r in results], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([{**_result_json(r), "location": where} for r in results], indent=2,
+                              ensure_ascii=False))
     else:
+        click.echo(f"Probed from location {where}.\n")
         click.echo(format_results(results))
     raise SystemExit(exit_code(results))
 
@@ -156,8 +166,10 @@ access_log_option = click.option(
 @cli.command()
 @config_option
 @click.option("--no-serve", is_flag=True, help="Only probe, record and write the site; no HTTP server.")
+@click.option("--location", default=None, metavar="NAME",
+              help="The probe location this instance checks from (default probe.location, or local).")
 @access_log_option
-def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
+def run(config_path: Path, no_serve: bool, access_log: bool, location: str | None = None) -> None:
     """Probe, record, open/resolve incidents, render and serve until SIGINT/SIGTERM.
 
     The log tells the operator's story: failed checks, confirmed outages and recoveries,
@@ -166,6 +178,11 @@ def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
     from statuspage.runner import Runtime, StartError, run_until_stopped
 
     config = load_or_exit(config_path)
+    if location is not None:
+        try:
+            config = config.at_location(location)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
     if access_log:

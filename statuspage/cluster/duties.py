@@ -55,7 +55,10 @@ class LeaderDuties:
         on_tick: Callable[[], Awaitable[None]] | None = None,
         on_round: Callable[[Exception | None], None] | None = None,
         clock: Callable[[], float] = time.time,
+        before_refresh: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        self._before_refresh = before_refresh
+        """Several probe locations: the quorum round, which produces the states `local_states` gives."""
         self.config = config
         self.store = store
         self.incidents = incidents
@@ -89,6 +92,8 @@ class LeaderDuties:
         `full`); this process's own probes are fresher than its last flush."""
         if full:
             self._stored, self._cursor = {}, 0
+        if self._before_refresh is not None:
+            await self._before_refresh()
         changed, self._cursor = await self.store.monitor_states_since(self._cursor)
         self._stored.update(changed)
         states = dict(self._stored)
@@ -155,7 +160,10 @@ class LeaderDuties:
 
     async def _component_down(self, component: str, since: float) -> None:
         page, _, comp = component.partition("/")
-        if await self.incidents.component_down(page, comp, since) is None:
+        # Several probe locations: the incident records which of them saw the outage.
+        seen = {loc for m in self._monitors_of.get(component, [])
+                for loc in self.states.get(m, MonitorState()).locations_down.split(",") if loc}
+        if await self.incidents.component_down(page, comp, since, seen) is None:
             # Maintenance covers it: the tick opens one if it is still down when that ends.
             self._held[component] = since
 

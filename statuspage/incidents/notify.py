@@ -135,6 +135,7 @@ def incident_from_json(text: str) -> Incident:
                           "auto": _auto(u.get("auto"))})
         for u in data["updates"])
     data["title_auto"] = _auto(data.get("title_auto"))
+    data["locations"] = tuple(data.get("locations", ()))  # outbox rows written before schema 6 lack it
     return Incident(**data)
 
 

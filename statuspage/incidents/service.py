@@ -319,15 +319,20 @@ class IncidentService:
 
     # automatic policy
 
-    async def component_down(self, page: str, component: str, outage_start: float) -> Incident | None:
-        """A component's major outage was confirmed: open a T1, join the open one, or do nothing."""
+    async def component_down(self, page: str, component: str, outage_start: float,
+                             locations: Iterable[str] = ()) -> Incident | None:
+        """A component's major outage was confirmed: open a T1, join the open one, or do nothing.
+
+        `locations`: with several probe locations, those that saw it (kept on the incident)."""
+        seen = tuple(sorted(set(locations)))
         now = self.clock()
         if await self._in_maintenance(page, component, now):
             events.info("no incident for %s/%s: it is under maintenance", page, component)
             return None
         current = await self._open_auto(page)
         if current is None:
-            incident = await self.store.create_incident(self.policy.open(page, component, outage_start, now))
+            opened = self.policy.open(page, component, outage_start, now)
+            incident = await self.store.create_incident(replace(opened, locations=seen) if seen else opened)
             events.info("incident #%d opened on %s: %s %s (automatic: %s/%s down since %s)", incident.id,
                         page, incident.severity, _shown(incident.title), page, component,
                         self._time(outage_start))
@@ -336,6 +341,9 @@ class IncidentService:
         joined = self.policy.join(current, component, outage_start, now)
         if joined is None:
             return current
+        if seen and not set(seen) <= set(current.locations):
+            joined = (replace(joined[0], locations=tuple(sorted(set(current.locations) | set(seen)))),
+                      joined[1])
         incident = await self.store.save_incident(*_pair(joined))
         if current.status == "monitoring":
             events.info("incident #%d back to investigating: %s/%s down again since %s", incident.id, page,

@@ -24,6 +24,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuspage.config import Config, Monitor
+from statuspage.locations.quorum import location_key
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
 from statuspage.probe.checks import Checker, Push, PushStatus
 from statuspage.probe.lag import SlotClock
@@ -77,6 +78,8 @@ class Prober:
         on_check: CheckObserver | None = None,
         on_transition: TransitionHook | None = None,
         on_skip: SkipHook | None = None,
+        location: str = "local",
+        gate: Callable[[CheckResult], bool] | None = None,
     ) -> None:
         self.config = config
         self.on_skip = on_skip
@@ -87,6 +90,16 @@ class Prober:
         self._on_check = on_check
         self._on_transition = on_transition
         self.monitors: dict[str, Monitor] = {m.key: m for _, _, m in config.monitors()}
+        self.location = location
+        """The probe location this prober checks from (statuspage/locations)."""
+        self._gate = gate
+        """Whether a result counts (False: this location is unhealthy, the failure is no data)."""
+        self.store_keys: dict[str, str] = {k: k for k in self.monitors}
+        """Monitor key → the key its state and runs are stored under: the monitor's own with one
+        location, `key@location` with several (the leader combines them: locations/quorum.py)."""
+        if len(config.probe.all_locations()) > 1:
+            self.monitors = {k: m for k, m in self.monitors.items() if location in (m.locations or ())}
+            self.store_keys = {k: location_key(k, location) for k in self.monitors}
         self.component_of: dict[str, str] = {
             m.key: component_key(p.slug, c.slug) for p, c, m in config.monitors()
         }
@@ -112,19 +125,33 @@ class Prober:
     async def load(self) -> None:
         """Register monitors and resume their persisted confirmation state and run tails."""
         await self.store.register_monitors(self.monitors)
+        if self._located:
+            await self.store.register_monitors(self.store_keys.values())
         saved = await self.store.load_monitor_states()
-        self.states = {k: saved.get(k, MonitorState()) for k in self.monitors}
+        self.states = {k: saved.get(self.store_keys[k], MonitorState()) for k in self.monitors}
         self._restore_pushes()
-        self._tails = await self.store.load_run_tails(self.monitors)
+        self._tails = await self._load_tails(self.monitors)
         self._ids = RunIds(await self.store.last_run_id())
         # Merge into this hour's stored response times rather than overwrite them after a restart.
         hour = int(self._clock() // 3600)
-        for key, data in (await self.store.latency_hour(hour)).items():
+        key_of = {s: k for k, s in self.store_keys.items()}
+        for stored, data in (await self.store.latency_hour(hour)).items():
+            key = key_of.get(stored, "")
             if key in self.monitors:
                 try:
                     self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(data)))
                 except ValueError:
                     log.warning("ignoring unreadable latency aggregate monitor=%s hour=%d", key, hour)
+
+    @property
+    def _located(self) -> bool:
+        return any(k != s for k, s in self.store_keys.items())
+
+    async def _load_tails(self, keys: Iterable[str]) -> dict[str, list[RunRow]]:
+        """Run tails by monitor key, read under their stored keys."""
+        wanted = list(keys)
+        tails = await self.store.load_run_tails([self.store_keys[k] for k in wanted])
+        return {k: tails.get(self.store_keys[k], []) for k in wanted}
 
     def start(self, keys: Iterable[str] | None = None) -> None:
         """Put every monitor (all, or only `keys`) on the timer, first runs spread over the first
@@ -180,17 +207,18 @@ class Prober:
         if not wanted:
             return
         saved = await self.store.load_monitor_states()
-        tails = await self.store.load_run_tails(wanted)
+        tails = await self._load_tails(wanted)
         hour = int(self._clock() // 3600)
         latency = await self.store.latency_hour(hour)
         for key in wanted:
-            self.states[key] = saved.get(key, MonitorState())
+            self.states[key] = saved.get(self.store_keys[key], MonitorState())
             self._restore_push(key)
             self._tails[key] = tails.get(key, [])
             self._latency.pop(key, None)
-            if key in latency:
+            if self.store_keys[key] in latency:
                 with contextlib.suppress(ValueError):
-                    self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(latency[key])))
+                    self._latency[key] = (hour, LatencyAggregate.from_json(
+                        json.loads(latency[self.store_keys[key]])))
             if self._scheduler is not None and not self._stopping:
                 self._schedule(key, aligned=True)
                 self._arm_deadline(key)
@@ -322,6 +350,13 @@ class Prober:
             # then the gap shows as no data, never as downtime or an incident.
             self.skipped("local", 1, f"monitor={key} {result.message}")
             return CheckEvent(result, self.states[key], None, lag, duration)
+        if self.location != "local":
+            result = replace(result, location=self.location)
+        if self._gate is not None and not self._gate(result):
+            # This location cannot see out (its canaries fail, or its failures look like its own):
+            # the failure is no data, as `local` is, never downtime or an incident.
+            self.skipped("unhealthy", 1, f"monitor={key} location={self.location}")
+            return CheckEvent(result, self.states[key], None, lag, duration)
         event = self.record(result, lag, duration)
         if mon.type == "push":
             self._arm_deadline(key)
@@ -365,15 +400,17 @@ class Prober:
         """Apply a result to confirmation and state runs and buffer it for the store (no I/O here)."""
         key = result.monitor
         mon = self.monitors[key]
+        stored = self.store_keys[key]
+        as_stored = result if stored == key else replace(result, monitor=stored)
         state, transition, changed = apply_check(
-            self.states[key], self._tails.setdefault(key, []), result,
+            self.states[key], self._tails.setdefault(key, []), as_stored,
             confirm_down=mon.confirm_down or 2, confirm_up=mon.confirm_up or 2,
             interval=mon.interval_s, ids=self._ids,
         )
         if mon.type == "push":
             state = self._with_push(mon, state)
         self.states[key] = state
-        self.store.buffer_check(result, state, changed)
+        self.store.buffer_check(as_stored, state, changed)
         # Response-time charts show how fast the service answers; a refused connection has no
         # response time worth averaging in.
         if result.latency_ms is not None and result.outcome != "down":
@@ -454,4 +491,8 @@ class Prober:
             current = (hour, LatencyAggregate())
             self._latency[key] = current
         current[1].add(max(0.0, latency_ms))
-        self.store.buffer_latency(key, hour, current[1])
+        stored = self.store_keys[key]
+        self.store.buffer_latency(stored, hour, current[1])
+        if stored != key and self.location == (self.monitors[key].locations or [""])[0]:
+            # Several locations: the page's response-time charts are the monitor's first location's.
+            self.store.buffer_latency(key, hour, current[1])

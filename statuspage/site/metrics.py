@@ -51,6 +51,8 @@ class SnapshotMetrics:
         self.incidents_open: dict[tuple[str, str], int] = {}
         self.incidents_unacknowledged: dict[tuple[str, str], int] = {}
         self.cert_expiry: dict[tuple[str, str, str], float] = {}
+        self.locations: dict[tuple[str, str, str], tuple[int, int]] = {}
+        """Several probe locations: (page, component, monitor) → (locations down, locations counting)."""
         self.support: list[str] = []
 
     def set_component_status(self, page: str, component: str, status: str) -> None:
@@ -110,6 +112,13 @@ class SnapshotMetrics:
             for page in snapshot.pages for comp in page.components for mon in comp.monitors
             if mon.cert_expires_at is not None
         }
+        self.locations = {
+            (page.slug, comp.slug, mon.key.rpartition("/")[2]): (
+                len([x for x in mon.state.locations_down.split(",") if x]),
+                len([x for x in mon.state.locations_live.split(",") if x]))
+            for page in snapshot.pages for comp in page.components for mon in comp.monitors
+            if mon.state is not None and mon.state.locations_total
+        }
 
     def _set_uptime_view(self, page: str, component: str, view: UptimeView) -> None:
         self.set_uptime(page, component, {w: view.ratio(w) for w in WINDOWS if w in view.windows})
@@ -150,5 +159,14 @@ class SnapshotMetrics:
                "When the TLS certificate an https monitor last saw expires (Unix time).",
                (f'{{{pc(p, c)},monitor="{escape_label(m)}"}} {_number(v)}'
                 for (p, c, m), v in self.cert_expiry.items()))
+        if self.locations:  # several probe locations only: where locations disagree, engineers see it
+            family("statuspage_monitor_locations_down",
+                   "Probe locations that have the monitor confirmed down now (the quorum decides).",
+                   (f'{{{pc(p, c)},monitor="{escape_label(m)}"}} {down}'
+                    for (p, c, m), (down, _) in self.locations.items()))
+            family("statuspage_monitor_locations_live",
+                   "Probe locations whose results for the monitor count now (fresh and healthy).",
+                   (f'{{{pc(p, c)},monitor="{escape_label(m)}"}} {live}'
+                    for (p, c, m), (_, live) in self.locations.items()))
         lines.extend(self.support)
         return ("\n".join(lines) + "\n").encode()

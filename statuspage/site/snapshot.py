@@ -289,6 +289,17 @@ class ComponentView:
         """True when at least one monitor has data now (or the component is in maintenance)."""
         return self.status is not None
 
+    @property
+    def locations_agreeing(self) -> tuple[int, int] | None:
+        """Several probe locations, a component in trouble: (locations that have its worst monitor
+        down, locations probing it), e.g. (2, 3) for "down from 2 of 3 locations"; else None."""
+        if self.status not in ("partial_outage", "major_outage"):
+            return None
+        found = [(len([x for x in m.state.locations_down.split(",") if x]), m.state.locations_total)
+                 for m in self.monitors
+                 if m.state is not None and m.state.confirmed == "down" and m.state.locations_total]
+        return max(found) if found else None
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentView:

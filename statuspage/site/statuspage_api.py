@@ -97,6 +97,8 @@ class _Doc:
             "no_data": c.status is None,
             "uptime": {name: _ratio(w.uptime) for name, w in c.uptime.windows.items()},
             "uptime_coverage": {name: _ratio(w.coverage) for name, w in c.uptime.windows.items()},
+            **({"locations": {"down": agree[0], "of": agree[1]}}
+               if (agree := c.locations_agreeing) is not None else {}),
             "error_budget": {
                 "window": "30d",
                 "allowed_seconds": round(budget.allowed, 3),
@@ -131,6 +133,7 @@ class _Doc:
             "due_at": self.iso(i.due_at),
             "sla_breached": view.breached,
             "automatic": i.automatic,
+            **({"locations": list(i.locations)} if i.locations else {}),
             "postmortem_body": i.postmortem or None,
         }
 

@@ -23,7 +23,7 @@ through the `Coordinator` that `open_coordinator` returns (see statuspage/cluste
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -139,6 +139,10 @@ class Store(Protocol):
         """Queue a check result with the monitor's new state and changed runs for the next flush."""
         ...
 
+    def buffer_state(self, monitor: str, state: MonitorState) -> None:
+        """Queue a monitor's state without a check result (the leader's combined quorum state)."""
+        ...
+
     def buffer_runs(self, runs: Iterable[RunRow]) -> None:
         """Queue changed state runs (backdating) for the next flush."""
         ...
@@ -206,6 +210,11 @@ class Store(Protocol):
 
     async def runs(self, monitors: Iterable[str], start: float, end: float) -> list[RunRow]:
         """State runs of these monitors that overlap [start, end), oldest first."""
+        ...
+
+    async def rewrite_runs(self, monitor: str, since: float, rows: Sequence[RunRow]) -> None:
+        """Replace the monitor's runs that start at or after `since` by `rows` (upserted by id), at
+        once, in one transaction (the leader's combined quorum runs: statuspage/locations)."""
         ...
 
     async def latency_hours(self, monitor: str, since_hour: int) -> list[tuple[int, str]]:

@@ -98,10 +98,14 @@ class BufferedStore:
         mid = self._ids[result.monitor]
         b = self._batch
         b.results.append((mid, result.at, result.outcome, result.latency_ms, result.status, result.error,
-                          result.message, result.cert_expires_at))
+                          result.message, result.cert_expires_at, result.location))
         for row in runs:
             b.runs[row.id] = row
         b.states[result.monitor] = state
+
+    def buffer_state(self, monitor: str, state: MonitorState) -> None:
+        """Queue a monitor's state without a check result (the leader's combined quorum state)."""
+        self._batch.states[monitor] = state
 
     def buffer_runs(self, runs: Iterable[RunRow]) -> None:
         """Queue changed state runs (backdating) for the next flush."""

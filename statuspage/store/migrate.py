@@ -61,7 +61,7 @@ TABLES: tuple[_Table, ...] = (
     _Table("incidents", (
         "id", "page", "title", "severity", "impact", "status", "components", "automatic", "started_at",
         "due_at", "monitoring_at", "resolved_at", "acknowledged_at", "acknowledged_by", "recovered_at",
-        "postmortem", "created_at", "updated_at", "reminded_at", "title_auto"),
+        "postmortem", "created_at", "updated_at", "reminded_at", "title_auto", "locations"),
         {7: _BOOL, 8: float, 9: float, 10: _float, 11: _float, 12: _float, 14: _float, 16: float, 17: float,
          18: _float}, identity=True),
     _Table("incident_updates",
@@ -172,7 +172,8 @@ async def _copy(pg: asyncpg.Connection, lite: sqlite3.Connection, table: _Table)
 
 async def _copy_results(pg: asyncpg.Connection, lite: sqlite3.Connection) -> int:
     # PostgreSQL keys results by (monitor, time); a SQLite file may hold the same result twice.
-    cols = ("monitor_id", "at", "outcome", "latency_ms", "status", "error", "message", "cert_expires_at")
+    cols = ("monitor_id", "at", "outcome", "latency_ms", "status", "error", "message", "cert_expires_at",
+            "location")
     await pg.execute("CREATE TEMP TABLE results_in (LIKE results) ON COMMIT DROP")
     table = _Table("results", cols, {1: float, 3: float, 7: float})
     for chunk in _rows(lite, table):

@@ -66,14 +66,16 @@ class PgCoordinator:
     # --- membership and shard leases -------------------------------------------------------------
 
     async def heartbeat(self, ttl: float) -> int:
-        """Record this instance as alive; return how many instances are alive (seen within `ttl`)."""
+        """Record this instance as alive; return how many instances of its location are alive (seen
+        within `ttl`): they share that location's shards."""
         async with self.pool.acquire() as conn:
             await conn.execute(
-                "INSERT INTO cluster_instances (id, host, pid, started_at, seen_at) "
-                f"VALUES ($1, $2, $3, {_NOW}, {_NOW}) ON CONFLICT (id) DO UPDATE SET seen_at = {_NOW}",
-                self.instance, socket.gethostname(), os.getpid())
+                "INSERT INTO cluster_instances (id, host, pid, started_at, seen_at, location) "
+                f"VALUES ($1, $2, $3, {_NOW}, {_NOW}, $4) ON CONFLICT (id) DO UPDATE SET seen_at = {_NOW}",
+                self.instance, socket.gethostname(), os.getpid(), self.location)
             alive = await conn.fetchval(
-                f"SELECT COUNT(*) FROM cluster_instances WHERE seen_at > {_NOW} - $1", float(ttl))
+                f"SELECT COUNT(*) FROM cluster_instances WHERE seen_at > {_NOW} - $1 AND location = $2",
+                float(ttl), self.location)
             # Rows of instances gone for long are only history: keep the table small.
             await conn.execute(f"DELETE FROM cluster_instances WHERE seen_at < {_NOW} - 86400")
         return max(1, int(alive))

@@ -44,7 +44,15 @@ from statuspage.models import (
 from statuspage.store import support_pg, support_sql
 from statuspage.store.base import LeadershipLost, OutboxRow, PushRow, StoreUnavailable, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
-from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
+from statuspage.store.rows import (
+    auto_json,
+    case_from_row,
+    case_params,
+    event_params,
+    locations_json,
+    parse_auto,
+    parse_locations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +152,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE push_heartbeats SET (fillfactor = 50);
     CREATE UNIQUE INDEX incidents_one_open_automatic ON incidents (page)
         WHERE automatic AND status <> 'resolved';
+    """,
+    # 6: probe locations, as SQLite's 6; instances count their peers per location.
+    """
+    ALTER TABLE cluster_instances ADD COLUMN location TEXT NOT NULL DEFAULT '';
+    ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE incidents ADD COLUMN locations TEXT;
     """,
 )
 """Kept in lockstep with sqlite.MIGRATIONS: the same version numbers mean the same tables."""
@@ -532,8 +546,9 @@ class PostgresStore(BufferedStore):
                 cols = list(zip(*batch.results, strict=True))
                 await conn.execute(
                     "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
-                    "cert_expires_at) SELECT * FROM unnest($1::bigint[], $2::float8[], $3::text[], "
-                    "$4::float8[], $5::int[], $6::text[], $7::text[], $8::float8[]) ON CONFLICT DO NOTHING",
+                    "cert_expires_at, location) SELECT * FROM unnest($1::bigint[], $2::float8[], $3::text[], "
+                    "$4::float8[], $5::int[], $6::text[], $7::text[], $8::float8[], $9::text[]) "
+                    "ON CONFLICT DO NOTHING",
                     *[list(c) for c in cols])
             if batch.runs:
                 runs = list(batch.runs.values())
@@ -704,8 +719,9 @@ class PostgresStore(BufferedStore):
             iid = int(await conn.fetchval(
                 "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                 "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                "recovered_at, postmortem, created_at, updated_at, title_auto) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "
+                "recovered_at, postmortem, created_at, updated_at, title_auto, locations) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+                "$19) "
                 "RETURNING id",
                 *_incident_row(incident)))
             for update in incident.updates:
@@ -721,7 +737,7 @@ class PostgresStore(BufferedStore):
                 "UPDATE incidents SET page=$1, title=$2, severity=$3, impact=$4, status=$5, components=$6, "
                 "automatic=$7, started_at=$8, due_at=$9, monitoring_at=$10, resolved_at=$11, "
                 "acknowledged_at=$12, acknowledged_by=$13, recovered_at=$14, postmortem=$15, created_at=$16, "
-                "updated_at=$17, title_auto=$18 WHERE id=$19",
+                "updated_at=$17, title_auto=$18, locations=$19 WHERE id=$20",
                 *_incident_row(incident), incident.id)
             for update in new_updates:
                 await _insert_update(conn, incident.id, update)
@@ -736,6 +752,25 @@ class PostgresStore(BufferedStore):
                 "UPDATE incidents SET acknowledged_at = $1, acknowledged_by = $2, updated_at = $1 "
                 "WHERE id = $3 AND acknowledged_at IS NULL", float(at), who, incident_id)
         return bool(status == "UPDATE 1")
+
+    async def rewrite_runs(self, monitor: str, since: float, rows: Sequence[RunRow]) -> None:
+        """Replace the monitor's runs starting at or after `since` by `rows` (upserted by id), at once
+        and in one transaction: how the quorum's combined runs are rewritten (statuspage/locations)."""
+        mid = await self._id(monitor)
+        async with self._write() as conn:
+            await conn.execute(
+                "DELETE FROM state_runs WHERE monitor_id = $1 AND start_at >= $2 "
+                "AND NOT (id = ANY($3::bigint[]))",
+                mid, float(since), [r.id for r in rows])
+            if rows:
+                await conn.execute(
+                    "INSERT INTO state_runs (id, monitor_id, state, start_at, end_at, open) "
+                    "SELECT i, $2, s, a, e, o FROM unnest($1::bigint[], $3::text[], $4::float8[], "
+                    "$5::float8[], $6::bool[]) AS t(i, s, a, e, o) "
+                    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, start_at = excluded.start_at, "
+                    "end_at = excluded.end_at, open = excluded.open",
+                    [r.id for r in rows], mid, [r.state for r in rows], [float(r.start) for r in rows],
+                    [float(r.end) for r in rows], [bool(r.open) for r in rows])
 
     async def mark_reminded(self, incident_id: int, at: float) -> None:
         """Remember that an acknowledgement reminder went out for this incident."""
@@ -786,7 +821,7 @@ class PostgresStore(BufferedStore):
             rows = await conn.fetch(
                 "SELECT id, page, title, severity, impact, status, components, automatic, started_at, "
                 "due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, "
-                f"postmortem, created_at, updated_at, title_auto FROM incidents {tail}", *args)
+                f"postmortem, created_at, updated_at, title_auto, locations FROM incidents {tail}", *args)
             if not rows:
                 return []
             ids = [int(r[0]) for r in rows]
@@ -804,6 +839,7 @@ class PostgresStore(BufferedStore):
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
                 updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
+                locations=parse_locations(r[19]),
             )
             for r in rows
         ]
@@ -1000,5 +1036,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), bool(i.automatic),
         float(i.started_at), float(i.due_at), f(i.monitoring_at), f(i.resolved_at), f(i.acknowledged_at),
         i.acknowledged_by, f(i.recovered_at), i.postmortem, float(i.created_at), float(i.updated_at),
-        auto_json(i.title_auto),
+        auto_json(i.title_auto), locations_json(i.locations),
     )

@@ -10,7 +10,8 @@ from typing import Any
 
 from statuspage.models import AutoText, CaseEvent, CaseRow
 
-__all__ = ["auto_json", "case_from_row", "case_params", "event_params", "flag", "parse_auto"]
+__all__ = ["auto_json", "case_from_row", "case_params", "event_params", "flag", "locations_json",
+           "parse_auto", "parse_locations"]
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +67,19 @@ def parse_auto(text: str | None) -> AutoText | None:
     except ValueError:
         log.warning("ignoring an unreadable automatic text %r", text[:80])
         return None
+
+
+def locations_json(locations: Sequence[str]) -> str | None:
+    """The `locations` column of an incident (schema version 6): a JSON list, NULL when empty."""
+    return json.dumps(list(locations)) if locations else None
+
+
+def parse_locations(text: str | None) -> tuple[str, ...]:
+    """An incident's `locations` column; an unreadable one is read as none."""
+    if not text:
+        return ()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()

@@ -36,7 +36,15 @@ from statuspage.models import (
 from statuspage.store import support_sql
 from statuspage.store.base import OutboxRow, PushRow, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
-from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
+from statuspage.store.rows import (
+    auto_json,
+    case_from_row,
+    case_params,
+    event_params,
+    locations_json,
+    parse_auto,
+    parse_locations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +114,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_epoch INTEGER;
+    """,
+    # 6: probe locations (statuspage/locations): the location of each result, and of an incident's
+    # outage (JSON list of the locations that saw it; NULL with one location).
+    """
+    ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE incidents ADD COLUMN locations TEXT;
     """,
 )
 """Kept in lockstep with postgres.MIGRATIONS: the same version numbers mean the same tables."""
@@ -355,7 +369,7 @@ class SQLiteStore(BufferedStore):
                 if batch.results:
                     await self._conn.executemany(
                         "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
-                        "cert_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "cert_expires_at, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         batch.results,
                     )
                 if batch.runs:
@@ -510,8 +524,8 @@ class SQLiteStore(BufferedStore):
                 cur = await self._conn.execute(
                     "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                     "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
-                    "recovered_at, postmortem, created_at, updated_at, title_auto) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "recovered_at, postmortem, created_at, updated_at, title_auto, locations) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _incident_row(incident),
                 )
                 iid = int(cur.lastrowid or 0)
@@ -543,7 +557,7 @@ class SQLiteStore(BufferedStore):
                     "UPDATE incidents SET page=?, title=?, severity=?, impact=?, status=?, components=?, "
                     "automatic=?, started_at=?, due_at=?, monitoring_at=?, resolved_at=?, acknowledged_at=?, "
                     "acknowledged_by=?, recovered_at=?, postmortem=?, created_at=?, updated_at=?, "
-                    "title_auto=? WHERE id=?",
+                    "title_auto=?, locations=? WHERE id=?",
                     (*_incident_row(incident), incident.id),
                 )
                 for update in new_updates:
@@ -565,6 +579,20 @@ class SQLiteStore(BufferedStore):
                 (at, who, at, incident_id),
             )
             return cur.rowcount == 1
+
+    async def rewrite_runs(self, monitor: str, since: float, rows: Sequence[RunRow]) -> None:
+        """Replace the monitor's runs starting at or after `since` by `rows` (upserted by id), at once
+        and in one transaction: how the quorum's combined runs are rewritten (statuspage/locations)."""
+        mid = await self._id(monitor)
+        keep = [r.id for r in rows]
+        marks = ",".join("?" * len(keep)) or "NULL"
+        steps: list[tuple[str, tuple[Any, ...]]] = [(
+            f"DELETE FROM state_runs WHERE monitor_id = ? AND start_at >= ? AND id NOT IN ({marks})",
+            (mid, since, *keep))]
+        steps += [("INSERT OR REPLACE INTO state_runs (id, monitor_id, state, start_at, end_at, open) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (r.id, mid, r.state, r.start, r.end, int(r.open)))
+                  for r in rows]
+        await self._write(steps)
 
     async def mark_reminded(self, incident_id: int, at: float) -> None:
         """Remember that an acknowledgement reminder went out for this incident."""
@@ -613,7 +641,7 @@ class SQLiteStore(BufferedStore):
         rows = await self._fetchall(
             "SELECT id, page, title, severity, impact, status, components, automatic, started_at, due_at, "
             "monitoring_at, resolved_at, acknowledged_at, acknowledged_by, recovered_at, postmortem, "
-            f"created_at, updated_at, title_auto FROM incidents {tail}",
+            f"created_at, updated_at, title_auto, locations FROM incidents {tail}",
             args,
         )
         if not rows:
@@ -639,6 +667,7 @@ class SQLiteStore(BufferedStore):
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
                 updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
+                locations=parse_locations(r[19]),
             )
             for r in rows
         ]
@@ -846,4 +875,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
         i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
         i.recovered_at, i.postmortem, i.created_at, i.updated_at, auto_json(i.title_auto),
+        locations_json(i.locations),
     )

@@ -100,18 +100,27 @@ class Metrics:
     The per-check series live here; the snapshot series come from `snapshot` (filled in this process
     by `update_from_snapshot`) or, when a render worker computed them, from `set_snapshot_text`."""
 
-    def __init__(self, *, process_metrics: bool = True) -> None:
+    def __init__(self, *, process_metrics: bool = True, location: str | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self.location = location
+        """Several probe locations: this instance's, a `location` label on the per-check series (with
+        one location they keep the labels they always had)."""
+        self.location_healthy = Gauge(
+            "statuspage_location_healthy", "1 while this probe location is healthy (its canaries answer, its "
+            "failures do not look like its own); 0 while its failed checks count as no data.", ["location"],
+            registry=r,
+        )
         self.check_duration = Histogram(
             "statuspage_check_duration_seconds", "Time one check took, by page.",
             ["page"], buckets=DURATION_BUCKETS, registry=r,
         )
-        self.schedule_lag = Histogram(
+        lag = Histogram(
             "statuspage_schedule_lag_seconds", "Actual start of a check minus the intended start of that "
             "run (a run standing in for skipped slots is late since the first of them).",
-            buckets=LAG_BUCKETS, registry=r,
+            ["location"] if location else [], buckets=LAG_BUCKETS, registry=r,
         )
+        self.schedule_lag: _Observe = lag.labels(location) if location else lag
         self.store_pending = Gauge(
             "statuspage_store_pending_rows", "Check rows buffered for the next database flush.", registry=r,
         )
@@ -179,14 +188,17 @@ class Metrics:
     def _monitor_chunks(self, size: int) -> Iterator[bytes]:
         """The per-monitor series' exposition, `size` monitors' lines at a time."""
         series = list(self._monitors.values())
+        # With several locations each instance's series say where they were probed from.
+        where = f',location="{escape_label(self.location)}"' if self.location else ""
         yield (f"# HELP statuspage_checks_total {CHECKS_HELP}\n"
                "# TYPE statuspage_checks_total counter\n").encode()
         for start in range(0, len(series), size):
             lines = []
             for s in series[start:start + size]:
-                lines.append(f'statuspage_checks_total{{{s.labels},outcome="up"}} {s.up_count}\n'
-                             f'statuspage_checks_total{{{s.labels},outcome="degraded"}} {s.degraded_count}\n'
-                             f'statuspage_checks_total{{{s.labels},outcome="down"}} {s.down_count}\n')
+                name = f"statuspage_checks_total{{{s.labels}{where}"
+                lines.append(f'{name},outcome="up"}} {s.up_count}\n'
+                             f'{name},outcome="degraded"}} {s.degraded_count}\n'
+                             f'{name},outcome="down"}} {s.down_count}\n')
             yield "".join(lines).encode()
         yield f"# HELP statuspage_monitor_up {UP_HELP}\n# TYPE statuspage_monitor_up gauge\n".encode()
         for start in range(0, len(series), size):
@@ -225,6 +237,10 @@ class Metrics:
                  "past request_timeout.", "# TYPE statuspage_http_connections_shed_total counter"]
         lines += [f'statuspage_http_connections_shed_total{{reason="{r}"}} {n}' for r, n in closed.items()]
         return ("\n".join(lines) + "\n").encode()
+
+    def set_location_health(self, location: str, healthy: bool) -> None:
+        """Record a probe location's health (statuspage/locations/health.py)."""
+        self.location_healthy.labels(location).set(1 if healthy else 0)
 
     def count_skipped(self, reason: str, count: int = 1) -> None:
         """Count scheduled checks that gave no result (`late`, `local`)."""
