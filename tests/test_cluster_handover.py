@@ -1,6 +1,7 @@
 """Hand-overs never hold up lease renewal (issue 18 follow-up, found by the scale-out bench): the lease
 plan with shards still being stopped, and on a real PostgreSQL a node whose adopt and release take
-longer than a lease lives keeps its leases, and releases a shard only after its monitors stopped."""
+longer than a lease lives keeps its leases, and releases a shard only after its monitors stopped;
+an adopting instance reads only the adopted monitors' states and latency."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 
 from statuspage.cluster.node import ClusterNode, plan
 from statuspage.config import Cluster, Storage
+from statuspage.models import MonitorState
 from statuspage.store import Coordinator, open_coordinator, open_store
+from tests.pg import Backend
 
 TTL = 1.0
 
@@ -125,3 +128,29 @@ async def test_a_failed_adopt_is_retried_and_close_waits_for_the_applier(pg_url:
         finally:
             await other.close()
             await co.close()
+
+
+class _Json:
+    def __init__(self, data: dict[str, int]) -> None:
+        self.data = data
+
+    def to_json(self) -> dict[str, int]:
+        return self.data
+
+
+async def test_an_adopting_instance_reads_only_the_adopted_monitors_rows(backend: Backend) -> None:
+    store = await backend.open()
+    try:
+        keys = [f"nps/m{i}" for i in range(5)]
+        await store.register_monitors(keys)
+        for i, key in enumerate(keys):
+            store.buffer_state(key, MonitorState(streak=i))
+            store.buffer_latency(key, 7, _Json({"n": i}))
+        await store.flush()
+        states = await store.load_monitor_states(["nps/m1", "nps/m3", "nps/unknown"])
+        assert {k: s.streak for k, s in states.items()} == {"nps/m1": 1, "nps/m3": 3}
+        assert len(await store.load_monitor_states()) == 5
+        assert set(await store.latency_hour(7, ["nps/m4"])) == {"nps/m4"}
+        assert len(await store.latency_hour(7)) == 5 and await store.latency_hour(7, []) == {}
+    finally:
+        await store.close()
