@@ -121,7 +121,7 @@ class ClusterNode:
         self._start_applier()
 
     def _start_applier(self) -> None:
-        if self._applier is None:
+        if self._applier is None and not self._stopping:
             self._applier = asyncio.create_task(self._apply_loop(), name="cluster-handovers")
 
     @property
