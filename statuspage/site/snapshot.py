@@ -253,6 +253,8 @@ class MaintenanceView:
     component_names: tuple[str, ...]
     """Names of the covered components (every component of the page when the window names none)."""
     component_slugs: tuple[str, ...]
+    rrule: str = ""
+    """The rule of a recurring window (`maintenance` is then its current or next occurrence)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,8 +473,8 @@ def build_page(
     views = tuple(_incident(i, names, now) for i in incidents if i.page == page.slug)
     views = tuple(sorted(views, key=lambda v: (v.incident.started_at, v.incident.id), reverse=True))
     open_views = tuple(v for v in views if v.is_open)
-    ordered = sorted(windows, key=lambda m: (m.start, m.id))
-    maint_views = tuple(_maintenance(m, page, names, now) for m in ordered)
+    ordered = sorted(((m.occurrence(now), m.rrule) for m in windows), key=lambda p: (p[0].start, p[0].id))
+    maint_views = tuple(_maintenance(m, page, names, now, rule) for m, rule in ordered)
     indicator = page_indicator(
         (c.status for c in components if c.status is not None),
         (v.incident.impact for v in open_views),
@@ -647,12 +649,13 @@ def _incident(incident: Incident, names: Mapping[str, str], now: float) -> Incid
     )
 
 
-def _maintenance(m: Maintenance, page: Page, names: Mapping[str, str], now: float) -> MaintenanceView:
+def _maintenance(m: Maintenance, page: Page, names: Mapping[str, str], now: float,
+                 rrule: str = "") -> MaintenanceView:
     status: MaintenanceStatus = "in_progress" if now < m.end else "completed"
     if now < m.start:
         status = "scheduled"
     slugs = m.components or tuple(c.slug for c in page.components)
-    return MaintenanceView(m, status, tuple(names.get(s, s) for s in slugs), tuple(slugs))
+    return MaintenanceView(m, status, tuple(names.get(s, s) for s in slugs), tuple(slugs), rrule)
 
 
 def _history(views: Sequence[IncidentView], now: float, tz: str) -> tuple[HistoryDay, ...]:

@@ -7,10 +7,10 @@ backend.
 from __future__ import annotations
 
 from statuspage.config import Storage
-from statuspage.store.base import JsonAble, OutboxRow, Store
+from statuspage.store.base import JsonAble, MailJob, Notice, OutboxRow, Store, Subscriber
 from statuspage.store.sqlite import SQLiteStore
 
-__all__ = ["JsonAble", "OutboxRow", "SQLiteStore", "Store", "open_store"]
+__all__ = ["JsonAble", "MailJob", "Notice", "OutboxRow", "SQLiteStore", "Store", "Subscriber", "open_store"]
 
 
 async def open_store(storage: Storage, *, readonly: bool = False) -> Store:
