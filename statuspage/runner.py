@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -31,6 +32,11 @@ from statuspage.site.worker import RenderWorker
 from statuspage.store import Store, open_store
 from statuspage.support.service import SupportService
 from statuspage.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from statuspage.announce import Announcer
+    from statuspage.subscriptions.mailer import Mailer
+    from statuspage.subscriptions.service import SubscriptionService
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("statuspage.events")
@@ -62,6 +68,9 @@ class Runtime:
         self.notifier: Notifier | None = None
         self.incidents: IncidentService | None = None
         self.support: SupportService | None = None
+        self.subscriptions: SubscriptionService | None = None
+        self.mailer: Mailer | None = None
+        self.announcer: Announcer | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
         self._tasks: list[asyncio.Task[None]] = []
@@ -105,6 +114,7 @@ class Runtime:
             raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
                              "(check storage.path)") from None
         self.notifier = Notifier(cfg, store=self.store, resume=True)
+        await self._start_subscriptions()
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.support = SupportService(self.store, cfg, self.clock)
@@ -124,6 +134,12 @@ class Runtime:
         self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
         if self.support.enabled:
             self.prober.add_job(self._guarded(self.support_tick, "support tick"), TICK_EVERY_S, "support")
+        if self.announcer is not None and self.announcer.active:
+            self.prober.add_job(self._guarded(self.announcer.tick, "maintenance notices"), 1.0, "announce")
+        if self.subscriptions is not None and self.mailer is not None:
+            self.prober.add_job(self._guarded(self.subscriptions.housekeeping, "subscriptions housekeeping"),
+                                cfg.storage.prune_every, "subscriptions")
+            self.mailer.start()
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         # After a config change every case's figures are recomputed: in the background, as it takes
@@ -135,10 +151,25 @@ class Runtime:
             app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
-                on_change=self.mark_dirty, support=self.support,
+                on_change=self.mark_dirty, support=self.support, subscriptions=self.subscriptions,
             )
             self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets,
                                       access_log=cfg.server.access_log)
+
+    async def _start_subscriptions(self) -> None:
+        # Before the notifier starts: subscribers are one of its destinations (the same outbox).
+        from statuspage.announce import Announcer
+
+        assert self.store is not None and self.notifier is not None
+        if self.config.subscriptions is not None:
+            from statuspage.subscriptions.mailer import Mailer
+            from statuspage.subscriptions.service import SubscriptionService
+
+            self.subscriptions = SubscriptionService(self.config, self.store, self.clock)
+            await self.subscriptions.start()
+            self.mailer = Mailer(self.config, self.store, self.subscriptions.secret, clock=self.clock)
+            self.subscriptions.on_mail = self.mailer.wake
+        self.announcer = Announcer(self.config, self.store, self.notifier, self.subscriptions, self.clock)
 
     # --- component status and incidents ------------------------------------------------------------
 
@@ -337,9 +368,14 @@ class Runtime:
         await self.render_worker.close()
         if self.checker is not None:
             await self.checker.close()
+        if self.subscriptions is not None:
+            await self.subscriptions.close()
         if self.notifier is not None:
             # Before the store: what it delivers while closing leaves the outbox in the last flush.
             await self.notifier.close()
+        if self.mailer is not None:
+            # Mail not sent yet stays in the subscriber outbox for the next start.
+            await self.mailer.close()
         if self.store is not None:
             await self.store.close()
             log.info("stopped")

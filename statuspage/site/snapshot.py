@@ -16,7 +16,7 @@ import json
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Final, Literal
@@ -39,6 +39,9 @@ from statuspage.sla import uptime
 from statuspage.store import Store
 from statuspage.support.indicators import SupportSnapshot
 from statuspage.support.service import support_snapshot
+
+CALENDAR_DAYS = 30
+"""maintenances.ics keeps windows that ended this many days ago or less (cancelled ones too)."""
 
 __all__ = [
     "HISTORY_DAYS", "LATENCY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView",
@@ -292,6 +295,8 @@ class PageView:
     """Every non-cancelled window ending inside the snapshot's span or later, by start time."""
     updated_at: float
     """The last change a visitor could notice: an incident update, a maintenance, a status change."""
+    calendar: tuple[Maintenance, ...] = ()
+    """Every window of the last `CALENDAR_DAYS` days and later, cancelled ones too (maintenances.ics)."""
 
     def component(self, slug: str) -> ComponentView | None:
         """The component with this slug, or None."""
@@ -363,6 +368,9 @@ async def take_snapshot(
                    {slug: summary for slug, (summary, _) in latency.items()},
                    {slug: history for slug, (_, history) in latency.items()})
         for page, position, runs, maintenances, incidents, latency in inputs)
+    calendars = [tuple(await store.list_maintenances(page=page.slug, ending_after=now - CALENDAR_DAYS * 86400.0,
+                                                     include_cancelled=True)) for page in config.pages]
+    pages = tuple(replace(view, calendar=windows) for view, windows in zip(pages, calendars, strict=True))
     support = await support_snapshot(config, store, now)
     return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages, support=support)
 

@@ -7,6 +7,7 @@ Routes (DESIGN.md section 4):
     GET|POST /api/push/<token>         heartbeat of a push monitor
     *    /api/admin/...                the engineers' API (admin_api.py), bearer tokens
     *    /api/admin/cases..., POST /api/hooks/chatwoot   support cases (support_api.py)
+    *    /api/subscriptions..., /api/admin/subscribers...  visitors' subscriptions (subscriptions_api.py)
     GET  /admin                        the engineers' page (templates/admin.html + static/admin.js)
     GET  /…                            the rendered site from `site_dir`; on a page's own domain
                                        (`pages[].domains`, by Host) that page's folder at `/`,
@@ -33,22 +34,24 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from statuspage.config import Config
+from statuspage.config import Config, subscription_endpoint
 from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
+from statuspage.subscriptions.service import SubscriptionService
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.admin_page import render_admin
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
+from statuspage.web.subscriptions_api import SubscriptionState, setup_subscription_routes
 from statuspage.web.support_api import SupportState, setup_support_routes
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ PUSH_MSG_MAX = 200
 CONTENT_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
+    ".ics": "text/calendar; charset=utf-8",
     ".atom": "application/atom+xml",
     ".xml": "application/xml",
     ".svg": "image/svg+xml",
@@ -80,6 +84,15 @@ SITE_CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def site_csp(config: Config) -> str:
+    """SITE_CSP, with the subscribe form allowed to post to `subscriptions.endpoint` on another origin."""
+    endpoint = subscription_endpoint(config)
+    if not endpoint:
+        return SITE_CSP
+    parts = urlsplit(endpoint)
+    return f"{SITE_CSP} {parts.scheme}://{parts.netloc}"
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 _NOT_FOUND_HTML = (
@@ -109,6 +122,7 @@ def build_app(
     clock: Callable[[], float] = time.time,
     on_change: ChangeHook | None = None,
     support: SupportService | None = None,
+    subscriptions: SubscriptionService | None = None,
 ) -> web.Application:
     """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
 
@@ -129,6 +143,7 @@ def build_app(
     app[_METRICS] = metrics
     app[_PUSH] = push_board
     app.on_response_prepare.append(_security_headers)
+    app[_CSP] = site_csp(config)
 
     r = app.router
     r.add_get("/healthz", _healthz)
@@ -138,6 +153,7 @@ def build_app(
     setup_admin_routes(app)
     setup_support_routes(app, SupportState(config, support or SupportService(store, config, clock), clock,
                                            on_change))
+    setup_subscription_routes(app, SubscriptionState(config, subscriptions))
     r.add_get("/admin", _admin_page)
     r.add_get("/admin/", _admin_redirect)
     r.add_get("/admin/admin.js", _admin_js)
@@ -231,6 +247,7 @@ def _read_site_file(path: Path) -> _SiteFile | None:
 
 
 _SITE = web.AppKey("site", _Site)
+_CSP = web.AppKey("site_csp", str)
 _METRICS = web.AppKey("metrics", Metrics)
 _PUSH = web.AppKey("push_board", PushBoard)
 
@@ -273,7 +290,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     headers.setdefault("Referrer-Policy", "no-referrer")
     content_type = headers.get("Content-Type", "")
     if content_type.startswith("text/html"):
-        headers.setdefault("Content-Security-Policy", SITE_CSP)
+        headers.setdefault("Content-Security-Policy", request.app[_CSP])
     elif content_type.startswith("image/svg+xml"):
         headers.setdefault("Content-Security-Policy", SVG_CSP)
     else:

@@ -1,0 +1,237 @@
+"""The subscriber mail outbox worker: at-least-once, resumed after a crash, throttled.
+
+The outbox lives in the database (`subscription_deliveries`): a row is deleted only after the SMTP
+relay accepted the mail, so a process killed mid-send sends the rest after its restart, and at most
+the mails accepted in the last moments before the kill (those whose deletion was not committed yet)
+go out twice — with the same Message-ID, which mail systems use to fold repeats.
+
+Sending is paced at `subscriptions.rate` over `subscriptions.connections` SMTP connections, each
+reused for many mails. This worker is its own task with its own connections: engineers' alerts (the
+Notifier's queues) never wait behind subscriber mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiosmtplib
+
+from statuspage.config import Config, SubscriptionSmtp, subscription_endpoint
+from statuspage.store import MailJob, Store
+from statuspage.subscriptions.compose import compose
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+"""A mail that failed this many times (about a day of backoff) is given up."""
+COMMIT_EVERY_S = 0.1
+"""How often sent mails leave the outbox while a batch goes out: what a crash may send twice."""
+
+
+class Pacer:
+    """At most `rate` events a second, spread evenly (shared by every connection)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self._next = 0.0
+
+    def delay(self) -> float:
+        """Reserve the next slot; the seconds to wait for it."""
+        now = self.clock()
+        slot = max(self._next, now)
+        self._next = slot + self.interval
+        return slot - now
+
+
+@dataclass
+class MailStats:
+    """What the worker did since it started."""
+
+    sent: int = 0
+    retried: int = 0
+    dropped: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class Mailer:
+    """Sends the subscriber outbox; `wake()` after queueing mail, `close()` to stop."""
+
+    def __init__(self, config: Config, store: Store, secret: str, *, clock: Callable[[], float] = time.time,
+                 retry_base_delay: float = 30.0) -> None:
+        settings = config.subscriptions
+        assert settings is not None
+        self.config = config
+        self.store = store
+        self.secret = secret
+        self.clock = clock
+        self.retry_base_delay = retry_base_delay
+        self.endpoint = subscription_endpoint(config)
+        relay = settings.smtp
+        if relay is None:
+            email = config.notifications.email
+            assert email is not None, "subscriptions need subscriptions.smtp or notifications.email"
+            relay = SubscriptionSmtp(host=email.host, port=email.port, starttls=email.starttls,
+                                     username=email.username, password=email.password, timeout=email.timeout)
+        self.relay = relay
+        self.sender = settings.sender or (config.notifications.email.sender if config.notifications.email
+                                          else "statuspage@localhost")
+        self.connections = settings.connections
+        self.pacer = Pacer(settings.messages_per_second)
+        self.batch = int(min(1000, max(20, settings.messages_per_second * 0.5)))
+        self.names = {p.slug: p.name for p in config.pages}
+        self.stats = MailStats()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._done: list[int] = []
+        self._retry: list[tuple[int, float]] = []
+
+    def start(self) -> None:
+        """Start the worker (idempotent): first what an earlier process left in the outbox."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="subscriber-mail")
+
+    def wake(self) -> None:
+        """Mail was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Stop at once; what was accepted is committed, the rest stays in the outbox (idempotent)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            await self._commit()
+
+    async def _run(self) -> None:
+        clients: list[aiosmtplib.SMTP | None] = [None] * self.connections
+        try:
+            while True:
+                try:
+                    jobs = await self.store.due_mail(self.clock(), self.batch)
+                except Exception:
+                    log.exception("reading the subscriber outbox failed; trying again")
+                    jobs = []
+                if not jobs:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await self._wake.wait()
+                    continue
+                await self._send_batch(jobs, clients)
+        finally:
+            for client in clients:
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+
+    async def _send_batch(self, jobs: list[MailJob], clients: list[aiosmtplib.SMTP | None]) -> None:
+        queue: asyncio.Queue[MailJob] = asyncio.Queue()
+        for job in jobs:
+            queue.put_nowait(job)
+        committer = asyncio.create_task(self._commit_loop())
+        try:
+            await asyncio.gather(*(self._worker(queue, clients, n) for n in range(min(self.connections, len(jobs)))))
+        finally:
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+            await self._commit()
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await asyncio.sleep(COMMIT_EVERY_S)
+            try:
+                await self._commit()
+            except Exception:
+                log.exception("recording sent subscriber mail failed; trying again")
+
+    async def _commit(self) -> None:
+        done, self._done = self._done, []
+        retry, self._retry = self._retry, []
+        try:
+            if done:
+                await self.store.mail_done(done)
+            if retry:
+                await self.store.mail_retry(retry)
+        except BaseException:
+            self._done[:0], self._retry[:0] = done, retry
+            raise
+
+    async def _worker(self, queue: asyncio.Queue[MailJob], clients: list[aiosmtplib.SMTP | None], n: int) -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            wait = self.pacer.delay()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                msg = compose(job, secret=self.secret, endpoint=self.endpoint, sender=self.sender,
+                              page_name=self.names.get(job.subscriber.page, job.subscriber.page),
+                              timezone=self.config.site.timezone)
+            except Exception:
+                log.exception("cannot compose subscriber mail delivery=%d; dropped", job.id)
+                self._drop(job)
+                continue
+            try:
+                client = clients[n]
+                if client is None or not client.is_connected:
+                    client = clients[n] = await self._connect()
+                await client.send_message(msg)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                self._refused(job, exc)
+                continue
+            except aiosmtplib.SMTPResponseException as exc:
+                if 500 <= exc.code < 600:
+                    self._refused(job, exc)
+                    continue
+                self._failed(job, exc, clients, n)
+                continue
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                self._failed(job, exc, clients, n)
+                continue
+            self._done.append(job.id)
+            self.stats.sent += 1
+            self.stats.by_kind[job.kind] = self.stats.by_kind.get(job.kind, 0) + 1
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        relay = self.relay
+        client = aiosmtplib.SMTP(hostname=relay.host, port=relay.port, timeout=relay.timeout,
+                                 start_tls=relay.starttls, use_tls=False)
+        await client.connect()
+        if relay.username:
+            await client.login(relay.username, relay.password)
+        return client
+
+    def _drop(self, job: MailJob) -> None:
+        self._done.append(job.id)
+        self.stats.dropped += 1
+
+    def _refused(self, job: MailJob, exc: Exception) -> None:
+        # A permanent refusal (5xx): retrying cannot help. The address is not logged, its row id is.
+        log.warning("subscriber mail refused delivery=%d subscriber=%d: %s", job.id, job.subscriber.id,
+                    type(exc).__name__)
+        self._drop(job)
+
+    def _failed(self, job: MailJob, exc: Exception, clients: list[aiosmtplib.SMTP | None], n: int) -> None:
+        old = clients[n]
+        clients[n] = None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        if job.attempts + 1 >= MAX_ATTEMPTS:
+            log.warning("subscriber mail given up after %d attempts delivery=%d: %s", job.attempts + 1, job.id,
+                        type(exc).__name__)
+            self._drop(job)
+            return
+        delay = min(self.retry_base_delay * 2 ** job.attempts, 6 * 3600.0)
+        log.info("subscriber mail failed delivery=%d attempt=%d: %s; again in %.0fs", job.id, job.attempts + 1,
+                 type(exc).__name__, delay)
+        self._retry.append((job.id, self.clock() + delay))
+        self.stats.retried += 1
