@@ -7,12 +7,15 @@ A notice's body (stored once, sent to every subscriber) is JSON: `{"texts": {loc
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -82,6 +85,7 @@ def compose(job: MailJob, *, secret: str, endpoint: str, sender: str, page_name:
     msg["Subject"] = " ".join(subject.split())[:250]  # no CR/LF reaches a header
     msg["From"] = sender
     msg["To"] = Address(addr_spec=sub.email)
+    msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id(job, domain)
     msg["Auto-Submitted"] = "auto-generated"
     if job.kind != "confirm":
@@ -91,3 +95,50 @@ def compose(job: MailJob, *, secret: str, endpoint: str, sender: str, page_name:
         msg["List-Id"] = f"{page_name} <{sub.page}.{domain}>"
     msg.set_content(text)
     return msg
+
+
+class NoticeMail:
+    """One notice in one locale, for many recipients: what they share (subject, body, headers) is
+    encoded once and each recipient's mail is a few string joins (`compose` costs ~1 ms a mail in
+    the email package; 10,000 subscribers are sent at thousands a second with this).
+
+    The result is the same mail `compose` builds (plain text, UTF-8, quoted-printable, the same
+    headers and links); tests parse it with the email package."""
+
+    def __init__(self, job: MailJob, *, secret: str, endpoint: str, sender: str, page_name: str) -> None:
+        assert job.notice is not None
+        sub = job.subscriber
+        self.secret = secret
+        self.endpoint = endpoint
+        self.locale = sub.locale
+        self.domain = urlsplit(endpoint).hostname or "statuspage"
+        self.envelope_from = parseaddr(sender)[1] or sender
+        w = words(sub.locale)
+        subject, self.text = _notice_text(job.notice.body, sub.locale)
+        self.footer = "\n\n-- \n" + w["footer"].format(page=page_name, link="{link}")
+        self.key = hashlib.sha256(job.notice.key.encode()).hexdigest()[:10]
+        self.notice_id = job.notice_id
+        subject_header = _header(" ".join(subject.split())[:250], "Subject")
+        from_header = _header(" ".join(sender.split()), "From")
+        list_id = _header(" ".join(f"{page_name} <{sub.page}.{self.domain}>".split()), "List-Id")
+        self.head = (f"Subject: {subject_header}\r\nFrom: {from_header}\r\nDate: {formatdate(usegmt=True)}\r\n"
+                     f"Auto-Submitted: auto-generated\r\nList-Id: {list_id}\r\n"
+                     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\nMIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n")
+
+    def render(self, job: MailJob) -> bytes:
+        """The mail to one subscriber (ASCII bytes, CRLF line ends), ready for SMTP DATA."""
+        sub = job.subscriber
+        link = unsubscribe_link(self.endpoint, self.secret, sub.id, sub.salt, self.locale)
+        body = (self.text + self.footer.replace("{link}", link) + "\n").replace("\r\n", "\n")
+        encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+        msgid = f"<n{self.notice_id}-{self.key}.s{sub.id}-{sub.salt[:10]}@{self.domain}>"
+        head = (f"{self.head}To: {sub.email}\r\nMessage-ID: {msgid}\r\nList-Unsubscribe: <{link}>\r\n\r\n")
+        return head.encode("ascii") + encoded
+
+
+def _header(value: str, name: str) -> str:
+    """A header value as is when it is printable ASCII, else RFC 2047 encoded words."""
+    if value.isascii() and value.isprintable():
+        return value
+    return Header(value, "utf-8", header_name=name).encode()

@@ -18,12 +18,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import parseaddr
 
 import aiosmtplib
 
 from statuspage.config import Config, SubscriptionSmtp, subscription_endpoint
 from statuspage.store import MailJob, Store
-from statuspage.subscriptions.compose import compose
+from statuspage.subscriptions.compose import NoticeMail, compose
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class Mailer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._done: list[int] = []
+        self._notices: dict[tuple[int, str], NoticeMail] = {}
+        self._envelope_from = parseaddr(self.sender)[1] or self.sender
         self._retry: list[tuple[int, float]] = []
 
     def start(self) -> None:
@@ -172,18 +176,19 @@ class Mailer:
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
-                msg = compose(job, secret=self.secret, endpoint=self.endpoint, sender=self.sender,
-                              page_name=self.names.get(job.subscriber.page, job.subscriber.page),
-                              timezone=self.config.site.timezone)
-            except Exception:
-                log.exception("cannot compose subscriber mail delivery=%d; dropped", job.id)
-                self._drop(job)
-                continue
-            try:
                 client = clients[n]
                 if client is None or not client.is_connected:
                     client = clients[n] = await self._connect()
-                await client.send_message(msg)
+                try:
+                    raw = self._render(job, client)
+                except Exception:
+                    log.exception("cannot compose subscriber mail delivery=%d; dropped", job.id)
+                    self._drop(job)
+                    continue
+                if isinstance(raw, bytes):
+                    await client.sendmail(self._envelope_from, [job.subscriber.email], raw)
+                else:
+                    await client.send_message(raw)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 self._refused(job, exc)
                 continue
@@ -199,6 +204,22 @@ class Mailer:
             self._done.append(job.id)
             self.stats.sent += 1
             self.stats.by_kind[job.kind] = self.stats.by_kind.get(job.kind, 0) + 1
+
+    def _render(self, job: MailJob, client: aiosmtplib.SMTP) -> bytes | EmailMessage:
+        """A notice through its shared `NoticeMail` (UTF-8 quoted-printable: any relay takes it),
+        anything else through `compose`."""
+        page_name = self.names.get(job.subscriber.page, job.subscriber.page)
+        if job.notice is None or job.notice_id is None:
+            return compose(job, secret=self.secret, endpoint=self.endpoint, sender=self.sender, page_name=page_name,
+                           timezone=self.config.site.timezone)
+        key = (job.notice_id, job.subscriber.locale)
+        shared = self._notices.get(key)
+        if shared is None:
+            if len(self._notices) > 64:
+                self._notices.clear()
+            shared = self._notices[key] = NoticeMail(job, secret=self.secret, endpoint=self.endpoint,
+                                                     sender=self.sender, page_name=page_name)
+        return shared.render(job)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         relay = self.relay
