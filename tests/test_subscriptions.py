@@ -206,7 +206,7 @@ async def test_subscribe_abuse_is_rate_limited_and_answers_the_same_for_any_addr
                                     headers={"X-Forwarded-For": f"192.0.2.{10 + n}"})
                 spans[kind].append(time.perf_counter() - t)
         median = {k: sorted(v)[len(v) // 2] for k, v in spans.items()}
-        assert abs(median["known"] - median["unknown"]) < 0.005, median
+        assert abs(median["known"] - median["unknown"]) < 0.01, median
 
         # 1,000 requests from one client: the first 10 are taken, the rest are 429 with Retry-After.
         statuses: dict[int, int] = {}

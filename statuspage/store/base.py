@@ -253,7 +253,8 @@ class Store(Protocol):
         ...
 
     async def record_maintenance_notices(self, rows: Iterable[tuple[int, float, str]], at: float) -> None:
-        """Remember maintenance notices as handed out (repeats ignored); rows older than a week go."""
+        """Remember maintenance notices as handed out (repeats ignored); occurrence rows older than a
+        week go."""
         ...
 
     # --- subscriptions (statuspage.subscriptions; SQL in store/subscriptions_sql.py) -------------------

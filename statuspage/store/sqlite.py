@@ -678,7 +678,8 @@ class SQLiteStore:
         return out
 
     async def record_maintenance_notices(self, rows: Iterable[tuple[int, float, str]], at: float) -> None:
-        """Remember maintenance notices as handed out (repeats ignored); rows older than a week go."""
+        """Remember maintenance notices as handed out (repeats ignored); occurrence rows older than a
+        week go."""
         q = subscriptions_sql
         await self._write([(q.INSERT_NOTICE_SENT, (m, o, k, at)) for m, o, k in rows]
                           + [(q.PRUNE_NOTICES_SENT, (at - 7 * 86400.0,))])

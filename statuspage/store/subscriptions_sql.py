@@ -81,7 +81,8 @@ NOTICES_SENT = ("SELECT maintenance_id, occurrence, kind FROM maintenance_notice
                 "WHERE maintenance_id IN ({marks})")
 INSERT_NOTICE_SENT = ("INSERT INTO maintenance_notices (maintenance_id, occurrence, kind, at) "
                       "VALUES (?, ?, ?, ?) ON CONFLICT (maintenance_id, occurrence, kind) DO NOTHING")
-PRUNE_NOTICES_SENT = "DELETE FROM maintenance_notices WHERE at < ?"
+PRUNE_NOTICES_SENT = "DELETE FROM maintenance_notices WHERE occurrence > 0 AND at < ?"
+"""Occurrence notices older than a week go (a window's own, scheduled and cancelled, stay)."""
 
 # --- subscribers ---------------------------------------------------------------------------------------------
 
