@@ -49,21 +49,31 @@ def incident_notice(config: Config, key: str, event: str, incident: Incident) ->
     texts: dict[str, tuple[str, str]] = {}
     for locale in config.site.locales:
         w = words(locale)
-        title = (word(incident.title_auto, locale, config.site.timezone, names) if incident.title_auto else None)
+        title = (
+            word(incident.title_auto, locale, config.site.timezone, names) if incident.title_auto else None
+        )
         title = " ".join((title or incident.title).split())
         latest = incident.updates[-1] if incident.updates else None
         message = ""
         if latest is not None:
-            message = (word(latest.auto, locale, config.site.timezone, names) if latest.auto else None) or latest.message
+            message = (
+                word(latest.auto, locale, config.site.timezone, names) if latest.auto else None
+            ) or latest.message
         comps = ", ".join(names.get(c, c) for c in incident.components) or w["all"]
-        link = _absolute(config, Links(config, locale, f"incidents/{incident.id}.html", incident.page), locale)
+        link = _absolute(
+            config, Links(config, locale, f"incidents/{incident.id}.html", incident.page), locale
+        )
         subject = f"[{page_name}] {w[incident.status]}: {title}"
         body = "\n".join([message, "", w["components"].format(names=comps), w["details"].format(link=link)])
         texts[locale] = (subject, body.strip())
-    return Notice(key=key, page=incident.page, event=event, body=notice_body(texts), components=incident.components)
+    return Notice(
+        key=key, page=incident.page, event=event, body=notice_body(texts), components=incident.components
+    )
 
 
-def maintenance_notice(config: Config, event: str, window: Maintenance, key: tuple[int, float, str]) -> Notice:
+def maintenance_notice(
+    config: Config, event: str, window: Maintenance, key: tuple[int, float, str]
+) -> Notice:
     """The notice subscribers get about a maintenance window (one occurrence), in every site locale."""
     page = config.page(window.page)
     page_name = page.name if page else window.page
@@ -72,8 +82,10 @@ def maintenance_notice(config: Config, event: str, window: Maintenance, key: tup
     texts: dict[str, tuple[str, str]] = {}
     for locale in config.site.locales:
         w = words(locale)
-        span = (f"{datetime.fromtimestamp(window.start, tz):%Y-%m-%d %H:%M} → "
-                f"{datetime.fromtimestamp(window.end, tz):%Y-%m-%d %H:%M %Z}")
+        span = (
+            f"{datetime.fromtimestamp(window.start, tz):%Y-%m-%d %H:%M} → "
+            f"{datetime.fromtimestamp(window.end, tz):%Y-%m-%d %H:%M %Z}"
+        )
         comps = ", ".join(names.get(c, c) for c in window.components) or w["all"]
         link = _absolute(config, Links(config, locale, "index.html", window.page), locale)
         calendar = _absolute(config, Links(config, locale, "maintenances.ics", window.page), locale)
@@ -83,15 +95,22 @@ def maintenance_notice(config: Config, event: str, window: Maintenance, key: tup
         lines += ["", w["details"].format(link=link), w["calendar"].format(link=calendar)]
         texts[locale] = (subject, "\n".join(lines))
     notice_key = f"maintenance:{key[0]}:{key[1]:.0f}:{key[2]}"
-    return Notice(key=notice_key, page=window.page, event=event, body=notice_body(texts),
-                  components=window.components)
+    return Notice(
+        key=notice_key, page=window.page, event=event, body=notice_body(texts), components=window.components
+    )
 
 
 class Announcer:
     """Hands incident and maintenance events to subscribers and engineers' channels."""
 
-    def __init__(self, config: Config, store: Store, notifier: Notifier, subscriptions: SubscriptionService | None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        notifier: Notifier,
+        subscriptions: SubscriptionService | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.store = store
         self.notifier = notifier
@@ -109,8 +128,9 @@ class Announcer:
     async def deliver_incident(self, delivery: Delivery) -> None:
         """The Notifier's `subscribers` destination: one notice per delivery (repeats change nothing)."""
         assert self.subscriptions is not None and delivery.incident is not None
-        await self.subscriptions.publish(incident_notice(self.config, f"incident:{delivery.id}", delivery.event,
-                                                         delivery.incident))
+        await self.subscriptions.publish(
+            incident_notice(self.config, f"incident:{delivery.id}", delivery.event, delivery.incident)
+        )
 
     async def tick(self) -> None:
         """Tell what maintenance did since the last tick (scheduled, started, ended, cancelled)."""
@@ -126,8 +146,9 @@ class Announcer:
             return
         for notice in due:
             if self.subscriptions is not None:
-                await self.subscriptions.publish(maintenance_notice(self.config, notice.event, notice.window,
-                                                                    notice.key))
+                await self.subscriptions.publish(
+                    maintenance_notice(self.config, notice.event, notice.window, notice.key)
+                )
             self.notifier.notify_maintenance(notice.event, notice.window)
         await self.store.flush()  # the engineers' outbox rows first: a notice marked told is never lost
         await self.store.record_maintenance_notices((n.key for n in due), now)

@@ -27,8 +27,21 @@ ALLOWED_FREQ = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 """Maintenance repeats at most daily (several times a day with BYHOUR)."""
 MAX_OCCURRENCES = 100_000
 """A bound on any one expansion (a daily rule for 270 years)."""
-_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYHOUR", "BYMINUTE",
-          "BYSETPOS", "BYWEEKNO", "BYYEARDAY", "WKST")
+_PARTS = (
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSETPOS",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "WKST",
+)
 
 
 class RecurrenceError(ValueError):
@@ -90,7 +103,9 @@ def _until_utc(value: str, tz: str) -> str:
         else:  # a date: up to the end of that day, local time
             moment = (datetime.strptime(value, "%Y%m%d") + timedelta(days=1, seconds=-1)).replace(tzinfo=zone)
     except ValueError:
-        raise RecurrenceError(f"UNTIL {value} is not a date (20261231) or date-time (20261231T235959Z)") from None
+        raise RecurrenceError(
+            f"UNTIL {value} is not a date (20261231) or date-time (20261231T235959Z)"
+        ) from None
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 

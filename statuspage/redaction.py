@@ -97,7 +97,8 @@ class UrlFreeLogs(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return False
-        record.msg = _ANY_URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://(hidden)", record.getMessage())
+        text = record.getMessage()
+        record.msg = _ANY_URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://(hidden)", text)
         record.args = None
         return True
 

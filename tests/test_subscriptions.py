@@ -273,3 +273,30 @@ async def test_the_mailer_paces_and_retries(tmp_path: Path, aiohttp_client: Any)
         assert await env.store.mail_queued() == {}
     finally:
         await close_subscription_env(env)
+
+
+def test_the_cli_counts_and_erases_subscribers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from statuspage.cli import cli
+    from statuspage.store.sqlite import SQLiteStore
+    from tests.conftest import write_config
+
+    db = tmp_path / "db.sqlite"
+
+    async def seed() -> None:
+        store = await SQLiteStore.open(db)
+        await store.request_subscription(ANA, "nps", (), "pt-BR", "a" * 32, 1.0, 9e9)
+        await store.close()
+
+    asyncio.run(seed())
+    cfg = write_config(tmp_path / "config.yaml", {"storage": {"path": str(db)}, "pages": [
+        {"slug": "nps", "name": "NPS", "components": [{"slug": "a", "name": "A", "monitors": [{"name": "m", "url": "http://x/"}]}]}]})
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["subscribers", "list", "--config", str(cfg)])
+    assert listed.exit_code == 0 and "nps: 0 confirmed, 1 waiting for confirmation" in listed.output
+    assert ANA not in listed.output
+    erased = runner.invoke(cli, ["subscribers", "erase", "--config", str(cfg), "Ana@Cliente.test"])
+    assert erased.exit_code == 0 and "erased 1 subscription(s)" in erased.output
+    bad = runner.invoke(cli, ["subscribers", "erase", "--config", str(cfg), "nope"])
+    assert bad.exit_code == 2 and "is not an e-mail address" in bad.output

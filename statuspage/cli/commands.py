@@ -13,6 +13,7 @@ import click
 from statuspage.cli.cases import case
 from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging, use_site_time
 from statuspage.cli.incidents import incident, maintenance
+from statuspage.cli.subscribers import subscribers
 from statuspage.config import Config, Monitor, config_warnings
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
@@ -254,3 +255,4 @@ def render(config_path: Path, out_dir: Path | None) -> None:
 cli.add_command(incident)
 cli.add_command(maintenance)
 cli.add_command(case)
+cli.add_command(subscribers)

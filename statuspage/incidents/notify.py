@@ -288,7 +288,8 @@ class Notifier:
         for n, target in enumerate(config.notifications.apprise):
             key = "apprise:" + hashlib.sha256(target.url.encode()).hexdigest()[:16]
             self._destinations.append(_Destination(
-                f"apprise[{n}]", key, self._apprise_sender(target), target.retries, retry_base_delay, queue_size,
+                f"apprise[{n}]", key, self._apprise_sender(target), target.retries, retry_base_delay,
+                queue_size,
                 target.events))
         self._store_done()
         self._started = False
@@ -305,7 +306,8 @@ class Notifier:
         """Another receiver of the events in `events` (before `start()`), with the same queue, retries
         and outbox as the configured ones; `key` names it in the outbox across restarts."""
         assert not self._started, "destinations are added before start()"
-        self._destinations.append(_Destination(name, key, deliver, retries, retry_base_delay, queue_size, events))
+        self._destinations.append(
+            _Destination(name, key, deliver, retries, retry_base_delay, queue_size, events))
         self._store_done()
 
     async def start(self) -> None:

@@ -29,8 +29,16 @@ def uid(config: Config, m: Maintenance) -> str:
     return f"maintenance-{m.id}@{host}"
 
 
-def maintenances_ics(config: Config, page_slug: str, windows: Sequence[Maintenance], *, name: str,
-                     summary_prefix: str = "", page_url: str = "", words: dict[str, str] | None = None) -> bytes:
+def maintenances_ics(
+    config: Config,
+    page_slug: str,
+    windows: Sequence[Maintenance],
+    *,
+    name: str,
+    summary_prefix: str = "",
+    page_url: str = "",
+    words: dict[str, str] | None = None,
+) -> bytes:
     """The iCalendar document of a page's windows (cancelled ones as STATUS:CANCELLED)."""
     words = words or {}
     page = config.page(page_slug)
@@ -59,7 +67,9 @@ def maintenances_ics(config: Config, page_slug: str, windows: Sequence[Maintenan
             event.add("rrule", vRecur.from_ical(m.rrule))
         event.add("summary", f"{summary_prefix}{m.title}")
         comps = ", ".join(names.get(c, c) for c in m.components) or words.get("all", "")
-        lines = ([m.message] if m.message else []) + ([f"{words.get('components', '')}: {comps}"] if comps else [])
+        lines = ([m.message] if m.message else []) + (
+            [f"{words.get('components', '')}: {comps}"] if comps else []
+        )
         if lines:
             event.add("description", "\n".join(lines))
         if page_url:

@@ -246,7 +246,7 @@ class _Builder:
 
 @dataclass(frozen=True, slots=True)
 class SubscribeForm:
-    """The subscribe form of the pages: where it posts (the live server) and whether components are offered."""
+    """The pages' subscribe form: where it posts (the live server), whether components are offered."""
 
     action: str
     components: bool
@@ -256,7 +256,8 @@ def subscribe_form(config: Config) -> SubscribeForm | None:
     """The form when `subscriptions:` is configured, else None (the section then lists the feeds only)."""
     if config.subscriptions is None:
         return None
-    return SubscribeForm(f"{subscription_endpoint(config)}/api/subscriptions", config.subscriptions.components)
+    return SubscribeForm(f"{subscription_endpoint(config)}/api/subscriptions",
+                         config.subscriptions.components)
 
 
 def _banner_color(banner: str) -> badges.BadgeColor:

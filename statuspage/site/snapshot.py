@@ -368,8 +368,9 @@ async def take_snapshot(
                    {slug: summary for slug, (summary, _) in latency.items()},
                    {slug: history for slug, (_, history) in latency.items()})
         for page, position, runs, maintenances, incidents, latency in inputs)
-    calendars = [tuple(await store.list_maintenances(page=page.slug, ending_after=now - CALENDAR_DAYS * 86400.0,
-                                                     include_cancelled=True)) for page in config.pages]
+    since = now - CALENDAR_DAYS * 86400.0
+    calendars = [tuple(await store.list_maintenances(page=p.slug, ending_after=since, include_cancelled=True))
+                 for p in config.pages]
     pages = tuple(replace(view, calendar=windows) for view, windows in zip(pages, calendars, strict=True))
     support = await support_snapshot(config, store, now)
     return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages, support=support)

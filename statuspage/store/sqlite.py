@@ -703,7 +703,8 @@ class SQLiteStore:
             try:
                 row = await self._fetchone(q.FIND_SUBSCRIBER, (email, page))
                 if row is None:
-                    cur = await self._conn.execute(q.INSERT_SUBSCRIBER, (email, page, locale, salt, now, expires_at))
+                    cur = await self._conn.execute(q.INSERT_SUBSCRIBER,
+                                                   (email, page, locale, salt, now, expires_at))
                     sid, kind = int(cur.lastrowid or 0), "confirm"
                 else:
                     sid, kind = int(row[0]), ("confirm" if row[7] is None else "already")
@@ -801,7 +802,8 @@ class SQLiteStore:
             sub = Subscriber(id=int(r[3]), email=r[4], page=r[5], locale=r[6], salt=r[7], created_at=0.0,
                              confirm_expires_at=r[8])
             notice = None if r[9] is None else Notice(key=r[10], page=r[5], event=r[11], body=r[12])
-            out.append(MailJob(int(r[0]), str(r[1]), int(r[2]), sub, None if r[9] is None else int(r[9]), notice))
+            notice_id = None if r[9] is None else int(r[9])
+            out.append(MailJob(int(r[0]), str(r[1]), int(r[2]), sub, notice_id, notice))
         return out
 
     async def mail_done(self, delivery_ids: Iterable[int]) -> None:

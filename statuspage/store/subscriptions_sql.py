@@ -62,47 +62,65 @@ CREATE TABLE subscription_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 """
 """Schema version 5 (one statement per `;`, no `;` inside a statement)."""
 
-# --- maintenance (the columns of every version) -----------------------------------------------------------
+# --- maintenance (the columns of every version) ---------------------------------------------------
 
-MAINTENANCE_COLUMNS = ("id, page, title, message, components, start_at, end_at, created_at, created_by, "
-                       "cancelled, rrule, timezone, sequence, updated_at")
+MAINTENANCE_COLUMNS = (
+    "id, page, title, message, components, start_at, end_at, created_at, created_by, "
+    "cancelled, rrule, timezone, sequence, updated_at"
+)
 INSERT_MAINTENANCE = (
     "INSERT INTO maintenances (page, title, message, components, start_at, end_at, created_at, created_by, "
     "cancelled, rrule, timezone, series_end, sequence, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-CANCEL_MAINTENANCE = ("UPDATE maintenances SET cancelled = 1, sequence = sequence + 1, updated_at = ? "
-                      "WHERE id = ?")
+CANCEL_MAINTENANCE = (
+    "UPDATE maintenances SET cancelled = 1, sequence = sequence + 1, updated_at = ? WHERE id = ?"
+)
 """Parameters: at, id. A cancellation is a change calendar clients must see (SEQUENCE + 1)."""
 ENDING_AFTER = "(end_at > ? OR (rrule IS NOT NULL AND (series_end IS NULL OR series_end > ?)))"
 """A window (or, when it recurs, its last occurrence) still running after a time. Parameters: t, t."""
 
-NOTICES_SENT = ("SELECT maintenance_id, occurrence, kind FROM maintenance_notices "
-                "WHERE maintenance_id IN ({marks})")
-INSERT_NOTICE_SENT = ("INSERT INTO maintenance_notices (maintenance_id, occurrence, kind, at) "
-                      "VALUES (?, ?, ?, ?) ON CONFLICT (maintenance_id, occurrence, kind) DO NOTHING")
+NOTICES_SENT = (
+    "SELECT maintenance_id, occurrence, kind FROM maintenance_notices WHERE maintenance_id IN ({marks})"
+)
+INSERT_NOTICE_SENT = (
+    "INSERT INTO maintenance_notices (maintenance_id, occurrence, kind, at) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (maintenance_id, occurrence, kind) DO NOTHING"
+)
 PRUNE_NOTICES_SENT = "DELETE FROM maintenance_notices WHERE occurrence > 0 AND at < ?"
 """Occurrence notices older than a week go (a window's own, scheduled and cancelled, stay)."""
 
-# --- subscribers ---------------------------------------------------------------------------------------------
+# --- subscribers ----------------------------------------------------------------------------------
 
 SUBSCRIBER_COLUMNS = "id, email, page, locale, salt, created_at, confirm_expires_at, confirmed_at"
 FIND_SUBSCRIBER = f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = ? AND page = ?"
 GET_SUBSCRIBER = f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = ?"
-SUBSCRIBER_COMPONENTS = "SELECT component FROM subscriber_components WHERE subscriber_id = ? ORDER BY component"
-INSERT_SUBSCRIBER = ("INSERT INTO subscribers (email, page, locale, salt, created_at, confirm_expires_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?)")
-INSERT_SUBSCRIBER_COMPONENT = ("INSERT INTO subscriber_components (subscriber_id, component) VALUES (?, ?) "
-                               "ON CONFLICT (subscriber_id, component) DO NOTHING")
+SUBSCRIBER_COMPONENTS = (
+    "SELECT component FROM subscriber_components WHERE subscriber_id = ? ORDER BY component"
+)
+INSERT_SUBSCRIBER = (
+    "INSERT INTO subscribers (email, page, locale, salt, created_at, confirm_expires_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+INSERT_SUBSCRIBER_COMPONENT = (
+    "INSERT INTO subscriber_components (subscriber_id, component) VALUES (?, ?) "
+    "ON CONFLICT (subscriber_id, component) DO NOTHING"
+)
 CLEAR_SUBSCRIBER_COMPONENTS = "DELETE FROM subscriber_components WHERE subscriber_id = ?"
-RENEW_PENDING = "UPDATE subscribers SET locale = ?, confirm_expires_at = ? WHERE id = ? AND confirmed_at IS NULL"
+RENEW_PENDING = (
+    "UPDATE subscribers SET locale = ?, confirm_expires_at = ? WHERE id = ? AND confirmed_at IS NULL"
+)
 """A new request for an address not confirmed yet: its language and choice, a fresh expiry."""
-CONFIRM = ("UPDATE subscribers SET confirmed_at = ?, confirm_expires_at = NULL "
-           "WHERE id = ? AND salt = ? AND confirmed_at IS NULL AND confirm_expires_at > ?")
+CONFIRM = (
+    "UPDATE subscribers SET confirmed_at = ?, confirm_expires_at = NULL "
+    "WHERE id = ? AND salt = ? AND confirmed_at IS NULL AND confirm_expires_at > ?"
+)
 """Parameters: now, id, salt, now. Nothing happens to an expired, confirmed or unknown row."""
-PENDING_MAIL = ("SELECT COUNT(*) FROM subscription_deliveries WHERE subscriber_id = ? AND priority = 0")
-QUEUE_MAIL = ("INSERT INTO subscription_deliveries (subscriber_id, notice_id, kind, priority, attempts, next_at, "
-              "created_at) VALUES (?, NULL, ?, 0, 0, ?, ?)")
+PENDING_MAIL = "SELECT COUNT(*) FROM subscription_deliveries WHERE subscriber_id = ? AND priority = 0"
+QUEUE_MAIL = (
+    "INSERT INTO subscription_deliveries (subscriber_id, notice_id, kind, priority, attempts, next_at, "
+    "created_at) VALUES (?, NULL, ?, 0, 0, ?, ?)"
+)
 """A confirmation (`confirm`) or reminder of an existing subscription (`already`). Parameters:
 subscriber id, kind, next_at, created_at."""
 DELETE_SUBSCRIBER = (
@@ -113,16 +131,20 @@ DELETE_SUBSCRIBER = (
 """Each with the subscriber id, in one transaction: the row, its choices and its pending mail."""
 SUBSCRIBERS_OF_ADDRESS = "SELECT id FROM subscribers WHERE email = ?"
 EXPIRED_PENDING = "SELECT id FROM subscribers WHERE confirmed_at IS NULL AND confirm_expires_at <= ?"
-COUNT_SUBSCRIBERS = ("SELECT page, CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END, COUNT(*) FROM subscribers "
-                     "GROUP BY page, CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END")
+COUNT_SUBSCRIBERS = (
+    "SELECT page, CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END, COUNT(*) FROM subscribers "
+    "GROUP BY page, CASE WHEN confirmed_at IS NULL THEN 0 ELSE 1 END"
+)
 
 GET_META = "SELECT value FROM subscription_meta WHERE key = ?"
 INSERT_META = "INSERT INTO subscription_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
 
-# --- notices and their fan-out ---------------------------------------------------------------------------------
+# --- notices and their fan-out --------------------------------------------------------------------
 
-INSERT_NOTICE = ("INSERT INTO subscription_notices (key, page, event, body, created_at) VALUES (?, ?, ?, ?, ?) "
-                 "ON CONFLICT (key) DO NOTHING")
+INSERT_NOTICE = (
+    "INSERT INTO subscription_notices (key, page, event, body, created_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO NOTHING"
+)
 NOTICE_ID = "SELECT id FROM subscription_notices WHERE key = ?"
 
 
@@ -133,12 +155,16 @@ def fan_out(components: int) -> str:
     chosen = ""
     if components:
         marks = ", ".join("?" * components)
-        chosen = (" AND (NOT EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id) "
-                  "OR EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id "
-                  f"AND c.component IN ({marks})))")
-    return ("INSERT INTO subscription_deliveries (subscriber_id, notice_id, kind, priority, attempts, next_at, "
-            "created_at) SELECT s.id, ?, 'notice', 1, 0, ?, ? FROM subscribers s "
-            f"WHERE s.page = ? AND s.confirmed_at IS NOT NULL{chosen}")
+        chosen = (
+            " AND (NOT EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id) "
+            "OR EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id "
+            f"AND c.component IN ({marks})))"
+        )
+    return (
+        "INSERT INTO subscription_deliveries (subscriber_id, notice_id, kind, priority, attempts, next_at, "
+        "created_at) SELECT s.id, ?, 'notice', 1, 0, ?, ? FROM subscribers s "
+        f"WHERE s.page = ? AND s.confirmed_at IS NOT NULL{chosen}"
+    )
 
 
 DUE_MAIL = (
@@ -151,5 +177,7 @@ DUE_MAIL = (
 MAIL_DONE = "DELETE FROM subscription_deliveries WHERE id = ?"
 MAIL_RETRY = "UPDATE subscription_deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ?"
 MAIL_QUEUED = "SELECT priority, COUNT(*) FROM subscription_deliveries GROUP BY priority"
-PRUNE_NOTICES = ("DELETE FROM subscription_notices WHERE created_at < ? AND NOT EXISTS "
-                 "(SELECT 1 FROM subscription_deliveries d WHERE d.notice_id = subscription_notices.id)")
+PRUNE_NOTICES = (
+    "DELETE FROM subscription_notices WHERE created_at < ? AND NOT EXISTS "
+    "(SELECT 1 FROM subscription_deliveries d WHERE d.notice_id = subscription_notices.id)"
+)

@@ -29,8 +29,9 @@ UNSUBSCRIBE_PATH = "/api/subscriptions/unsubscribe"
 
 def notice_body(texts: Mapping[str, tuple[str, str]]) -> str:
     """The stored body of a notice: `{locale: (subject, body)}` as JSON."""
-    return json.dumps({"texts": {loc: {"subject": s, "body": b} for loc, (s, b) in texts.items()}},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"texts": {loc: {"subject": s, "body": b} for loc, (s, b) in texts.items()}}, ensure_ascii=False
+    )
 
 
 def _notice_text(body: str, locale: str) -> tuple[str, str]:
@@ -63,7 +64,9 @@ def message_id(job: MailJob, domain: str) -> str:
     return f"<{local}@{domain}>"
 
 
-def compose(job: MailJob, *, secret: str, endpoint: str, sender: str, page_name: str, timezone: str) -> EmailMessage:
+def compose(
+    job: MailJob, *, secret: str, endpoint: str, sender: str, page_name: str, timezone: str
+) -> EmailMessage:
     """The e-mail for one outbox row, in the subscriber's locale."""
     sub = job.subscriber
     w = words(sub.locale)
@@ -73,8 +76,11 @@ def compose(job: MailJob, *, secret: str, endpoint: str, sender: str, page_name:
     if job.kind == "confirm":
         expires = datetime.fromtimestamp(sub.confirm_expires_at or 0, ZoneInfo(timezone))
         subject = w["confirm.subject"].format(page=page_name)
-        text = w["confirm.body"].format(page=page_name, expires=expires.strftime("%Y-%m-%d %H:%M %Z"),
-                                        link=confirm_link(endpoint, secret, job))
+        text = w["confirm.body"].format(
+            page=page_name,
+            expires=expires.strftime("%Y-%m-%d %H:%M %Z"),
+            link=confirm_link(endpoint, secret, job),
+        )
     elif job.kind == "already":
         subject = w["already.subject"].format(page=page_name)
         text = w["already.body"].format(page=page_name) + "\n" + unsubscribe
@@ -121,10 +127,12 @@ class NoticeMail:
         subject_header = _header(" ".join(subject.split())[:250], "Subject")
         from_header = _header(" ".join(sender.split()), "From")
         list_id = _header(" ".join(f"{page_name} <{sub.page}.{self.domain}>".split()), "List-Id")
-        self.head = (f"Subject: {subject_header}\r\nFrom: {from_header}\r\nDate: {formatdate(usegmt=True)}\r\n"
-                     f"Auto-Submitted: auto-generated\r\nList-Id: {list_id}\r\n"
-                     "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\nMIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n")
+        self.head = (
+            f"Subject: {subject_header}\r\nFrom: {from_header}\r\nDate: {formatdate(usegmt=True)}\r\n"
+            f"Auto-Submitted: auto-generated\r\nList-Id: {list_id}\r\n"
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+        )
 
     def render(self, job: MailJob) -> bytes:
         """The mail to one subscriber (ASCII bytes, CRLF line ends), ready for SMTP DATA."""
@@ -133,7 +141,7 @@ class NoticeMail:
         body = (self.text + self.footer.replace("{link}", link) + "\n").replace("\r\n", "\n")
         encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
         msgid = f"<n{self.notice_id}-{self.key}.s{sub.id}-{sub.salt[:10]}@{self.domain}>"
-        head = (f"{self.head}To: {sub.email}\r\nMessage-ID: {msgid}\r\nList-Unsubscribe: <{link}>\r\n\r\n")
+        head = f"{self.head}To: {sub.email}\r\nMessage-ID: {msgid}\r\nList-Unsubscribe: <{link}>\r\n\r\n"
         return head.encode("ascii") + encoded
 
 

@@ -43,8 +43,7 @@ class RateLimit:
         return (1.0 - bucket.tokens) / self.rate
 
     def _forget(self, now: float) -> None:
-        full = [k for k, b in self._buckets.items()
-                if b.tokens + (now - b.at) * self.rate >= self.capacity]
+        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate >= self.capacity]
         for key in full:
             del self._buckets[key]
         if len(self._buckets) >= self.max_keys:  # still full of busy keys: drop the oldest half

@@ -64,8 +64,15 @@ class MailStats:
 class Mailer:
     """Sends the subscriber outbox; `wake()` after queueing mail, `close()` to stop."""
 
-    def __init__(self, config: Config, store: Store, secret: str, *, clock: Callable[[], float] = time.time,
-                 retry_base_delay: float = 30.0) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        secret: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        retry_base_delay: float = 30.0,
+    ) -> None:
         settings = config.subscriptions
         assert settings is not None
         self.config = config
@@ -78,11 +85,18 @@ class Mailer:
         if relay is None:
             email = config.notifications.email
             assert email is not None, "subscriptions need subscriptions.smtp or notifications.email"
-            relay = SubscriptionSmtp(host=email.host, port=email.port, starttls=email.starttls,
-                                     username=email.username, password=email.password, timeout=email.timeout)
+            relay = SubscriptionSmtp(
+                host=email.host,
+                port=email.port,
+                starttls=email.starttls,
+                username=email.username,
+                password=email.password,
+                timeout=email.timeout,
+            )
         self.relay = relay
-        self.sender = settings.sender or (config.notifications.email.sender if config.notifications.email
-                                          else "statuspage@localhost")
+        self.sender = settings.sender or (
+            config.notifications.email.sender if config.notifications.email else "statuspage@localhost"
+        )
         self.connections = settings.connections
         self.pacer = Pacer(settings.messages_per_second)
         self.batch = int(min(1000, max(20, settings.messages_per_second * 0.5)))
@@ -142,7 +156,9 @@ class Mailer:
             queue.put_nowait(job)
         committer = asyncio.create_task(self._commit_loop())
         try:
-            await asyncio.gather(*(self._worker(queue, clients, n) for n in range(min(self.connections, len(jobs)))))
+            await asyncio.gather(
+                *(self._worker(queue, clients, n) for n in range(min(self.connections, len(jobs))))
+            )
         finally:
             committer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -169,7 +185,9 @@ class Mailer:
             self._done[:0], self._retry[:0] = done, retry
             raise
 
-    async def _worker(self, queue: asyncio.Queue[MailJob], clients: list[aiosmtplib.SMTP | None], n: int) -> None:
+    async def _worker(
+        self, queue: asyncio.Queue[MailJob], clients: list[aiosmtplib.SMTP | None], n: int
+    ) -> None:
         while not queue.empty():
             job = queue.get_nowait()
             wait = self.pacer.delay()
@@ -210,21 +228,33 @@ class Mailer:
         anything else through `compose`."""
         page_name = self.names.get(job.subscriber.page, job.subscriber.page)
         if job.notice is None or job.notice_id is None:
-            return compose(job, secret=self.secret, endpoint=self.endpoint, sender=self.sender, page_name=page_name,
-                           timezone=self.config.site.timezone)
+            return compose(
+                job,
+                secret=self.secret,
+                endpoint=self.endpoint,
+                sender=self.sender,
+                page_name=page_name,
+                timezone=self.config.site.timezone,
+            )
         key = (job.notice_id, job.subscriber.locale)
         shared = self._notices.get(key)
         if shared is None:
             if len(self._notices) > 64:
                 self._notices.clear()
-            shared = self._notices[key] = NoticeMail(job, secret=self.secret, endpoint=self.endpoint,
-                                                     sender=self.sender, page_name=page_name)
+            shared = self._notices[key] = NoticeMail(
+                job, secret=self.secret, endpoint=self.endpoint, sender=self.sender, page_name=page_name
+            )
         return shared.render(job)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         relay = self.relay
-        client = aiosmtplib.SMTP(hostname=relay.host, port=relay.port, timeout=relay.timeout,
-                                 start_tls=relay.starttls, use_tls=False)
+        client = aiosmtplib.SMTP(
+            hostname=relay.host,
+            port=relay.port,
+            timeout=relay.timeout,
+            start_tls=relay.starttls,
+            use_tls=False,
+        )
         await client.connect()
         if relay.username:
             await client.login(relay.username, relay.password)
@@ -236,8 +266,12 @@ class Mailer:
 
     def _refused(self, job: MailJob, exc: Exception) -> None:
         # A permanent refusal (5xx): retrying cannot help. The address is not logged, its row id is.
-        log.warning("subscriber mail refused delivery=%d subscriber=%d: %s", job.id, job.subscriber.id,
-                    type(exc).__name__)
+        log.warning(
+            "subscriber mail refused delivery=%d subscriber=%d: %s",
+            job.id,
+            job.subscriber.id,
+            type(exc).__name__,
+        )
         self._drop(job)
 
     def _failed(self, job: MailJob, exc: Exception, clients: list[aiosmtplib.SMTP | None], n: int) -> None:
@@ -247,12 +281,21 @@ class Mailer:
             with contextlib.suppress(Exception):
                 old.close()
         if job.attempts + 1 >= MAX_ATTEMPTS:
-            log.warning("subscriber mail given up after %d attempts delivery=%d: %s", job.attempts + 1, job.id,
-                        type(exc).__name__)
+            log.warning(
+                "subscriber mail given up after %d attempts delivery=%d: %s",
+                job.attempts + 1,
+                job.id,
+                type(exc).__name__,
+            )
             self._drop(job)
             return
-        delay = min(self.retry_base_delay * 2 ** job.attempts, 6 * 3600.0)
-        log.info("subscriber mail failed delivery=%d attempt=%d: %s; again in %.0fs", job.id, job.attempts + 1,
-                 type(exc).__name__, delay)
+        delay = min(self.retry_base_delay * 2**job.attempts, 6 * 3600.0)
+        log.info(
+            "subscriber mail failed delivery=%d attempt=%d: %s; again in %.0fs",
+            job.id,
+            job.attempts + 1,
+            type(exc).__name__,
+            delay,
+        )
         self._retry.append((job.id, self.clock() + delay))
         self.stats.retried += 1

@@ -27,8 +27,9 @@ class MaintenanceNotice:
     """When it happened (for ordering)."""
 
 
-def due_notices(windows: Iterable[Maintenance], sent: set[tuple[int, float, str]], now: float,
-                max_age: float = MAX_AGE_S) -> list[MaintenanceNotice]:
+def due_notices(
+    windows: Iterable[Maintenance], sent: set[tuple[int, float, str]], now: float, max_age: float = MAX_AGE_S
+) -> list[MaintenanceNotice]:
     """The notices due at `now` that are not in `sent`, in the order they happened."""
     out: list[MaintenanceNotice] = []
 

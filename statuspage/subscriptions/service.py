@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 events = logging.getLogger("statuspage.events")
 
 MAX_EMAIL = 254
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 """An address a relay will take: dot-atom local part (no quotes, spaces, commas or angle brackets,
 so it can never change a header), a host name with a dot."""
 QUEUE_MAX = 10_000
@@ -81,8 +83,13 @@ def normalise_email(value: object) -> str:
 class SubscriptionService:
     """Takes subscription requests, confirmations and unsubscriptions; publishes notices."""
 
-    def __init__(self, config: Config, store: Store, clock: Callable[[], float] = time.time,
-                 on_mail: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+        on_mail: Callable[[], None] | None = None,
+    ) -> None:
         assert config.subscriptions is not None, "subscriptions: is not configured"
         self.config = config
         self.settings = config.subscriptions
@@ -132,7 +139,11 @@ class SubscriptionService:
                 chosen.append(comp)
         if len(chosen) == len(known) or not self.settings.components:
             chosen = []  # every component is the whole page (and later components too)
-        lang = locale if isinstance(locale, str) and locale in self.config.site.locales else self.config.site.locale
+        lang = (
+            locale
+            if isinstance(locale, str) and locale in self.config.site.locales
+            else self.config.site.locale
+        )
         return Request(address, conf.slug, tuple(sorted(chosen)), lang)
 
     def submit(self, request: Request, client: str) -> None:
@@ -161,8 +172,14 @@ class SubscriptionService:
         """Store a request and queue its mail: `confirm` (new or pending) or `already` (confirmed)."""
         now = self.clock()
         kind = await self.store.request_subscription(
-            request.email, request.page, request.components, request.locale, secrets.token_hex(16), now,
-            now + self.settings.confirm_within)
+            request.email,
+            request.page,
+            request.components,
+            request.locale,
+            secrets.token_hex(16),
+            now,
+            now + self.settings.confirm_within,
+        )
         log.debug("subscription request page=%s mail=%s", request.page, kind)
         self.on_mail()
         return kind
@@ -188,7 +205,11 @@ class SubscriptionService:
         if found is None:
             return None
         token, sub = found
-        if token.expires < now or sub.confirm_expires_at is None or int(sub.confirm_expires_at) != token.expires:
+        if (
+            token.expires < now
+            or sub.confirm_expires_at is None
+            or int(sub.confirm_expires_at) != token.expires
+        ):
             return None
         if not await self.store.confirm_subscriber(sub.id, sub.salt, now):
             return None

@@ -42,7 +42,7 @@ def make_token(secret: str, purpose: Purpose, subscriber_id: int, salt: str, exp
 
 def parse_token(text: str) -> Token | None:
     """The parts of a token, or None when it is not shaped like one (nothing is looked up)."""
-    if not isinstance(text, str) or len(text) > 100 or not text[:1] in ("c", "u"):
+    if not isinstance(text, str) or len(text) > 100 or text[:1] not in ("c", "u"):
         return None
     parts = text[1:].split(".")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 18:

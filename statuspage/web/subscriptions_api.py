@@ -44,7 +44,10 @@ class SubscriptionState:
 
 
 SUBSCRIPTIONS = web.AppKey("statuspage_subscriptions", SubscriptionState)
-PENDING = {"status": "pending", "message": "If the address can receive mail, a confirmation link was sent to it."}
+PENDING = {
+    "status": "pending",
+    "message": "If the address can receive mail, a confirmation link was sent to it.",
+}
 
 
 def setup_subscription_routes(app: web.Application, state: SubscriptionState) -> None:
@@ -88,7 +91,8 @@ def client_address(request: web.Request) -> str:
 
 def _wants_html(request: web.Request) -> bool:
     return request.content_type != "application/json" and "application/json" not in request.headers.get(
-        "Accept", "")
+        "Accept", ""
+    )
 
 
 def _lang(config: Config, value: object) -> str:
@@ -103,16 +107,42 @@ def _page_url(config: Config, page: str | None, locale: str) -> str:
     return url if url.startswith(("http://", "https://")) else f"/{page}/"
 
 
-def _html(config: Config, lang: str, key: str, status: int = 200, *, page: str | None = None,
-          action: str = "", token: str = "", headers: dict[str, str] | None = None, text: str = "",
-          **values: object) -> web.Response:
+def _html(
+    config: Config,
+    lang: str,
+    key: str,
+    status: int = 200,
+    *,
+    page: str | None = None,
+    action: str = "",
+    token: str = "",
+    headers: dict[str, str] | None = None,
+    text: str = "",
+    **values: object,
+) -> web.Response:
     w = words(lang)
-    body = environment().get_template("subscription.html").render(
-        lang=lang, title=w[f"page.{key}.title"], text=text or w.get(f"page.{key}", "").format(**values),
-        site_title=config.site.title, action=action, token=token,
-        button=w.get(f"page.{key}.button", ""), back=_page_url(config, page, lang), back_text=w["page.back"])
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
-                        headers={"Cache-Control": "no-store", **(headers or {})})
+    body = (
+        environment()
+        .get_template("subscription.html")
+        .render(
+            lang=lang,
+            title=w[f"page.{key}.title"],
+            text=text or w.get(f"page.{key}", "").format(**values),
+            site_title=config.site.title,
+            action=action,
+            token=token,
+            button=w.get(f"page.{key}.button", ""),
+            back=_page_url(config, page, lang),
+            back_text=w["page.back"],
+        )
+    )
+    return web.Response(
+        text=body,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 async def _form(request: web.Request) -> tuple[dict[str, Any], list[Any]]:
@@ -124,7 +154,11 @@ async def _form(request: web.Request) -> tuple[dict[str, Any], list[Any]]:
         comps = body.get("components") or []
         if not isinstance(comps, list):
             raise ApiError(400, "must be a list of component slugs", "components")
-        return {"email": f.body.get("email"), "page": f.body.get("page"), "locale": f.body.get("locale")}, comps
+        return {
+            "email": f.body.get("email"),
+            "page": f.body.get("page"),
+            "locale": f.body.get("locale"),
+        }, comps
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise ApiError(415, "send the form as application/x-www-form-urlencoded or application/json")
     try:
@@ -147,7 +181,9 @@ async def _subscribe(request: web.Request) -> web.Response:
     except RateLimited as exc:
         after = retry_after(exc.retry_after)
         if html:
-            return _html(config, lang, "limited", 429, page=page, seconds=after, headers={"Retry-After": after})
+            return _html(
+                config, lang, "limited", 429, page=page, seconds=after, headers={"Retry-After": after}
+            )
         raise ApiError(429, str(exc), headers={"Retry-After": after}) from None
     except BadRequest as exc:
         if html:
@@ -172,7 +208,9 @@ async def _confirm_page(request: web.Request) -> web.Response:
 
 async def _posted(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
-        return await read_json(request, request.app[SUBSCRIPTIONS].config.server.max_body_bytes, required=False)
+        return await read_json(
+            request, request.app[SUBSCRIPTIONS].config.server.max_body_bytes, required=False
+        )
     try:
         form = await request.post()
     except ValueError:
@@ -219,9 +257,18 @@ async def _counts(request: web.Request) -> web.Response:
     service = _service(request)
     counts = await service.store.subscriber_counts()
     config = request.app[SUBSCRIPTIONS].config
-    return json_response({"pages": [
-        {"page": p.slug, "confirmed": counts.get((p.slug, True), 0), "pending": counts.get((p.slug, False), 0)}
-        for p in config.pages]})
+    return json_response(
+        {
+            "pages": [
+                {
+                    "page": p.slug,
+                    "confirmed": counts.get((p.slug, True), 0),
+                    "pending": counts.get((p.slug, False), 0),
+                }
+                for p in config.pages
+            ]
+        }
+    )
 
 
 async def _erase(request: web.Request) -> web.Response:
