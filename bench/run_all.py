@@ -15,6 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # bench/ is not a package: its modules are imported from the path set above.
+import mail_bench
 import render_bench
 import scale_bench
 import support_bench
@@ -22,7 +23,7 @@ import uptime_bench
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the uptime, render, support and scale benchmarks in turn."""
+    """Run the uptime, render, support, subscriber-mail and scale benchmarks in turn."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short scale-benchmark windows (smoke run)")
     args, rest = parser.parse_known_args(argv)
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     results["render"] = render_bench.main()
     print("\n== support", flush=True)
     results["support"] = support_bench.main([])
+    print("\n== subscriber mail", flush=True)
+    results["mail"] = mail_bench.main([])
     print("\n== scale", flush=True)
     results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
     print(f"\nall benchmarks took {(time.monotonic() - started) / 60:.1f} min")

@@ -300,3 +300,40 @@ def test_the_cli_counts_and_erases_subscribers(tmp_path: Path) -> None:
     assert erased.exit_code == 0 and "erased 1 subscription(s)" in erased.output
     bad = runner.invoke(cli, ["subscribers", "erase", "--config", str(cfg), "nope"])
     assert bad.exit_code == 2 and "is not an e-mail address" in bad.output
+
+
+def test_an_incident_opened_from_the_cli_reaches_subscribers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from statuspage.cli import cli
+    from statuspage.store.sqlite import SQLiteStore
+    from tests.conftest import write_config
+
+    db = tmp_path / "db.sqlite"
+
+    async def seed() -> None:
+        store = await SQLiteStore.open(db)
+        await store.request_subscription(ANA, "nps", (), "en", "a" * 32, 1.0, 9e9)
+        assert await store.confirm_subscriber(1, "a" * 32, 2.0)
+        await store.mail_done([j.id for j in await store.due_mail(9e9, 10)])
+        await store.close()
+
+    asyncio.run(seed())
+    cfg = write_config(tmp_path / "config.yaml", {
+        "site": {"base_url": "https://status.track.test", "locales": ["pt-BR", "en"]}, "storage": {"path": str(db)},
+        "subscriptions": {"smtp": {"host": "127.0.0.1", "port": 9}},
+        "pages": [{"slug": "nps", "name": "NPS", "components": [
+            {"slug": "a", "name": "A", "monitors": [{"name": "m", "url": "http://x/"}]}]}]})
+    opened = CliRunner().invoke(cli, ["incident", "open", "--config", str(cfg), "--page", "nps", "--title", "Lento",
+                                      "--severity", "T3"])
+    assert opened.exit_code == 0, opened.output
+
+    async def queued() -> list[Any]:
+        store = await SQLiteStore.open(db)
+        try:
+            return await store.due_mail(9e9, 10)
+        finally:
+            await store.close()
+
+    [job] = asyncio.run(queued())
+    assert job.kind == "notice" and job.notice is not None and "[NPS] Investigating: Lento" in job.notice.body

@@ -41,6 +41,12 @@ def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]]) -> T
         store = await open_store(config.storage)
         # Outbox rows it cannot deliver before exiting are sent by `statuspage run` at its next start.
         notifier = Notifier(config, store=store)
+        if config.subscriptions is not None:
+            # Subscribers hear of what is done here too: `statuspage run`'s mailer sends it.
+            from statuspage.announce import Announcer
+            from statuspage.subscriptions.service import SubscriptionService
+
+            Announcer(config, store, notifier, SubscriptionService(config, store))
         await notifier.start()
         try:
             return await action(IncidentService(store, config, notifier))
