@@ -34,13 +34,32 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def per_mail(n: int = 3000) -> dict[str, float]:
-    body = notice_body({"pt-BR": ("[NPS] Investigando: Relatórios indisponíveis",
-                                  "Detectamos que Relatórios está indisponível desde 14:03.\n\n"
-                                  "Componentes afetados: Relatórios\nDetalhes: https://status.track.co/nps/incidents/1.html")})
-    jobs = [MailJob(i, "notice", 0, Subscriber(i, f"s{i}@sub.test", "nps", "pt-BR", secrets.token_hex(16), 0.0),
-                    1, Notice("incident:x", "nps", "incident.created", body)) for i in range(n)]
-    kw: dict[str, Any] = {"secret": "s" * 43, "endpoint": "https://status.track.co", "sender": "status@track.co",
-                          "page_name": "NPS"}
+    body = notice_body(
+        {
+            "pt-BR": (
+                "[NPS] Investigando: Relatórios indisponíveis",
+                "Detectamos que Relatórios está indisponível desde 14:03.\n\n"
+                "Componentes afetados: Relatórios\nDetalhes: https://status.track.co/nps/incidents/1.html",
+            )
+        }
+    )
+    jobs = [
+        MailJob(
+            i,
+            "notice",
+            0,
+            Subscriber(i, f"s{i}@sub.test", "nps", "pt-BR", secrets.token_hex(16), 0.0),
+            1,
+            Notice("incident:x", "nps", "incident.created", body),
+        )
+        for i in range(n)
+    ]
+    kw: dict[str, Any] = {
+        "secret": "s" * 43,
+        "endpoint": "https://status.track.co",
+        "sender": "status@track.co",
+        "page_name": "NPS",
+    }
     t = time.perf_counter()
     for job in jobs:
         compose(job, timezone="America/Sao_Paulo", **kw).as_bytes()
@@ -50,8 +69,10 @@ def per_mail(n: int = 3000) -> dict[str, float]:
     for job in jobs:
         shared.render(job)
     fast = (time.perf_counter() - t) / n
-    print(f"per mail: email package {baseline * 1e6:.0f} µs, NoticeMail {fast * 1e6:.1f} µs "
-          f"({baseline / fast:.0f}× less)")
+    print(
+        f"per mail: email package {baseline * 1e6:.0f} µs, NoticeMail {fast * 1e6:.1f} µs "
+        f"({baseline / fast:.0f}× less)"
+    )
     return {"compose_us": baseline * 1e6, "notice_mail_us": fast * 1e6}
 
 
@@ -59,21 +80,46 @@ async def end_to_end(subscribers: int, rate: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         log = Path(tmp) / "mail.tsv"
-        sink = subprocess.Popen([sys.executable, str(REPO / "tests" / "smtp_sink.py"), str(port), str(log)],
-                                stdout=subprocess.PIPE, text=True)
+        sink = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "smtp_sink.py"), str(port), str(log)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
-            config = parse_config({
-                "site": {"base_url": "https://status.track.co"}, "storage": {"path": f"{tmp}/db.sqlite"},
-                "subscriptions": {"rate": f"{rate}/s", "connections": 4,
-                                  "smtp": {"host": "127.0.0.1", "port": port}, "from": "status@track.co"},
-                "pages": [{"slug": "nps", "name": "NPS", "components": [
-                    {"slug": "a", "name": "A", "monitors": [{"name": "m", "url": "http://127.0.0.1:9/"}]}]}]}, env={})
+            config = parse_config(
+                {
+                    "site": {"base_url": "https://status.track.co"},
+                    "storage": {"path": f"{tmp}/db.sqlite"},
+                    "subscriptions": {
+                        "rate": f"{rate}/s",
+                        "connections": 4,
+                        "smtp": {"host": "127.0.0.1", "port": port},
+                        "from": "status@track.co",
+                    },
+                    "pages": [
+                        {
+                            "slug": "nps",
+                            "name": "NPS",
+                            "components": [
+                                {
+                                    "slug": "a",
+                                    "name": "A",
+                                    "monitors": [{"name": "m", "url": "http://127.0.0.1:9/"}],
+                                }
+                            ],
+                        }
+                    ],
+                },
+                env={},
+            )
             store = await SQLiteStore.open(config.storage.path)
             conn = sqlite3.connect(config.storage.path)
-            conn.executemany("INSERT INTO subscribers (email, page, locale, salt, created_at, confirmed_at) "
-                             "VALUES (?, 'nps', 'pt-BR', ?, 0, 0)",
-                             [(f"s{n}@sub.test", secrets.token_hex(16)) for n in range(subscribers)])
+            conn.executemany(
+                "INSERT INTO subscribers (email, page, locale, salt, created_at, confirmed_at) "
+                "VALUES (?, 'nps', 'pt-BR', ?, 0, 0)",
+                [(f"s{n}@sub.test", secrets.token_hex(16)) for n in range(subscribers)],
+            )
             conn.commit()
             conn.close()
             body = notice_body({"pt-BR": ("[NPS] Investigando: Falha", "Estamos investigando.")})
@@ -94,9 +140,12 @@ async def end_to_end(subscribers: int, rate: int) -> dict[str, float]:
             sink.terminate()
             sink.wait(10)
         got = len(log.read_text().splitlines())
-    print(f"end to end: {subscribers} subscribers at {rate}/s over 4 connections: fan-out {fan_out * 1000:.0f} ms, "
-          f"all {got} mails accepted in {wall:.1f} s ({got / wall:.0f}/s; pacing alone {subscribers / rate:.1f} s), "
-          f"sender CPU {cpu:.1f} s ({cpu / max(got, 1) * 1e6:.0f} µs a mail)")
+    print(
+        f"end to end: {subscribers} subscribers at {rate}/s over 4 connections: "
+        f"fan-out {fan_out * 1000:.0f} ms, all {got} mails accepted in {wall:.1f} s "
+        f"({got / wall:.0f}/s; pacing alone {subscribers / rate:.1f} s), "
+        f"sender CPU {cpu:.1f} s ({cpu / max(got, 1) * 1e6:.0f} µs a mail)"
+    )
     return {"wall_s": wall, "rate": got / wall, "cpu_s": cpu}
 
 
