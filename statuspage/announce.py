@@ -21,7 +21,7 @@ from statuspage.config import MAINTENANCE_EVENTS, Config, subscription_endpoint
 from statuspage.incidents.messages import word
 from statuspage.incidents.notify import Delivery, Notifier
 from statuspage.models import Incident, Maintenance
-from statuspage.site.links import Links, page_root
+from statuspage.site.links import Links
 from statuspage.store import Notice, Store
 from statuspage.subscriptions.compose import notice_body
 from statuspage.subscriptions.schedule import due_notices
@@ -156,4 +156,4 @@ class Announcer:
             log.info("maintenance notice event=%s window=%d", notice.event, notice.window.id)
 
 
-__all__ = ["SUBSCRIBER_EVENTS", "Announcer", "incident_notice", "maintenance_notice", "page_root"]
+__all__ = ["SUBSCRIBER_EVENTS", "Announcer", "incident_notice", "maintenance_notice"]

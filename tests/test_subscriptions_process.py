@@ -131,7 +131,16 @@ async def test_ten_thousand_subscribers_each_get_the_incident_once_across_a_sigk
                     second, timeout=30)
         alert_at = next(m[0] for m in received(mail_log) if "CXM fora do ar" in m[3])
         backlog_at_alert = SUBSCRIBERS - len({m[1] for m in notices() if m[0] <= alert_at})
-        await until(lambda: len({m[1] for m in notices()}) == SUBSCRIBERS, second, timeout=120)
+        # Seconds at the configured rate; minutes only on a machine so loaded that the relay times out
+        # and the outbox backs off (then the attempts below say so).
+        try:
+            await until(lambda: len({m[1] for m in notices()}) == SUBSCRIBERS, second, timeout=300)
+        except AssertionError:
+            conn = sqlite3.connect(db)
+            waiting = conn.execute("SELECT attempts, COUNT(*), MIN(next_at) - ? FROM subscription_deliveries "
+                                   "GROUP BY attempts", (time.time(),)).fetchall()
+            conn.close()
+            raise AssertionError(f"outbox by attempts (attempts, mails, next in s): {waiting}") from None
         await until(lambda: db_count(db) == 0, second)
         cpu_second = cpu_seconds(second.proc.pid)
         assert second.stop() == 0, second.output()[-3000:]

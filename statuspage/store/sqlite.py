@@ -709,7 +709,7 @@ class SQLiteStore:
                 else:
                     sid, kind = int(row[0]), ("confirm" if row[7] is None else "already")
                 if kind == "confirm":
-                    await self._conn.execute(q.RENEW_PENDING, (locale, expires_at, sid))
+                    await self._conn.execute(q.RENEW_PENDING, (locale, now, expires_at, sid))
                     await self._conn.execute(q.CLEAR_SUBSCRIBER_COMPONENTS, (sid,))
                     await self._conn.executemany(q.INSERT_SUBSCRIBER_COMPONENT, [(sid, c) for c in chosen])
                 waiting = await self._fetchone(q.PENDING_MAIL, (sid,))

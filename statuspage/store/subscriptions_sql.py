@@ -108,9 +108,11 @@ INSERT_SUBSCRIBER_COMPONENT = (
 )
 CLEAR_SUBSCRIBER_COMPONENTS = "DELETE FROM subscriber_components WHERE subscriber_id = ?"
 RENEW_PENDING = (
-    "UPDATE subscribers SET locale = ?, confirm_expires_at = ? WHERE id = ? AND confirmed_at IS NULL"
+    "UPDATE subscribers SET locale = ?, confirm_expires_at = CASE WHEN confirm_expires_at > ? "
+    "THEN confirm_expires_at ELSE ? END WHERE id = ? AND confirmed_at IS NULL"
 )
-"""A new request for an address not confirmed yet: its language and choice, a fresh expiry."""
+"""A new request for an address not confirmed yet: its language; a fresh expiry once the old one has
+passed (while it holds, every link already sent stays valid). Parameters: locale, now, expiry, id."""
 CONFIRM = (
     "UPDATE subscribers SET confirmed_at = ?, confirm_expires_at = NULL "
     "WHERE id = ? AND salt = ? AND confirmed_at IS NULL AND confirm_expires_at > ?"

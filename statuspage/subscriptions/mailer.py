@@ -29,8 +29,8 @@ from statuspage.subscriptions.compose import NoticeMail, compose
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
-"""A mail that failed this many times (about a day of backoff) is given up."""
+MAX_ATTEMPTS = 14
+"""A mail that failed this many times (5 s doubling up to 6 h: about a day) is given up."""
 COMMIT_EVERY_S = 0.1
 """How often sent mails leave the outbox while a batch goes out: what a crash may send twice."""
 
@@ -71,7 +71,7 @@ class Mailer:
         secret: str,
         *,
         clock: Callable[[], float] = time.time,
-        retry_base_delay: float = 30.0,
+        retry_base_delay: float = 5.0,
     ) -> None:
         settings = config.subscriptions
         assert settings is not None
