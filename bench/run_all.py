@@ -15,6 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # bench/ is not a package: its modules are imported from the path set above.
+import amplification_bench
 import mail_bench
 import render_bench
 import scale_bench
@@ -23,7 +24,7 @@ import uptime_bench
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the uptime, render, support, subscriber-mail and scale benchmarks in turn."""
+    """Run the uptime, render, support, subscriber-mail, amplification and scale benchmarks in turn."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short scale-benchmark windows (smoke run)")
     args, rest = parser.parse_known_args(argv)
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     results["support"] = support_bench.main([])
     print("\n== subscriber mail", flush=True)
     results["mail"] = mail_bench.main([])
+    print("\n== amplification (1,500 long incidents, 20 feed readers)", flush=True)
+    results["amplification"] = amplification_bench.main([])
     print("\n== scale", flush=True)
     results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
     print(f"\nall benchmarks took {(time.monotonic() - started) / 60:.1f} min")

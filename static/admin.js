@@ -221,7 +221,7 @@
   async function refresh() {
     try {
       const [incidents, maintenances] = await Promise.all([
-        api("GET", "/api/admin/incidents"),
+        api("GET", "/api/admin/incidents?limit=200"),
         api("GET", "/api/admin/maintenances"),
       ]);
       drawIncidents(incidents.incidents.filter((i) => i.status !== "resolved"));

@@ -9,6 +9,7 @@ Environment references follow POSIX shells and docker compose: see `interpolate`
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -20,7 +21,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
@@ -38,22 +47,34 @@ class ConfigError(Exception):
 # --- scalar types ------------------------------------------------------------------------------
 
 
+MAX_DURATION = 3650 * 86400.0
+"""Ten years: the longest duration any key accepts (a deadline or a schedule further out is a typo,
+and past it times stop being showable)."""
+
+
 def _duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{_show(value)} is not a duration")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"{_show(value)} is not a duration (negative)")
-        return float(value)
-    if isinstance(value, str):
+        if value != value or value < 0:  # NaN compares false with everything
+            raise ValueError(f"{_show(value)} is not a duration (negative or not a number)")
+        seconds = float(value)
+    elif isinstance(value, str):
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError:
             raise ValueError(f"{_show(value)} is not a duration (use 500ms, 30s, 15m, 4h, 1d)") from None
-    raise ValueError(f"{_show(value)} is not a duration")
+    else:
+        raise ValueError(f"{_show(value)} is not a duration")
+    if not seconds <= MAX_DURATION:
+        days = f"{MAX_DURATION / 86400:.0f} days"
+        raise ValueError(f"{_show(value)} is longer than {days}, the most a duration may be")
+    return seconds
 
 
 Duration = Annotated[float, BeforeValidator(_duration)]
+MAX_BYTES = 1 << 30
+"""1 GiB: the largest byte count any key accepts."""
 """Seconds, written in the config as `500ms`, `30s`, `15m`, `4h`, `1d` (or a plain number of seconds)."""
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -245,15 +266,44 @@ class Storage(_Model):
     prune_every: Duration = Field(default=3600.0, gt=0)
 
 
+_FRAME_SOURCE = re.compile(r"^(?:'self'|'none'|https?://(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$")
+
+
+def _frame_ancestors(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not _FRAME_SOURCE.match(item.strip()):
+            raise ValueError(f"{_show(item)} is not a frame source (use 'self', 'none' or an origin like "
+                             "https://intranet.example)")
+        out.append(item.strip())
+    if not out or ("'none'" in out and len(out) > 1):
+        raise ValueError("needs 'none' alone, or one or more of 'self' and origins")
+    return tuple(out)
+
+
 class Server(_Model):
     """The live HTTP server of `statuspage run`."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=MAX_BYTES)
     render_every: Duration = Field(default=60.0, gt=0)
     access_log: bool = False
     """One log line per HTTP request (off by default: the output tells the operator's story)."""
+    max_connections: int = Field(default=2000, ge=16, le=1_000_000)
+    """Connections held at once (also kept below the open-file limit, leaving the probes theirs)."""
+    idle_timeout: Duration = Field(default=15.0, gt=0)
+    """Time a connection gets to send a request's headers, and to stay open between requests."""
+    request_timeout: Duration = Field(default=60.0, gt=0)
+    """Time one request may keep its connection busy (e.g. a client that never reads the answer)."""
+    push_rate_limit: float = Field(default=20.0, ge=0, le=1_000_000)
+    """Heartbeats a second one client address may send (bursts of five seconds' worth); 0 turns it off."""
+    auth_failure_limit: int = Field(default=10, ge=0, le=1_000_000)
+    """Failed authentications a minute one client address may make before it gets 429; 0 turns it off."""
+    frame_ancestors: Annotated[tuple[str, ...], BeforeValidator(_frame_ancestors)] = ("'self'",)
+    """Who may show the public pages in a frame (CSP `frame-ancestors`): by default only the site
+    itself, so no other site can overlay them (clickjacking); badges are images and need no framing."""
 
 
 class SeverityTimes(_Model):
@@ -518,8 +568,8 @@ class Defaults(_Model):
     timeout: Duration = Field(default=10.0, gt=0)
     confirm_down: int = Field(default=2, ge=1, le=100)
     confirm_up: int = Field(default=2, ge=1, le=100)
-    max_body_bytes: int = Field(default=64 * 1024, gt=0)
-    cert_warn_days: int = Field(default=14, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, le=MAX_BYTES)
+    cert_warn_days: int = Field(default=14, ge=0, le=3650)
     follow_redirects: bool = True
     max_redirects: int = Field(default=10, ge=0, le=50)
 
@@ -677,8 +727,33 @@ class Admin(_Model):
 class Scheduler(_Model):
     """Limits of the prober."""
 
-    max_concurrency: int = Field(default=500, ge=1)
-    http_connections: int = Field(default=500, ge=1)
+    max_concurrency: int = Field(default=500, ge=1, le=100_000)
+    http_connections: int = Field(default=500, ge=1, le=100_000)
+
+
+def _dns_server(value: Any) -> str:
+    """`1.1.1.1`, `1.1.1.1:5353`, `2606:4700::1111` or `[2606:4700::1111]:5353`."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    host, port = text, ""
+    m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", text) or re.fullmatch(r"([^:]+):(\d+)", text)
+    if m:
+        host, port = m.group(1), m.group(2) or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{_show(value)} is not a DNS server's address (an IP, optionally :port)") from None
+    if port and not 0 < int(port) < 65536:
+        raise ValueError(f"{_show(value)} has a bad port")
+    return text
+
+
+class Probe(_Model):
+    """How the prober reaches the monitored services."""
+
+    dns_servers: list[Annotated[str, BeforeValidator(_dns_server)]] = []
+    """Name servers for the monitors' lookups (`ip` or `ip:port`); empty: the system's (resolv.conf)."""
+    dns_timeout: Duration = Field(default=5.0, gt=0)
+    """How long one lookup may take; a lookup that never answers fails as `dns`."""
 
 
 class Monitor(_Model):
@@ -698,8 +773,8 @@ class Monitor(_Model):
     expect_status: StatusCodes = tuple(range(200, 400))
     body_contains: str | None = None
     degraded_after: Duration | None = Field(default=None, gt=0)
-    max_body_bytes: int | None = Field(default=None, gt=0)
-    cert_warn_days: int | None = Field(default=None, ge=0)
+    max_body_bytes: int | None = Field(default=None, gt=0, le=MAX_BYTES)
+    cert_warn_days: int | None = Field(default=None, ge=0, le=3650)
     confirm_down: int | None = Field(default=None, ge=1, le=100)
     confirm_up: int | None = Field(default=None, ge=1, le=100)
     follow_redirects: bool | None = None
@@ -717,6 +792,11 @@ class Monitor(_Model):
             raise ValueError("a tcp monitor needs host and port")
         if self.type == "push" and not self.token:
             raise ValueError("a push monitor needs token")
+        auth = next((k for k in self.headers if k.lower() == "authorization"), None)
+        if self.url and auth is not None and "@" in urlsplit(self.url).netloc:
+            # aiohttp refuses to send both, so every check would fail as an internal error.
+            raise ValueError(f"url has credentials (user:password@) and headers.{auth} is set too; "
+                             "give them in one place only")
         return self
 
     # After validation every optional field below is resolved from `defaults`.
@@ -784,8 +864,14 @@ class Config(_Model):
     notifications: Notifications = Notifications()
     subscriptions: Subscriptions | None = None
     scheduler: Scheduler = Scheduler()
+    probe: Probe = Probe()
     admins: list[Admin] = []
     pages: list[Page] = Field(min_length=1)
+    _env_refs: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
+
+    def env_references(self) -> dict[str, tuple[str, ...]]:
+        """Key path → the environment variables its value was read from (`${VAR}` references)."""
+        return dict(self._env_refs)
 
     @model_validator(mode="after")
     def _resolve_and_check(self) -> Config:
@@ -993,11 +1079,15 @@ _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def _quote(text: str) -> str:
-    """A string in double quotes with control characters and line breaks escaped (one line)."""
+    """A string in double quotes with control characters, line breaks and unpaired surrogates escaped
+    (one printable line)."""
     quoted = json.dumps(text, ensure_ascii=False)
     for char, escaped in _LINE_BREAKS.items():
         quoted = quoted.replace(char, escaped)
-    return quoted
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _join(path: str, key: str) -> str:
@@ -1087,6 +1177,7 @@ def parse_config(data: Any, env: Mapping[str, str] | None = None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError([f"(top level): the config must be a mapping of sections, not {_show(data)}"])
     problems: list[str] = []
+    data_raw = data
     data = interpolate(data, os.environ if env is None else env, "", problems)
     try:
         config = Config.model_validate(data)
@@ -1100,7 +1191,27 @@ def parse_config(data: Any, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(problems + exc.problems) from None
     if problems:
         raise ConfigError(problems)
+    config._env_refs = env_references(data_raw)
     return config
+
+
+_REF_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def env_references(value: Any, path: str = "") -> dict[str, tuple[str, ...]]:
+    """Key path → names of the environment variables referenced by the string at that path."""
+    out: dict[str, tuple[str, ...]] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(env_references(v, _join(path, str(k))))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.update(env_references(v, f"{path}[{i}]"))
+    elif isinstance(value, str) and "${" in value:
+        names = tuple(dict.fromkeys(_REF_NAME.findall(value.replace("$$", ""))))
+        if names:
+            out[path] = names
+    return out
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:

@@ -38,6 +38,33 @@ COMPONENT_STATUSES: tuple[ComponentStatus, ...] = (
 )
 
 
+# --- times every output can show -------------------------------------------------------------------
+
+ACCEPTED_FROM = 946684800.0
+"""2000-01-01T00:00:00Z: the earliest time the API, the CLI and the config accept."""
+ACCEPTED_UNTIL = 4102444800.0
+"""2100-01-01T00:00:00Z: times from here on are refused (a window "until 9999" is a typo or a probe)."""
+_SHOWABLE = (-62135596800.0 + 2 * 86400.0, 253402300799.0 - 2 * 86400.0)
+"""Years 1–9999 minus two days each side: what `datetime` can show in any timezone, with room for a
+day boundary. A stored time outside it cannot be rendered at all (OverflowError)."""
+
+
+def accepted_time_problem(at: float) -> str | None:
+    """Why `at` (UTC epoch seconds) is refused at the door, or None: not finite, or outside
+    [`ACCEPTED_FROM`, `ACCEPTED_UNTIL`) — the years 2000 to 2099."""
+    if not math.isfinite(at):
+        return "is not a finite time"
+    if not ACCEPTED_FROM <= at < ACCEPTED_UNTIL:
+        return "is outside the years 2000 to 2099 (UTC)"
+    return None
+
+
+def showable_time(at: float | None) -> bool:
+    """True when a stored time (or None) can be shown by every output in any timezone."""
+    return at is None or (isinstance(at, int | float) and math.isfinite(at)
+                          and _SHOWABLE[0] <= at <= _SHOWABLE[1])
+
+
 def monitor_key(page: str, component: str, monitor: str) -> str:
     """Return the key that names one monitor everywhere (store, metrics, logs)."""
     return f"{page}/{component}/{monitor}"
@@ -243,6 +270,11 @@ class Incident:
     def is_open(self) -> bool:
         """True until the incident is resolved."""
         return self.status != "resolved"
+
+    def times(self) -> tuple[float | None, ...]:
+        """Every time the incident and its timeline carry (to check they can all be shown)."""
+        return (self.started_at, self.due_at, self.monitoring_at, self.resolved_at, self.acknowledged_at,
+                self.recovered_at, self.created_at, self.updated_at, *(u.at for u in self.updates))
 
     def breached(self, now: float) -> bool:
         """True when unresolved past `due_at`, or resolved after it."""

@@ -4,13 +4,22 @@ Used by config errors (a problem about a secret field names the key path, never 
 anything else that shows or logs a config value. A key is secret when its name says so (token,
 password, secret, api key, authorization, cookie, credential, private key, signature); a URL is
 shown with the password of its userinfo and the values of secret-looking query parameters hidden.
+
+Log records are redacted as they are made (`install_log_redaction`): bearer tokens, push tokens in
+`/api/push/<token>`, secret query parameters (`?token=`), credential headers and every configured
+secret value are replaced by `***` in the message and in the traceback of every logger's records,
+also those of libraries (aiohttp's own "Error handling request" quotes the raw request line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import re
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 HIDDEN = "(hidden)"
@@ -87,6 +96,84 @@ def redact_value(path: str, value: object) -> object:
     return value
 
 
+# --- free text and log records ----------------------------------------------------------------------
+
+MASK = "***"
+_SECRET_PARAM = r"[A-Za-z0-9_.-]*(?:token|secret|passw(?:or)?d|api[_-]?key|signature|auth)[A-Za-z0-9_.-]*"
+_TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # `Authorization: Bearer x`, `Cookie: a=b` as raw header lines or in a repr.
+    (re.compile(r"(?i)\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token)(['\"]?\s*[:=,]\s*['\"]?)"
+                r"[^\r\n'\"]+"), r"\1\2" + MASK),
+    (re.compile(r"(?i)\b(bearer)(\s+)[^\s'\"\\,;]+"), r"\1\2" + MASK),
+    (re.compile(r"\b(Basic)(\s+)[A-Za-z0-9+/]{8,}=*"), r"\1\2" + MASK),
+    # Push tokens are the path: /api/push/<token>, up to the next separator (or a repr's quote or escape).
+    (re.compile(r"(/api/push/)[^\s/?#'\"\\<>…*]+"), r"\1" + MASK),
+    # ?token=…, &secret=…, ;password=… (Chatwoot's webhook secret travels in the query).
+    (re.compile(r"(?i)([?&;]" + _SECRET_PARAM + r"=)[^&;\s'\"#\\<>]+"), r"\1" + MASK),
+)
+_MIN_SECRET = 6
+"""Shorter configured values are not searched for in free text (they would mask ordinary words)."""
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with credentials replaced by `***`: bearer and basic credentials, credential headers,
+    `/api/push/<token>`, secret-looking query parameters, and any of the exact `secrets` given."""
+    for pattern, replacement in _TEXT_RULES:
+        text = pattern.sub(replacement, text)
+    for secret in secrets:
+        if len(secret) >= _MIN_SECRET and secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+RecordFactory = Callable[..., logging.LogRecord]
+
+
+class _RedactingFactory:
+    """A log record factory that redacts each record's message and traceback as it is made."""
+
+    def __init__(self, base: RecordFactory) -> None:
+        self.base = base
+        self.secrets: set[str] = set()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.base(*args, **kwargs)
+        # A record that cannot be formatted is left for logging to report as it always does.
+        with contextlib.suppress(Exception):
+            redact_record(record, self.secrets)
+        return record
+
+
+def redact_record(record: logging.LogRecord, secrets: Iterable[str] = ()) -> None:
+    """Redact one record in place: its formatted message, its exception text and its stack."""
+    secrets = tuple(secrets)
+    message = record.getMessage()
+    cleaned = redact_text(message, secrets)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        record.exc_text = redact_text(text, secrets)
+    if record.stack_info:
+        record.stack_info = redact_text(record.stack_info, secrets)
+
+
+def redact_for_log(text: str) -> str:
+    """`redact_text` with the secrets given to `install_log_redaction` so far."""
+    factory = logging.getLogRecordFactory()
+    return redact_text(text, factory.secrets if isinstance(factory, _RedactingFactory) else ())
+
+
+def install_log_redaction(secrets: Iterable[str] = ()) -> None:
+    """Redact every log record of every logger from now on (idempotent; `secrets` are added to the
+    exact values searched for, e.g. the configured admin and push tokens)."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _RedactingFactory):
+        factory = _RedactingFactory(factory)
+        logging.setLogRecordFactory(factory)
+    factory.secrets.update(s for s in secrets if s)
+
+
 _ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
@@ -111,5 +198,6 @@ def quiet_url_loggers(names: tuple[str, ...] = ("apprise", "urllib3.connectionpo
             logger.addFilter(UrlFreeLogs())
 
 
-__all__ = ["HIDDEN", "UrlFreeLogs", "is_secret_key", "is_secret_path", "quiet_url_loggers", "redact_url",
+__all__ = ["HIDDEN", "MASK", "UrlFreeLogs", "install_log_redaction", "is_secret_key", "is_secret_path",
+           "quiet_url_loggers", "redact_for_log", "redact_record", "redact_text", "redact_url",
            "redact_value"]

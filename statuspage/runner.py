@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import socket
 import time
@@ -29,8 +30,9 @@ from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
 from statuspage.probe.story import CheckStory
 from statuspage.site.worker import RenderWorker
-from statuspage.store import Store, open_store
+from statuspage.store import Store, database_problem, open_store, unavailable_reason
 from statuspage.support.service import SupportService
+from statuspage.web.health import Health, file_identity
 from statuspage.web.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ events = logging.getLogger("statuspage.events")
 
 FLUSH_EVERY_S = 0.5
 """How often buffered results are committed: the most a crash can lose is this much probing."""
+FLUSH_BACKOFF_MAX = 10
+"""While flushes fail, the wait between attempts doubles up to this many times FLUSH_EVERY_S (5 s)."""
 TICK_EVERY_S = 5.0
 """How often incidents are checked for auto-resolve and reminders."""
 RENDER_COALESCE_S = 0.3
@@ -73,6 +77,8 @@ class Runtime:
         self.announcer: Announcer | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
+        self.health = Health(clock)
+        """What /healthz reports: renders and flushes that keep failing make it 503."""
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
@@ -88,6 +94,9 @@ class Runtime:
         self.renders = 0
         self._closing = False
         self._sockets: list[socket.socket] = []
+        self._database_file: tuple[int, int] | None = None
+        self._unacted: list[tuple[str, CheckEvent]] = []
+        """Confirmed transitions the incident policy could not act on yet (the database refused)."""
 
     def bind(self) -> None:
         """Claim the server's address now (idempotent; nothing without `serve`).
@@ -98,6 +107,19 @@ class Runtime:
 
             self._sockets = bind_sockets(self.config.server.host, self.config.server.port)
 
+    def _check_secrets(self) -> None:
+        """Refuse to serve beyond loopback with a weak secret; on loopback, warn (credentials.py)."""
+        from statuspage.credentials import exposure_problems
+
+        addresses = [str(sock.getsockname()[0]) for sock in self._sockets]
+        errors, warnings = exposure_problems(self.config, addresses)
+        for line in warnings:
+            log.warning("WEAK SECRET %s", line)
+        if errors:
+            where = ", ".join(sorted(set(addresses)))
+            raise StartError(f"refusing to serve on {where} (beyond loopback) with weak secrets:\n"
+                             + "\n".join(errors))
+
     @property
     def port(self) -> int | None:
         """The port the server listens on once bound (the real one when the config says 0)."""
@@ -106,22 +128,34 @@ class Runtime:
     async def start(self) -> None:
         """Open the store and HTTP session, resume state, reconcile incidents, render, probe, serve."""
         cfg = self.config
+        from statuspage.web.limits import raise_open_file_limit
+
+        before, after = raise_open_file_limit()
+        if after != before:
+            log.info("open files limit raised from %d to %d", before, after)
         self.bind()
+        self._check_secrets()
         try:
             self.store = await open_store(cfg.storage)
         except Exception as exc:
+            problem = database_problem(exc, cfg.storage.path)
+            if problem is not None:
+                raise StartError(problem) from None
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
                              "(check storage.path)") from None
+        self._database_file = file_identity(cfg.storage.path)
         self.notifier = Notifier(cfg, store=self.store, resume=True)
         await self._start_subscriptions()
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.support = SupportService(self.store, cfg, self.clock)
-        self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock)
+        self.checker = Checker(scheduler=cfg.scheduler, push_board=self.push_board, clock=self.clock,
+                               probe=cfg.probe)
         await self.checker.start()
         self.prober = Prober(cfg, self.store, self.checker, clock=self.clock,
-                             on_check=self._on_check, on_transition=self._on_transition)
+                             on_check=self._on_check, on_transition=self._on_transition,
+                             on_skip=self.metrics.count_skipped)
         await self.prober.load()
         await self._reconcile_incidents()
         try:
@@ -146,15 +180,17 @@ class Runtime:
         # about a millisecond a case; the figures of a case not reached yet stay as they were.
         self._tasks.append(asyncio.create_task(self._refresh_support(), name="support-refresh"))
         if self.serve:
+            from statuspage.web.limits import server_limits
             from statuspage.web.server import build_app, serve
 
             app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
-                on_change=self.mark_dirty, support=self.support, subscriptions=self.subscriptions,
+                on_change=self.mark_dirty, support=self.support, health=self.health,
+                subscriptions=self.subscriptions,
             )
             self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets,
-                                      access_log=cfg.server.access_log)
+                                      access_log=cfg.server.access_log, limits=server_limits(cfg))
 
     async def _start_subscriptions(self) -> None:
         # Before the notifier starts: subscribers are one of its destinations (the same outbox).
@@ -201,7 +237,6 @@ class Runtime:
         page, _, comp = component.partition("/")
         major = self.component_status(page, comp) == "major_outage"
         was = self._major.get(component, False)
-        self._major[component] = major
         if major and not was:
             starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
             # The component is fully down from the moment its last monitor went down.
@@ -209,6 +244,8 @@ class Runtime:
         elif was and not major:
             self._held.pop(component, None)
             await self.incidents.component_recovered(page, comp, event.transition.at)
+        # Only once acted on: a write that failed (disk full) is tried again from `tick`.
+        self._major[component] = major
 
     async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
@@ -221,6 +258,10 @@ class Runtime:
         """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
         re-render when an incident changed."""
         assert self.incidents is not None
+        try:
+            await self._act_on_missed_transitions()
+        except Exception as exc:
+            log.debug("incidents still wait for the database: %s", exc)  # /healthz says why
         changed = False
         for component, since in list(self._held.items()):
             if not self._major.get(component):
@@ -269,12 +310,29 @@ class Runtime:
         # Commit the transition before incidents act on it: an incident never refers to an
         # outage the database does not have.
         assert self.store is not None
-        await self.store.flush()
-        for hook in self.transition_hooks:
-            await hook(component, event)
+        try:
+            await self.store.flush()
+            for hook in self.transition_hooks:
+                await hook(component, event)
+        except Exception:
+            # The database refused (disk full): the incident policy acts on it at a later tick.
+            self._unacted.append((component, event))
+            raise
         # The outbox rows of the notifications it caused: committed now, not at the next flush.
         await self.store.flush()
         self.mark_dirty()
+
+    async def _act_on_missed_transitions(self) -> None:
+        """Transitions the incident policy could not act on while the database refused writes, in order
+        (each judged on the component's status now: an outage that ended meanwhile opens nothing)."""
+        while self._unacted:
+            component, event = self._unacted[0]
+            assert self.store is not None
+            await self.store.flush()
+            for hook in self.transition_hooks:
+                await hook(component, event)
+            self._unacted.pop(0)
+            self.mark_dirty()
 
     # --- housekeeping --------------------------------------------------------------------------------
 
@@ -287,8 +345,17 @@ class Runtime:
 
         The work happens in the render worker process; flushing first means it sees every check."""
         assert self.store is not None
-        await self.store.flush()
-        done = await self.render_worker.render(self.clock())
+        try:
+            await self.flush()
+        except Exception:
+            # The database refuses writes (disk full, /healthz says so): render what it has.
+            log.debug("rendering without the latest checks: the flush failed")
+        try:
+            done = await self.render_worker.render(self.clock())
+        except Exception as exc:
+            self.health.failed("render", exc)
+            raise
+        self.health.ok("render")
         self.renders += 1
         self.metrics.set_snapshot_text(done.metrics)
         self.metrics.set_store_pending(self.store.pending)
@@ -309,15 +376,47 @@ class Runtime:
             except Exception as exc:
                 _render_failed(exc, self.config.server.render_every)
 
+    async def flush(self) -> None:
+        """Commit what the store buffered; /healthz says so while it keeps failing (rows stay buffered)."""
+        assert self.store is not None
+        try:
+            await self.store.flush()
+        except Exception as exc:
+            reason = unavailable_reason(exc) or str(exc) or type(exc).__name__
+            self.health.failed("flush", f"the database {reason}; {self.store.pending} rows wait in memory")
+            raise
+        self.health.ok("flush")
+        self._check_database_file()
+
+    def _check_database_file(self) -> None:
+        # A database file deleted (or replaced) under a running process still takes every write, into
+        # a file nobody will ever open again: say so on /healthz.
+        path = self.config.storage.path
+        if self._database_file is not None and file_identity(path) != self._database_file:
+            self.health.failed("database", f"the database file {path} was deleted or replaced while running; "
+                               "what is written now is lost: restore it and restart statuspage")
+
     async def _flush_loop(self) -> None:
         assert self.store is not None
+        failures, logged = 0, -math.inf
         while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            # While the database refuses writes (disk full), try less often: every retry rewrites the
+            # whole buffer. Every row stays buffered until one succeeds.
+            await asyncio.sleep(FLUSH_EVERY_S * min(2 ** failures, FLUSH_BACKOFF_MAX))
             try:
-                await self.store.flush()
+                await self.flush()
             except Exception:
-                # Rows stay buffered and go out with the next flush.
-                log.exception("flush failed; will retry")
+                failures += 1
+                if time.monotonic() - logged >= 60.0:
+                    logged = time.monotonic()
+                    log.exception("flush failed; rows stay buffered and are retried (pending=%d)",
+                                  self.store.pending)
+                continue
+            if failures:
+                log.info("flush works again after %d failed attempts", failures)
+            failures = 0
+            self.metrics.set_store_pending(self.store.pending)
+            self.metrics.set_store_dropped(int(getattr(self.store, "dropped", 0)))
 
     async def prune(self) -> None:
         """Delete raw results older than the retention; state runs and hourly figures stay."""

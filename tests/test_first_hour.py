@@ -140,9 +140,9 @@ async def test_run_tells_the_operators_story_without_access_logs(
             state["down"] = False
             await _until(proc, lambda out: "incident #1 monitoring" in out)
             assert await post("/api/admin/incidents/1/resolve", ALICE, {"message": "ok"}) == 200
-            for _ in range(3):
-                async with http.get("/healthz") as r:
-                    assert r.status == 200
+            # Renders keep failing (the site's folder is a file): health says so, with the reason.
+            async with http.get("/healthz") as r:
+                assert r.status == 503 and "render" in await r.text()
         await _until(proc, lambda out: "incident #1 resolved by alice" in out)
     finally:
         assert proc.stop(signal.SIGTERM) == 0

@@ -96,7 +96,7 @@ def test_the_guide_from_a_clean_directory(tmp_path: Path, shop: str, monkeypatch
     assert _get(f"{base}/healthz")[0] == 200
     status, page = _get(f"{base}/loja/")
     assert status == 200 and "Loja" in page and "suporte@loja.example" in page
-    assert _get(f"{base}/api/admin/incidents", token) == (200, '{"incidents":[]}')
+    assert _get(f"{base}/api/admin/incidents", token) == (200, '{"next_cursor":null,"incidents":[]}')
     assert proc.stop(signal.SIGTERM) == 0
     assert "Traceback" not in proc.output()
     assert (tmp_path / "data" / "statuspage.db").is_file()

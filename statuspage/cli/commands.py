@@ -11,16 +11,24 @@ from typing import Any
 import click
 
 from statuspage.cli.cases import case
-from statuspage.cli.common import config_option, load_or_exit, require_database, setup_logging, use_site_time
+from statuspage.cli.common import (
+    StatuspageGroup,
+    config_option,
+    load_or_exit,
+    require_database,
+    setup_logging,
+    use_site_time,
+)
 from statuspage.cli.incidents import incident, maintenance
 from statuspage.cli.subscribers import subscribers
 from statuspage.config import Config, Monitor, config_warnings
+from statuspage.credentials import exposure_problems
 from statuspage.models import CheckResult
 from statuspage.probe.checks import Checker
 from statuspage.web.listen import ListenError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StatuspageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Logging threshold.")
 @click.version_option(package_name="statuspage")
@@ -39,6 +47,15 @@ def validate(config_path: Path) -> None:
     config = load_or_exit(config_path)
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
+    errors, warnings = exposure_problems(config, [config.server.host])
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    if errors:
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        click.echo(f"error: server.host {config.server.host or '(every interface)'} is beyond loopback: "
+                   "`statuspage run` refuses to serve with the weak secrets above", err=True)
+        raise SystemExit(1)
     monitors = len(config.monitors())
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
@@ -90,7 +107,7 @@ def exit_code(results: list[CheckResult]) -> int:
 
 
 async def _check_all(config: Config) -> list[CheckResult]:
-    async with Checker(scheduler=config.scheduler) as checker:
+    async with Checker(scheduler=config.scheduler, probe=config.probe) as checker:
         return list(await asyncio.gather(*(_check_once(checker, m) for _, _, m in config.monitors())))
 
 
@@ -157,7 +174,7 @@ def run(config_path: Path, no_serve: bool, access_log: bool) -> None:
     runtime = Runtime(config, serve=not no_serve)
     try:
         runtime.bind()  # a busy port is one line, before the log says anything
-        use_site_time(config.site.timezone)
+        use_site_time(config.site.timezone, announce=False)  # README: stamps are site time
         asyncio.run(run_until_stopped(runtime))
     except ListenError as exc:
         raise click.ClickException(

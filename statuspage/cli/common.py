@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from statuspage.config import Config, ConfigError, load_config
+from statuspage.store import database_problem
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -121,8 +122,34 @@ def load_or_exit(path: Path) -> Config:
         raise SystemExit(1) from None
 
 
+DATABASE = "statuspage.database"
+"""Key of `click.Context.meta` naming the database a command uses (for `StatuspageGroup`)."""
+
+
+class StatuspageGroup(click.Group):
+    """The command group: a database problem met anywhere in a command (corrupt, truncated, newer
+    schema, a directory in its place, a full disk) is one line naming the file and exit 1, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            path = ctx.meta.get(DATABASE)
+            problem = database_problem(exc, path) if isinstance(path, str) else None
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
 def require_database(config: Config) -> None:
-    """Exit 1 with a clear line when the configured database does not exist yet."""
+    """Exit 1 with a clear line when the configured database does not exist yet (and note its path:
+    a problem with it later is one line too, see `StatuspageGroup`)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[DATABASE] = config.storage.path
     if not Path(config.storage.path).exists():
         hint = ""
         if DEMO_CONFIG.is_file():

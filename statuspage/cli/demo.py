@@ -128,8 +128,8 @@ def demo_config(sim_port: int, port: int, data_dir: Path, out_dir: Path, token: 
             {"slug": "reports", "name": "Relatórios", "monitors": [
                 {"name": "reports", "url": f"{base}/{product}/reports"}]},
             {"slug": "email", "name": "Envio de e-mails", "monitors": [
-                {"name": "sender", "type": "push", "token": f"demo-{product}-email", "interval": INTERVAL,
-                 "grace": "4s"}]},
+                {"name": "sender", "type": "push", "token": f"demo-{product}-email-heartbeat",
+                 "interval": INTERVAL, "grace": "4s"}]},
         ]
 
     site: dict[str, Any] = {"title": "Track Status (demo)", "base_url": f"http://127.0.0.1:{port}",
@@ -235,7 +235,7 @@ async def _push_heartbeats(runtime: Runtime) -> None:
     while True:
         now = time.time()
         for product in ("nps", "cxm"):
-            runtime.push_board.record(f"demo-{product}-email", now)
+            runtime.push_board.record(f"demo-{product}-email-heartbeat", now)
         await asyncio.sleep(PUSH_EVERY_S)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -21,7 +22,7 @@ from statuspage.cli.common import config_option, load_or_exit, require_database
 from statuspage.config import Config
 from statuspage.durations import format_duration, parse_duration
 from statuspage.incidents.service import IncidentError, IncidentService
-from statuspage.models import INCIDENT_STATUSES, Incident, Maintenance
+from statuspage.models import INCIDENT_STATUSES, Incident, Maintenance, accepted_time_problem
 from statuspage.store import open_store
 
 T = TypeVar("T")
@@ -69,13 +70,23 @@ def parse_time(text: str, tz: str) -> float:
             f'"{text}" is not a time like 2026-11-24T22:00 or 2026-11-24T22:00-03:00') from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(tz))
-    return parsed.timestamp()
+    try:
+        at = parsed.timestamp()
+    except (OverflowError, ValueError, OSError):
+        at = math.inf
+    problem = accepted_time_problem(at)
+    if problem is not None:
+        raise click.BadParameter(f'"{text}" {problem}')
+    return at
 
 
 def _when(at: float | None, tz: str) -> str:
     if at is None:
         return "-"
-    return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    try:
+        return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, ValueError, OSError):
+        return f"(epoch {at!r}: not a showable time)"  # a row no output can show still lists
 
 
 def _incident_json(i: Incident, now: float) -> dict[str, Any]:

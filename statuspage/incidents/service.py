@@ -12,7 +12,8 @@ engineer can cause is an `IncidentError`:
         ├── UnknownPage
         ├── UnknownComponent
         ├── BadSeverity
-        └── BadWindow       maintenance ending before it starts, ...
+        ├── BadWindow       maintenance ending before it starts, ...
+        └── BadTime         a time no output could show (field: which one)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from statuspage.models import (
     IncidentUpdate,
     Maintenance,
     Severity,
+    accepted_time_problem,
 )
 from statuspage.store import Store
 
@@ -51,6 +53,9 @@ SYSTEM_AUTHOR = "statuspage"
 MAX_TITLE = 200
 MAX_MESSAGE = 5000
 MAX_AUTHOR = 80
+MAX_UPDATES = 500
+"""Updates an engineer may post to one incident (resolving it is always allowed): every page that
+shows the incident stays bounded."""
 
 
 class IncidentError(Exception):
@@ -96,11 +101,22 @@ class BadWindow(BadInput):
     """A maintenance window that ends before it starts, or is already over."""
 
 
+class BadTime(BadInput):
+    """A time no output could show (outside the years 2000–2099, or not finite); `field` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Notify(Protocol):
     """Where incident events go (the Notifier); must not block."""
 
     def notify(self, event: str, incident: Incident) -> None: ...
 
+
+Preflight = Callable[[Incident], object]
+"""Called with an incident just before it is written; raising stops the write."""
 
 StatusOf = Callable[[str, str], ComponentStatus]
 """(page, component) → the component's live status."""
@@ -419,8 +435,12 @@ class IncidentService:
         message: str = "",
         author: str = "",
         started_at: float | None = None,
+        preflight: Preflight | None = None,
     ) -> Incident:
-        """Open an incident by hand on any page, with any severity."""
+        """Open an incident by hand on any page, with any severity.
+
+        `preflight` is called with the incident about to be stored (id 0): the caller builds its
+        answer from it, so an incident that cannot be answered is never committed."""
         p = self._page(page)
         comps = self._components(p, components)
         if severity not in SEVERITY_IMPACT:
@@ -431,18 +451,21 @@ class IncidentService:
         message = _text(message, "message", MAX_MESSAGE)
         author = _text(author, "author", MAX_AUTHOR)
         now = self.clock()
-        start = now if started_at is None else started_at
+        start = now if started_at is None else _time(started_at, "started_at")
         if start > now:
             raise BadInput("started_at is in the future")
         sev: Severity = severity  # type: ignore[assignment]
         st: IncidentStatus = status  # type: ignore[assignment]
         changes = tuple(ComponentChange(c, self._live(page, c), self._live(page, c)) for c in comps)
-        incident = await self.store.create_incident(Incident(
+        candidate = Incident(
             id=0, page=page, title=title, severity=sev, impact=SEVERITY_IMPACT[sev], status=st,
             started_at=start, due_at=due_at(self.config, sev, start), components=comps,
             monitoring_at=now if st == "monitoring" else None, created_at=now, updated_at=now,
             updates=(IncidentUpdate(0, 0, st, message or title, now, author, changes),),
-        ))
+        )
+        if preflight is not None:
+            preflight(candidate)
+        incident = await self.store.create_incident(candidate)
         events.info("incident #%d opened on %s by %s: %s %s (%s)", incident.id, page, _name(author),
                     sev, _shown(title), st)
         self._notify("incident.created", incident)
@@ -475,19 +498,25 @@ class IncidentService:
         raise AlreadyAcknowledged(incident, self.config.site.timezone)
 
     async def post_update(self, incident_id: int, status: str, message: str, author: str = "",
-                          auto: AutoText | None = None) -> Incident:
-        """Post a timeline update, moving the incident through its lifecycle."""
+                          auto: AutoText | None = None, preflight: Preflight | None = None) -> Incident:
+        """Post a timeline update, moving the incident through its lifecycle (`preflight`: as in
+        `open_manual`, with the incident as it will be)."""
         incident = await self.get(incident_id)
         message = _text(message, "message", MAX_MESSAGE, required=True)
         author = _text(author, "author", MAX_AUTHOR)
         if status not in INCIDENT_STATUSES:
             raise BadInput(f'status "{status}" is not one of {", ".join(INCIDENT_STATUSES)}')
         st: IncidentStatus = status
+        if st != "resolved" and len(incident.updates) >= MAX_UPDATES:
+            raise BadTransition(f"incident {incident_id} already has {MAX_UPDATES} updates; resolve it and "
+                                "open a new one to go on")
         changes: list[ComponentChange] = []
         if st == "resolved":
             changes = [ComponentChange(c, self._live(incident.page, c), self._live(incident.page, c))
                        for c in incident.components]
         updated, update = apply_update(incident, st, message, author, self.clock(), changes, auto)
+        if preflight is not None:
+            preflight(replace(updated, updates=(*updated.updates, update)))
         saved = await self.store.save_incident(updated, [update])
         if st == "resolved":
             events.info("incident #%d resolved by %s after %s", saved.id, _name(author),
@@ -497,12 +526,13 @@ class IncidentService:
         self._notify("incident.resolved" if st == "resolved" else "incident.updated", saved)
         return saved
 
-    async def resolve(self, incident_id: int, message: str = "", author: str = "") -> Incident:
+    async def resolve(self, incident_id: int, message: str = "", author: str = "",
+                      preflight: Preflight | None = None) -> Incident:
         """Resolve an incident (a final update); without a message, "Resolved." in every locale."""
         if message:
-            return await self.post_update(incident_id, "resolved", message, author)
+            return await self.post_update(incident_id, "resolved", message, author, preflight=preflight)
         text, auto = self.policy.phrase("resolved_manual")
-        return await self.post_update(incident_id, "resolved", text, author, auto)
+        return await self.post_update(incident_id, "resolved", text, author, auto, preflight=preflight)
 
     async def set_postmortem(self, incident_id: int, text: str) -> Incident:
         """Attach a postmortem to an incident."""
@@ -520,14 +550,17 @@ class IncidentService:
         message: str = "",
         author: str = "",
         rrule: str = "",
+        preflight: Callable[[Maintenance], object] | None = None,
     ) -> Maintenance:
         """Schedule a maintenance window on a page (all components when none are named); with an
         RFC 5545 `rrule` it repeats in the site timezone, [start, end) being its first occurrence
-        (moved to the rule's first occurrence at or after `start` when they differ)."""
+        (moved to the rule's first occurrence at or after `start` when they differ); `preflight` as in
+        `open_manual`."""
         p = self._page(page)
         comps = self._components(p, components)
         title = _text(title, "title", MAX_TITLE, required=True)
         message = _text(message, "message", MAX_MESSAGE)
+        start, end = _time(start, "start"), _time(end, "end")
         if end <= start:
             raise BadWindow("the maintenance window ends before it starts")
         now = self.clock()
@@ -542,11 +575,14 @@ class IncidentService:
             raise BadWindow("the maintenance window is already over")
         if end - start > 31 * 86400:
             raise BadWindow("a maintenance window may last at most 31 days")
-        window = await self.store.add_maintenance(Maintenance(
+        window = Maintenance(
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
             created_at=now, created_by=_text(author, "author", MAX_AUTHOR), rrule=rrule,
             timezone=tz if rrule else "",
-        ))
+        )
+        if preflight is not None:
+            preflight(window)
+        window = await self.store.add_maintenance(window)
         events.info("maintenance #%d scheduled on %s by %s: %s %s → %s (%s)", window.id, page,
                     _name(window.created_by), _shown(title), self._time(start, "%Y-%m-%d %H:%M"),
                     self._time(end, "%Y-%m-%d %H:%M"), ", ".join(comps) or "every component")
@@ -601,6 +637,14 @@ def _name(who: str | None) -> str:
 
 def _pair(pair: tuple[Incident, IncidentUpdate]) -> tuple[Incident, list[IncidentUpdate]]:
     return pair[0], [pair[1]]
+
+
+def _time(value: float, field: str) -> float:
+    """A time as given, or BadTime naming `field` when no output could show it."""
+    problem = accepted_time_problem(value)
+    if problem is not None:
+        raise BadTime(f"{field} {problem}", field)
+    return value
 
 
 def _text(value: object, what: str, limit: int, required: bool = False) -> str:

@@ -15,12 +15,15 @@ an error class. Low-level errors are translated into error classes in one place,
     push_missing        no heartbeat within interval + grace
     push_down           the last heartbeat reported `down`
     internal            an unexpected error in the prober itself
+    local               the prober's own machine is out of a resource (open files, buffers, memory,
+                        ports): says nothing about the service, so it is *no data*, never downtime
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import logging
 import socket
 import ssl
@@ -36,8 +39,9 @@ from aiohttp.connector import Connection
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from statuspage.config import Monitor, Scheduler
+from statuspage.config import Monitor, Probe, Scheduler
 from statuspage.models import CheckResult, Outcome
+from statuspage.probe.dns import Resolver
 from statuspage.probe.pagetext import contains_text
 from statuspage.probe.redirects import Hop, RedirectError, first_hop, next_hop
 from statuspage.redaction import redact_url
@@ -46,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 ErrorClass = Literal[
     "dns", "connect", "tls", "timeout", "connection_reset", "protocol", "too_many_redirects",
-    "http_status", "body_mismatch", "push_missing", "push_down", "internal",
+    "http_status", "body_mismatch", "push_missing", "push_down", "internal", "local",
 ]
 """Every error class a check can report in `CheckResult.error`."""
 
@@ -154,8 +158,15 @@ def classify_error(
     """Translate any exception raised by a probe into (error class, short human message).
 
     The most specific cases come first: aiohttp wraps OS and ssl errors in classes that are
-    themselves OSErrors, so the order of the checks matters.
+    themselves OSErrors, so the order of the checks matters. A shortage on the prober's own machine
+    comes before anything else: whatever it is wrapped in, it is `local`.
     """
+    local = local_shortage(exc)
+    if local is not None:
+        return "local", local
+    if isinstance(exc, TimeoutError) and phase == RESOLVING:
+        # A name server that never answers is a DNS failure, whichever timer noticed it first.
+        return "dns", f"DNS lookup of {host or 'the host'} timed out after {timeout_s:g}s"
     if isinstance(exc, TimeoutError):  # asyncio.timeout and aiohttp's own timeouts alike
         return "timeout", f"timed out after {timeout_s:g}s" + (f" {phase}" if phase else "")
     if isinstance(exc, _TooManyRedirects):
@@ -166,9 +177,13 @@ def classify_error(
         return "too_many_redirects", f"more than {MAX_REDIRECTS} redirects"
     if isinstance(exc, aiohttp.RedirectClientError):
         return "protocol", "redirect to an invalid or non-HTTP location"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
+    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror | _DNSFailure):
         # After a redirect the failing name is the connector's, not the monitor's.
-        name = exc.host if isinstance(exc, aiohttp.ClientConnectorDNSError) else host
+        name = exc.host if isinstance(exc, aiohttp.ClientConnectorDNSError | _DNSFailure) else host
+        cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorDNSError) else exc
+        why = str(getattr(cause, "strerror", None) or "")
+        if "timeout" in why.lower():
+            return "dns", f"DNS lookup of {name or 'the host'} timed out (no answer from the name server)"
         return "dns", f"cannot resolve {name}" if name else "cannot resolve host"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert_error = exc.certificate_error
@@ -199,6 +214,41 @@ def classify_error(
     if isinstance(exc, OSError):
         return _classify_connect(exc)
     return "internal", f"unexpected error: {type(exc).__name__}"
+
+
+RESOLVING = "resolving the host name"
+"""The phase of a check while its host name is looked up (a timeout then is a `dns` error)."""
+
+
+class _DNSFailure(OSError):
+    """A lookup of a tcp monitor's host that failed (the resolver's own error as strerror)."""
+
+    def __init__(self, host: str, why: str) -> None:
+        super().__init__(None, why)
+        self.host = host
+
+
+LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EADDRNOTAVAIL})
+"""Errors that mean this machine ran out of something (descriptors, buffers, memory, ephemeral ports)."""
+
+
+def local_shortage(exc: BaseException) -> str | None:
+    """A message when `exc` (or what it wraps) is a shortage on the prober's machine, else None."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        cur = todo.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and (cur.errno in LOCAL_ERRNOS or "Too many open files" in str(cur)):
+            what = cur.strerror or str(cur)
+            return f"the prober is short of resources: {what}"
+        if isinstance(cur, MemoryError) or (isinstance(cur, RuntimeError) and "new thread" in str(cur)):
+            return f"the prober is short of resources: {type(cur).__name__}"
+        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
+        todo += list(getattr(cur, "exceptions", ()))  # ExceptionGroup, aiohappyeyeballs' groups
+    return None
 
 
 def _classify_connect(exc: OSError) -> tuple[ErrorClass, str]:
@@ -263,8 +313,11 @@ class Checker:
         push_board: PushBoard | None = None,
         clock: Callable[[], float] = time.time,
         ssl_context: ssl.SSLContext | None = None,
+        probe: Probe | None = None,
     ) -> None:
         self._scheduler = scheduler or Scheduler()
+        self._probe = probe or Probe()
+        self._resolver: Resolver | None = None
         self._clock = clock
         self.push_board = push_board if push_board is not None else PushBoard(clock)
         self._ssl_context = ssl_context
@@ -278,12 +331,17 @@ class Checker:
         if self._closed:
             raise RuntimeError("the checker is closed")
         limit = self._scheduler.http_connections
+        # Lookups go through c-ares (aiodns) with their own timeout, never through getaddrinfo in the
+        # event loop's thread pool: twelve hung lookups there starved every other monitor and the
+        # site's file reads (issue 12.5).
+        self._resolver = Resolver(self._probe.dns_servers, self._probe.dns_timeout, DNS_CACHE_TTL_S)
         connector = aiohttp.TCPConnector(
             limit=limit,
             limit_per_host=min(limit, LIMIT_PER_HOST),
-            ttl_dns_cache=DNS_CACHE_TTL_S,
+            use_dns_cache=False,  # the resolver caches, and shares that with the checks' own lookups
             keepalive_timeout=KEEPALIVE_S,
             ssl=self._ssl_context if self._ssl_context is not None else True,
+            resolver=self._resolver,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -303,6 +361,9 @@ class Checker:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        resolver, self._resolver = self._resolver, None
+        if resolver is not None:
+            await resolver.close()
 
     async def __aenter__(self) -> Checker:
         await self.start()
@@ -374,6 +435,9 @@ class Checker:
                 hop = chain.first
                 while True:
                     hop_host = hop.url.host
+                    phase = RESOLVING
+                    await self._addresses(hop.url.host or "", hop.url.port or 0, family=0)
+                    phase = "waiting for response"
                     async with session.request(
                         hop.method, hop.url, headers=chain.headers(hop), allow_redirects=False,
                         raise_for_status=False,
@@ -435,13 +499,14 @@ class Checker:
         assert monitor.host is not None and monitor.port is not None
         timeout_s = monitor.timeout_s
         started = time.perf_counter()
+        phase = RESOLVING
         try:
             async with asyncio.timeout(timeout_s):
-                _, writer = await asyncio.open_connection(
-                    monitor.host, monitor.port, happy_eyeballs_delay=0.25
-                )
+                addresses = await self._addresses(monitor.host, monitor.port)
+                phase = "connecting"
+                _, writer = await _connect_any(addresses, monitor.port)
         except Exception as exc:
-            error, message = classify_error(exc, timeout_s=timeout_s, host=monitor.host, phase="connecting")
+            error, message = classify_error(exc, timeout_s=timeout_s, host=monitor.host, phase=phase)
             return _down(monitor, at, error, message)
         latency_ms = (time.perf_counter() - started) * 1000.0
         writer.close()
@@ -456,6 +521,25 @@ class Checker:
                                message=f"slow: {latency_ms:.0f} ms (over {monitor.degraded_after:g}s)")
         return CheckResult(monitor=monitor.key, at=at, outcome="up", latency_ms=latency_ms,
                            message="connected")
+
+    async def _addresses(self, host: str, port: int, family: int = socket.AF_UNSPEC) -> list[str]:
+        """The host's addresses through the checker's resolver (an IP literal is its own; `family` 0
+        is what the HTTP connector asks, so its lookup is then answered from the cache)."""
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            return [host.strip("[]")]
+        except ValueError:
+            pass
+        if self._resolver is None:
+            if self._closed:
+                raise RuntimeError("the checker is closed")
+            await self.start()
+        assert self._resolver is not None
+        try:
+            found = await self._resolver.resolve(host, port, family=socket.AddressFamily(family))
+        except OSError as exc:
+            raise _DNSFailure(host, exc.strerror or str(exc)) from exc
+        return list(dict.fromkeys(str(r["host"]) for r in found))
 
     def check_push(self, monitor: Monitor, at: float) -> CheckResult:
         """Judge a heartbeat monitor from the push board at time `at`.
@@ -491,6 +575,20 @@ class Checker:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+async def _connect_any(
+    addresses: list[str], port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to the first address that accepts, in the resolver's order (each failure is kept;
+    the last one is raised when none accepts)."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return await asyncio.open_connection(address, port)
+        except OSError as exc:
+            error = exc
+    raise error or OSError(None, "the host has no addresses")
 
 
 async def _read_prefix(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
@@ -603,4 +701,4 @@ def _down(
 
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "Checker", "ErrorClass", "Push",
-           "PushBoard", "PushListener", "classify_error"]
+           "PushBoard", "PushListener", "classify_error", "local_shortage"]

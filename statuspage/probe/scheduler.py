@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuspage.config import Config, Monitor
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
 from statuspage.probe.checks import Checker, Push, PushStatus
+from statuspage.probe.lag import SlotClock
 from statuspage.probe.states import RunIds, Transition, apply_check
 from statuspage.store import Store
 
@@ -36,7 +38,7 @@ class CheckEvent:
     state: MonitorState
     transition: Transition | None
     lag: float
-    """Seconds between the scheduled and the actual start of the check."""
+    """Seconds between the intended and the actual start of the check (probe/lag.py)."""
     duration: float
     """Seconds the check took."""
 
@@ -49,6 +51,13 @@ class CheckObserver(Protocol):
 
 TransitionHook = Callable[[str, CheckEvent], Awaitable[None]]
 """Called with the component key after a monitor's confirmed state changed."""
+
+SkipHook = Callable[[str, int], None]
+"""Called with (reason, how many) when scheduled checks produce no result: `local` (the prober's own
+machine was short of resources), `late` (slots merged into a later run because the process could not
+run them in time) or `overlap` (the monitor's previous check was still running); see probe/lag.py."""
+
+SKIP_LOG_EVERY_S = 60.0
 
 
 class Prober:
@@ -63,8 +72,11 @@ class Prober:
         clock: Callable[[], float] = time.time,
         on_check: CheckObserver | None = None,
         on_transition: TransitionHook | None = None,
+        on_skip: SkipHook | None = None,
     ) -> None:
         self.config = config
+        self.on_skip = on_skip
+        self._skip_logged: dict[str, tuple[float, int]] = {}
         self.store = store
         self.checker = checker
         self._clock = clock
@@ -78,6 +90,7 @@ class Prober:
         self._tails: dict[str, list[RunRow]] = {}
         self._ids = RunIds()
         self._first_run: dict[str, float] = {}
+        self._slots = SlotClock()
         self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
@@ -124,6 +137,7 @@ class Prober:
                 coalesce=True,
                 misfire_grace_time=max(1, int(mon.interval_s)),
             )
+        scheduler.add_listener(self._on_scheduler_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
         scheduler.start()
         self._scheduler = scheduler
         self.checker.push_board.subscribe(self._on_push)
@@ -182,11 +196,26 @@ class Prober:
         for task in list(self._running):
             task.cancel()
 
+    def _on_scheduler_event(self, event: JobSubmissionEvent) -> None:
+        # Called by APScheduler as it submits (or refuses) a run, before the run's task starts.
+        if event.job_id not in self.monitors:
+            return
+        if event.code == EVENT_JOB_SUBMITTED and event.scheduled_run_times:
+            self._slots.fired(event.job_id, event.scheduled_run_times[-1].timestamp())
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            self._slots.refused(event.job_id)
+
     def scheduled_lag(self, key: str, started: float) -> float:
-        """Seconds since the most recent scheduled slot of this monitor (interval jobs are periodic)."""
-        first = self._first_run.get(key, started)
-        interval = self.monitors[key].interval_s
-        return max(0.0, started - first) % interval if started >= first else 0.0
+        """Seconds since the intended start of the run of `key` starting at `started` (never modulo the
+        interval: a run standing in for skipped slots is late since the first of them); the skipped
+        slots are counted in `statuspage_checks_skipped_total` (reasons `late`, `overlap`)."""
+        start = self._slots.start(key, self.monitors[key].interval_s)
+        if start is None:  # not fired by the interval trigger: late only against its first slot
+            first = self._first_run.get(key, started)
+            return max(0.0, started - first) if started >= first else 0.0
+        self.skipped("late", start.late, f"monitor={key}")
+        self.skipped("overlap", start.overlap, f"monitor={key}")
+        return max(0.0, started - start.intended)
 
     async def _run_job(self, key: str, intended: float | None = None) -> None:
         if self._stopping:
@@ -214,6 +243,12 @@ class Prober:
         started = time.perf_counter()
         result = await self.checker.check(mon)
         duration = time.perf_counter() - started
+        if result.error == "local":
+            # The prober's machine, not the service, failed: no data. Nothing is confirmed, recorded
+            # or counted as a check; the monitor's last state holds for its usual 2 × interval and
+            # then the gap shows as no data, never as downtime or an incident.
+            self.skipped("local", 1, f"monitor={key} {result.message}")
+            return CheckEvent(result, self.states[key], None, lag, duration)
         event = self.record(result, lag, duration)
         if mon.type == "push":
             self._arm_deadline(key)
@@ -234,6 +269,24 @@ class Prober:
                 except Exception:
                     log.exception("transition hook failed monitor=%s", key)
         return event
+
+    def skipped(self, reason: str, count: int, detail: str = "") -> None:
+        """Count scheduled checks that gave no result; log at most one line a minute per reason."""
+        if count <= 0:
+            return
+        if self.on_skip is not None:
+            try:
+                self.on_skip(reason, count)
+            except Exception:
+                log.exception("skip observer failed")
+        now = time.monotonic()
+        last, quiet = self._skip_logged.get(reason, (-SKIP_LOG_EVERY_S, 0))
+        if now - last < SKIP_LOG_EVERY_S:
+            self._skip_logged[reason] = (last, quiet + count)
+            return
+        self._skip_logged[reason] = (now, 0)
+        log.warning("checks skipped reason=%s count=%d %s(%d more in the last minute)", reason, count,
+                    f"{detail} " if detail else "", quiet)
 
     def record(self, result: CheckResult, lag: float = 0.0, duration: float = 0.0) -> CheckEvent:
         """Apply a result to confirmation and state runs and buffer it for the store (no I/O here)."""

@@ -29,7 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from statuspage.config import Config, subscription_endpoint
-from statuspage.site import badges, icons
+from statuspage.site import badges, bounds, icons
 from statuspage.site.calendar import maintenances_ics
 from statuspage.site.embed import embed_context
 from statuspage.site.i18n import Translator
@@ -193,9 +193,13 @@ class _Builder:
             return Links(self.config, locale, rest, slug)
 
         root = page_root(self.config, slug, locale)
-        self.html(links("index.html"), "page.html", status=status, active=slug, page=page)
-        self.html(links("history.html"), "history.html", status=status, active=slug, page=page,
-                  months=_by_month(page, t))
+        # Every public document is bounded (site/bounds.py): the page, the history's pages, the feed.
+        shown, more_open = bounds.status_page(page)
+        self.html(links("index.html"), "page.html", status=status, active=slug, page=shown,
+                  more_open=more_open)
+        for part in bounds.history_pages(page):
+            self.html(links(part.path), "history.html", status=status, active=slug, page=page, pager=part,
+                      months=_by_month(replace(page, incidents=part.incidents), t))
         self.html(links("embed.html"), "embed.html", status=status, active=slug, page=page,
                   **embed_context(self.config, page, t, UPTIME_WINDOWS, _page_url(self.config, page, locale)))
         self.html(links("sla.html"), "sla.html", status=status, active="sla",
@@ -203,10 +207,14 @@ class _Builder:
         if locale == self.default:
             self.html(Links(self.config, locale, "404.html", slug, from_root=True), "404.html", status=status)
         for incident in page.incidents:
-            self.html(links(f"incidents/{incident.id}.html"), "incident.html", status=status, active=slug,
-                      page=page, incident=incident)
+            try:
+                self.html(links(f"incidents/{incident.id}.html"), "incident.html", status=status,
+                          active=slug, page=page, incident=incident)
+            except Exception:
+                # One incident that cannot be rendered must not stop the rest of the site.
+                log.exception("incident page not rendered page=%s id=%d", slug, incident.id)
         feed = self.template("feed.atom.xml").render(
-            **self.common(links("feed.atom"), status), page=page,
+            **self.common(links("feed.atom"), status), page=bounds.feed_page(page),
             feed=_feed_urls(self.config, page, locale_dir(self.config, locale)))
         self.emit(f"{root}feed.atom", feed.encode("utf-8"))
         api = page_documents(self.snapshot, page, self.config.site.base_url, locale,
@@ -371,14 +379,14 @@ class _Writer:
         else:
             self.unchanged += 1
 
-    def prune(self, folders: Iterable[str]) -> int:
-        """Remove `*.html` in `folders` that this render did not write; return how many."""
+    def prune(self, folders: Iterable[str], pattern: str = "*.html") -> int:
+        """Remove files matching `pattern` in `folders` that this render did not write; return how many."""
         removed = 0
         for folder in folders:
             directory = self.out_dir / folder
             if not directory.is_dir():
                 continue
-            for stale in directory.glob("*.html"):
+            for stale in directory.glob(pattern):
                 if f"{folder}/{stale.name}" not in self.names:
                     with contextlib.suppress(FileNotFoundError):
                         stale.unlink()
@@ -393,8 +401,11 @@ def render_snapshot(
     started = time.perf_counter()
     writer = _Writer(Path(out_dir))
     _Builder(config, snapshot, env or environment(), writer).build()
-    removed = writer.prune(f"{page_root(config, p.slug, loc)}incidents"  # pages of deleted incidents
-                           for p in snapshot.pages for loc in config.site.locales)
+    # Pages of deleted incidents, and history pages beyond the last one, in every locale's folder.
+    roots = [page_root(config, p.slug, loc).rstrip("/")
+             for p in snapshot.pages for loc in config.site.locales]
+    removed = writer.prune(f"{root}/incidents" for root in roots)
+    removed += writer.prune(roots, pattern="history-*.html")
     return RenderResult(writer.written, writer.unchanged, time.perf_counter() - started, removed, snapshot)
 
 

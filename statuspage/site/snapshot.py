@@ -13,6 +13,7 @@ no data has `status=None` and does not influence the page indicator.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,7 @@ from statuspage.models import (
     MonitorState,
     StateRun,
     component_key,
+    showable_time,
 )
 from statuspage.probe.states import component_status, live_hold, page_indicator
 from statuspage.sla import uptime
@@ -49,6 +51,8 @@ __all__ = [
     "MaintenanceView", "MonitorView", "PageView", "Snapshot", "UptimeView", "banner_kind", "build_page",
     "take_snapshot",
 ]
+
+log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 14
 """Days of incident history on a page (today included), as on Atlassian Statuspage."""
@@ -369,8 +373,14 @@ async def take_snapshot(
                    {slug: history for slug, (_, history) in latency.items()})
         for page, position, runs, maintenances, incidents, latency in inputs)
     since = now - CALENDAR_DAYS * 86400.0
-    calendars = [tuple(await store.list_maintenances(page=p.slug, ending_after=since, include_cancelled=True))
-                 for p in config.pages]
+    calendars = []
+    for page, _, _, checked, _, _ in inputs:
+        seen = {m.id for m in checked}  # build_page has already said which of these it left out
+        windows = await store.list_maintenances(page=page.slug, ending_after=since, include_cancelled=True)
+        calendars.append(tuple(
+            m for m in windows
+            if (all(showable_time(t) for t in (m.start, m.end, m.created_at, m.updated_at)) if m.id in seen
+                else _showable(m.id, "maintenance", (m.start, m.end, m.created_at, m.updated_at)))))
     pages = tuple(replace(view, calendar=windows) for view, windows in zip(pages, calendars, strict=True))
     support = await support_snapshot(config, store, now)
     return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages, support=support)
@@ -473,6 +483,8 @@ def build_page(
         {component_key(page.slug, c.slug): runs.get(c.slug, ()) for c in page.components},
         windows, now, tz, target, weight,
     )
+    windows = [m for m in windows if _showable(m.id, "maintenance", (m.start, m.end, m.created_at))]
+    incidents = [i for i in incidents if i.page != page.slug or _showable(i.id, "incident", i.times())]
     names = {c.slug: c.name for c in page.components}
     components = tuple(
         _component(page, comp, i, now, states, report.components[component_key(page.slug, comp.slug)],
@@ -516,6 +528,15 @@ _BANNER_RANK: Final[dict[str, int]] = {
     "operational": 0, "monitoring": 1, "maintenance": 2, "degraded": 3, "minor": 4, "partial": 5, "major": 6,
 }
 _INCIDENT_BANNER: Final[dict[str, BannerKind]] = {"critical": "major", "major": "partial", "minor": "minor"}
+
+
+def _showable(row_id: int, kind: str, times: Iterable[float | None]) -> bool:
+    """False (and a log line) for a row stored with a time no output can show: it is left out of
+    the site so that every other row is still published (the admin API still lists it)."""
+    if all(showable_time(t) for t in times):
+        return True
+    log.warning("%s id=%d left out of the site: it holds a time no output can show", kind, row_id)
+    return False
 
 
 def banner_kind(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from statuspage.models import ComponentStatus, Incident
+from statuspage.site.bounds import JSON_INCIDENTS, latest_updates
 from statuspage.site.i18n import Translator
 from statuspage.site.snapshot import ComponentView, IncidentView, MaintenanceView, PageView, Snapshot
 
@@ -223,8 +224,9 @@ class _Doc:
             "uptime_coverage": {name: _ratio(w.coverage) for name, w in p.uptime.windows.items()},
         }
         components = [self.component(c) for c in p.components]
-        unresolved = [self.incident(v) for v in p.open_incidents]
-        recent = [self.incident(v) for v in p.incidents[:INCIDENTS_LIMIT]]
+        # Bounded (site/bounds.py): at most JSON_INCIDENTS unresolved, each with its latest updates.
+        unresolved = [self.incident(latest_updates(v)) for v in p.open_incidents[:JSON_INCIDENTS]]
+        recent = [self.incident(latest_updates(v)) for v in p.incidents[:INCIDENTS_LIMIT]]
         active = [self.maintenance(m) for m in p.active_maintenances]
         upcoming = [self.maintenance(m) for m in p.upcoming_maintenances]
         latest = sorted(p.maintenances, key=lambda m: (m.maintenance.start, m.maintenance.id), reverse=True)

@@ -223,8 +223,10 @@ class Store(Protocol):
         open_only: bool = False,
         since: float | None = None,
         limit: int | None = None,
+        before: tuple[float, int] | None = None,
     ) -> list[Incident]:
-        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        """Incidents newest first (started_at, then id, descending), optionally of one page, only open
+        ones, active since `since`, or after the (started_at, id) `before` in that order (keyset paging)."""
         ...
 
     # --- maintenance -----------------------------------------------------------------------------

@@ -9,8 +9,10 @@ maintenance are written at once. Other processes (the CLI) may use the same file
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -37,6 +39,11 @@ from statuspage.store import subscriptions_sql, support_sql
 from statuspage.store.base import JsonAble, MailJob, Notice, OutboxRow, Subscriber
 
 log = logging.getLogger(__name__)
+
+MAX_PENDING_RESULTS = 1_000_000
+"""Raw results kept in memory while the database cannot be written (about 200 MB; at 2,000 monitors
+every 30 s that is four hours of results): beyond it the oldest are dropped, with a log line and
+`statuspage_store_dropped_rows_total`."""
 
 # Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
 MIGRATIONS: tuple[str, ...] = (
@@ -125,14 +132,19 @@ class SQLiteStore:
         self._batch = _Batch()
         self._tx = asyncio.Lock()
         self._closed = False
+        self.dropped = 0
+        """Raw results dropped, oldest first, because the buffer passed MAX_PENDING_RESULTS."""
+        self._dropped_logged = -60.0
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteStore:
         """Open (creating if needed) and migrate the database at `path`."""
         p = str(path)
         if p != ":memory:":
+            if Path(p).is_dir():
+                raise IsADirectoryError(f"{p} is a directory, not a database file")
             Path(p).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(p, isolation_level=None)
+        conn = await _connect(p)
         store = cls(conn, p)
         try:
             await conn.execute("PRAGMA busy_timeout = 10000")
@@ -155,7 +167,7 @@ class SQLiteStore:
         if not Path(p).is_file():
             raise FileNotFoundError(f"database {p} does not exist")
         uri = f"{Path(p).resolve().as_uri()}?mode=ro"
-        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        conn = await _connect(uri, uri=True)
         store = cls(conn, p, readonly=True)
         try:
             await conn.execute("PRAGMA busy_timeout = 10000")
@@ -198,7 +210,7 @@ class SQLiteStore:
                     log.info("migrated database=%s version=%d", self.path, number)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     async def close(self) -> None:
@@ -237,7 +249,7 @@ class SQLiteStore:
                     last = cur.lastrowid
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         return last
 
@@ -254,7 +266,7 @@ class SQLiteStore:
                 )
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         for key, mid in await self._fetchall("SELECT key, id FROM monitors"):
             self._ids[key] = int(mid)
@@ -350,8 +362,9 @@ class SQLiteStore:
         ids = self._ids
         size = len(batch)
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN inside the try: a busy or unwritable database must not lose the batch either.
+                await self._conn.execute("BEGIN IMMEDIATE")
                 if batch.results:
                     await self._conn.executemany(
                         "INSERT INTO results (monitor_id, at, outcome, latency_ms, status, error, message, "
@@ -390,15 +403,40 @@ class SQLiteStore:
                     )
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
-                # Put the rows back so a transient error (disk full, busy) loses nothing.
+                # Put the rows back first, so a transient error (disk full, busy) loses nothing, even
+                # when the rollback itself fails (SQLite rolls back a failed COMMIT by itself).
                 self._merge_back(batch)
+                await self._rollback()
                 raise
         return size
+
+    async def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already (a failed COMMIT on a full disk is
+        rolled back by SQLite itself, and an explicit ROLLBACK would then raise over the real error)."""
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._conn.execute("ROLLBACK")
+
+    def _bound(self, batch: _Batch) -> None:
+        """Beyond MAX_PENDING_RESULTS buffered raw results (the database unwritable for long), drop the
+        oldest raw results: state runs, confirmation states, latency hours and the outbox (what
+        uptime, incidents and notifications are made of) are never dropped, and are bounded by the
+        number of monitors anyway."""
+        extra = len(batch.results) - MAX_PENDING_RESULTS
+        if extra <= 0:
+            return
+        del batch.results[:extra]
+        self.dropped += extra
+        now = time.monotonic()
+        if now - self._dropped_logged >= 60.0:
+            self._dropped_logged = now
+            log.error("store buffer full: dropped the %d oldest raw results (%d so far; state runs and "
+                      "uptime are kept) database=%s", extra, self.dropped, self.path)
 
     def _merge_back(self, old: _Batch) -> None:
         new = self._batch
         old.results.extend(new.results)
+        self._bound(old)
         old.runs.update(new.runs)
         old.states.update(new.states)
         old.latency.update(new.latency)
@@ -489,7 +527,7 @@ class SQLiteStore:
                     await self._insert_update(iid, update)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         created = await self.get_incident(iid)
         assert created is not None
@@ -520,7 +558,7 @@ class SQLiteStore:
                     await self._insert_update(incident.id, update)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         saved = await self.get_incident(incident.id)
         assert saved is not None
@@ -556,8 +594,10 @@ class SQLiteStore:
         open_only: bool = False,
         since: float | None = None,
         limit: int | None = None,
+        before: tuple[float, int] | None = None,
     ) -> list[Incident]:
-        """Incidents newest first, optionally of one page, only open ones, or active since `since`."""
+        """Incidents newest first, optionally of one page, only open ones, active since `since`, or
+        after `before` = (started_at, id) in that order."""
         where: list[str] = []
         args: list[Any] = []
         if page is not None:
@@ -568,6 +608,9 @@ class SQLiteStore:
         if since is not None:
             where.append("(resolved_at IS NULL OR resolved_at >= ?)")
             args.append(since)
+        if before is not None:
+            where.append("(started_at < ? OR (started_at = ? AND id < ?))")
+            args += [before[0], before[0], before[1]]
         sql = ("WHERE " + " AND ".join(where)) if where else ""
         sql += " ORDER BY started_at DESC, id DESC"
         if limit is not None:
@@ -717,7 +760,7 @@ class SQLiteStore:
                     await self._conn.execute(q.QUEUE_MAIL, (sid, kind, now, now))
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         return kind
 
@@ -747,7 +790,7 @@ class SQLiteStore:
                     count = cur.rowcount
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         return count == 1
 
@@ -790,7 +833,7 @@ class SQLiteStore:
                     queued = max(fan.rowcount, 0)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
         return queued
 
@@ -843,7 +886,7 @@ class SQLiteStore:
                 await self._conn.executemany(support_sql.UPSERT_CASE, params)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     async def get_case(self, case_id: str) -> CaseRow | None:
@@ -907,7 +950,7 @@ class SQLiteStore:
                 await self._conn.executemany(support_sql.INSERT_ALERT, rows)
                 await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     async def support_meta(self, key: str) -> str | None:
@@ -925,6 +968,16 @@ class SQLiteStore:
         """SQLite's own verdict on the file (`ok` when sound)."""
         row = await self._fetchone("PRAGMA integrity_check")
         return str(row[0])
+
+
+async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
+    try:
+        return await aiosqlite.connect(target, uri=uri, isolation_level=None)
+    except BaseException:
+        # aiosqlite stops its thread with a callback into this loop: let it land before the caller's
+        # loop may close, or the thread dies with a traceback on stderr after our one-line error.
+        await asyncio.sleep(0.05)
+        raise
 
 
 def _subscriber(r: Sequence[Any], components: tuple[str, ...] = ()) -> Subscriber:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from statuspage.config import Config
+from statuspage.redaction import install_log_redaction
 from statuspage.store import Notice, Store, Subscriber
 from statuspage.subscriptions.limits import RateLimit
 from statuspage.subscriptions.tokens import Token, parse_token, token_matches
@@ -107,6 +108,7 @@ class SubscriptionService:
         """Read (or create) the token secret and start taking requests (idempotent)."""
         if not self.secret:
             self.secret = await self.store.subscription_secret(secrets.token_urlsafe(32))
+            install_log_redaction([self.secret])  # it signs every confirmation and unsubscribe link
         if self._task is None:
             self._task = asyncio.create_task(self._take_requests(), name="subscription-requests")
 

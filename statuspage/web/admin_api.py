@@ -18,12 +18,15 @@ leak either) and are never logged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -39,6 +42,7 @@ from statuspage.models import (
     IncidentUpdate,
     Maintenance,
     Severity,
+    showable_time,
 )
 from statuspage.site.i18n import Translator
 from statuspage.store import Store
@@ -49,6 +53,9 @@ log = logging.getLogger(__name__)
 MESSAGE_MAX = incident_errors.MAX_MESSAGE
 RECENT_S = 7 * 86400.0
 """How far back GET /api/admin/incidents lists resolved incidents."""
+LIST_DEFAULT = 50
+LIST_MAX = 200
+"""Incidents per page of GET /api/admin/incidents: by default, and at most (`?limit=`)."""
 MAX_ID = 2**63 - 1
 """SQLite's largest integer: ids beyond it cannot exist (and would overflow the driver)."""
 
@@ -135,13 +142,29 @@ def _path_id(request: web.Request) -> int:
 # --- JSON shapes --------------------------------------------------------------------------------------
 
 
-def _iso(tr: Translator, t: float | None) -> str | None:
-    return None if t is None else tr.iso(t)
+class _Iso:
+    """Times as on the public JSON; `strict=False` shows a stored time no output can show as null
+    (a row written by an older version: the engineers must still see it to resolve it)."""
+
+    def __init__(self, config: Config, strict: bool) -> None:
+        self.tr = Translator("en", config.site.timezone)
+        self.strict = strict
+
+    def __call__(self, tr: Translator, t: float | None) -> str | None:
+        if t is None:
+            return None
+        if not self.strict and not showable_time(t):
+            return None
+        return self.tr.iso(t)
 
 
-def incident_json(config: Config, incident: Incident, now: float) -> dict[str, Any]:
-    """An incident in Atlassian Statuspage's shape plus our SLA fields (times as on the public JSON)."""
-    tr = Translator("en", config.site.timezone)
+def incident_json(config: Config, incident: Incident, now: float, *, strict: bool = False) -> dict[str, Any]:
+    """An incident in Atlassian Statuspage's shape plus our SLA fields (times as on the public JSON).
+
+    `strict` raises (OverflowError, ValueError) on a time no output can show instead of giving null:
+    the preflight of a write, so that nothing unshowable is ever committed."""
+    _iso = _Iso(config, strict)
+    tr = _iso.tr
     page = config.page(incident.page)
     names = {c.slug: c.name for c in page.components} if page else {}
     return {
@@ -158,7 +181,7 @@ def incident_json(config: Config, incident: Incident, now: float) -> dict[str, A
         "resolved_at": _iso(tr, incident.resolved_at),
         "components": [{"id": c, "code": c, "name": names.get(c, c)} for c in incident.components],
         # Statuspage lists updates newest first.
-        "incident_updates": [_update_json(tr, u, names) for u in
+        "incident_updates": [_update_json(tr, u, names, _iso) for u in
                              sorted(incident.updates, key=lambda u: (u.at, u.id), reverse=True)],
         "reminder_intervals": None,
         "severity": incident.severity,
@@ -171,7 +194,7 @@ def incident_json(config: Config, incident: Incident, now: float) -> dict[str, A
     }
 
 
-def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str]) -> dict[str, Any]:
+def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str], _iso: _Iso) -> dict[str, Any]:
     at = _iso(tr, u.at)
     return {
         "id": str(u.id),
@@ -190,9 +213,11 @@ def _update_json(tr: Translator, u: IncidentUpdate, names: Mapping[str, str]) ->
     }
 
 
-def maintenance_json(config: Config, m: Maintenance, now: float) -> dict[str, Any]:
-    """A maintenance window in the shape of Statuspage's scheduled maintenances, plus ours."""
-    tr = Translator("en", config.site.timezone)
+def maintenance_json(config: Config, m: Maintenance, now: float, *, strict: bool = False) -> dict[str, Any]:
+    """A maintenance window in the shape of Statuspage's scheduled maintenances, plus ours (`strict`: as
+    in `incident_json`)."""
+    _iso = _Iso(config, strict)
+    tr = _iso.tr
     page = config.page(m.page)
     names = {c.slug: c.name for c in page.components} if page else {}
     series = m
@@ -245,7 +270,9 @@ def _service_error(exc: Exception) -> ApiError:
         held = exc.incident
         return ApiError(409, message, extra={
             "acknowledged_by": held.acknowledged_by,
-            "acknowledged_at": _iso(Translator("en", exc.tz), held.acknowledged_at),
+            "acknowledged_at": (None if held.acknowledged_at is None
+                                or not showable_time(held.acknowledged_at)
+                                else Translator("en", exc.tz).iso(held.acknowledged_at)),
         })
     if isinstance(exc, incident_errors.NotFound):
         return ApiError(404, message)
@@ -259,6 +286,8 @@ def _service_error(exc: Exception) -> ApiError:
         return ApiError(400, message, "severity")
     if isinstance(exc, incident_errors.BadWindow):
         return ApiError(400, message, "rrule" if message.startswith("rrule") else "end")
+    if isinstance(exc, incident_errors.BadTime):
+        return ApiError(400, message, exc.field)
     return ApiError(400, message)  # BadInput, and any error added later: the request was at fault
 
 
@@ -304,13 +333,69 @@ async def _pages(request: web.Request) -> web.Response:
     })
 
 
+def _answerable(state: AdminState, *, strict: bool = True) -> Callable[[Incident], object]:
+    """The preflight of a write: its answer is built before anything is committed. A new incident
+    must be fully showable (`strict`); an update to one stored by an older version with a time no
+    output can show is still answered (that time as null), so it can be resolved."""
+    return lambda incident: incident_json(state.config, incident, state.clock(), strict=strict)
+
+
+def listed_json(build: Callable[[], dict[str, Any]], row_id: int, kind: str,
+                times: Mapping[str, float | None]) -> dict[str, Any]:
+    """One row of a list as `build()` makes it, or, when that fails (a row stored by an older version
+    that no output can show), its id and raw epoch times, so the list still answers and /admin can
+    resolve or cancel it."""
+    try:
+        return build()
+    except Exception as exc:
+        log.exception("%s id=%d cannot be shown", kind, row_id)
+        epochs = {f"{k}_epoch": v for k, v in times.items()}
+        return {"id": str(row_id), "error": f"cannot be shown: {exc}", **epochs}
+
+
+def _limit_query(request: web.Request) -> int:
+    """`?limit=` of a paged list: 1 to LIST_MAX, LIST_DEFAULT when absent."""
+    text = request.query.get("limit")
+    if text is None:
+        return LIST_DEFAULT
+    if not text.isdigit() or not 1 <= int(text) <= LIST_MAX:
+        raise ApiError(400, f"must be a whole number from 1 to {LIST_MAX}", "limit")
+    return int(text)
+
+
+def _cursor(incident: Incident) -> str:
+    return base64.urlsafe_b64encode(f"{incident.started_at!r}:{incident.id}".encode()).decode().rstrip("=")
+
+
+def _cursor_query(request: web.Request) -> tuple[float, int] | None:
+    """`?cursor=` (from a previous page's `next_cursor`): where the next page starts."""
+    text = request.query.get("cursor")
+    if not text:
+        return None
+    try:
+        at, _, ident = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition(":")
+        position = (float(at), int(ident))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "is not a cursor this API gave (use next_cursor as it is)", "cursor") from None
+    if not math.isfinite(position[0]) or not 0 <= position[1] <= MAX_ID:
+        raise ApiError(400, "is not a cursor this API gave (use next_cursor as it is)", "cursor")
+    return position
+
+
 async def _list_incidents(request: web.Request) -> web.Response:
     authenticate(request)
     state = request.app[STATE]
     page = _page_query(request, state)
+    limit, before = _limit_query(request), _cursor_query(request)
     now = state.clock()
-    found = await state.store.list_incidents(page=page, since=now - RECENT_S)
-    return json_response({"incidents": [incident_json(state.config, i, now) for i in found]})
+    # One page at a time (bounded work and answer); `next_cursor` continues where it stopped.
+    found = await state.store.list_incidents(page=page, since=now - RECENT_S, limit=limit + 1, before=before)
+    more = len(found) > limit
+    found = found[:limit]
+    return json_response({"next_cursor": _cursor(found[-1]) if more else None, "incidents": [
+        listed_json(partial(incident_json, state.config, i, now), i.id, "incident",
+                    {"started_at": i.started_at, "due_at": i.due_at, "resolved_at": i.resolved_at})
+        for i in found]})
 
 
 async def _get_incident(request: web.Request) -> web.Response:
@@ -340,7 +425,7 @@ async def _open_incident(request: web.Request) -> web.Response:
     try:
         incident = await state.incidents.open_manual(
             page=page, title=title, severity=severity, components=components, status=status,
-            message=message, author=who, started_at=started_at,
+            message=message, author=who, started_at=started_at, preflight=_answerable(state),
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
@@ -367,7 +452,8 @@ async def _post_update(request: web.Request) -> web.Response:
     status = f.choice("status", INCIDENT_STATUSES)
     message = f.text("message", max_len=MESSAGE_MAX, multiline=True)
     try:
-        incident = await state.incidents.post_update(_path_id(request), status, message, author=who)
+        incident = await state.incidents.post_update(_path_id(request), status, message, author=who,
+                                                     preflight=_answerable(state, strict=False))
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
     await _changed(state)
@@ -380,7 +466,8 @@ async def _resolve(request: web.Request) -> web.Response:
     f = Fields(await _body(request, required=False), ("message",))
     message = f.text("message", required=False, max_len=MESSAGE_MAX, multiline=True)
     try:
-        incident = await state.incidents.resolve(_path_id(request), message, author=who)
+        incident = await state.incidents.resolve(_path_id(request), message, author=who,
+                                                 preflight=_answerable(state, strict=False))
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
     await _changed(state)
@@ -393,7 +480,10 @@ async def _list_maintenances(request: web.Request) -> web.Response:
     page = _page_query(request, state)
     now = state.clock()
     found = await state.store.list_maintenances(page=page, ending_after=now - RECENT_S)
-    return json_response({"maintenances": [maintenance_json(state.config, m, now) for m in found]})
+    return json_response({"maintenances": [
+        listed_json(partial(maintenance_json, state.config, m, now), m.id, "maintenance",
+                    {"start": m.start, "end": m.end})
+        for m in found]})
 
 
 async def _add_maintenance(request: web.Request) -> web.Response:
@@ -414,7 +504,7 @@ async def _add_maintenance(request: web.Request) -> web.Response:
     try:
         window = await state.incidents.add_maintenance(
             page=page, title=title, start=start, end=end, components=components, message=message, author=who,
-            rrule=rrule,
+            rrule=rrule, preflight=lambda m: maintenance_json(state.config, m, state.clock(), strict=True),
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None

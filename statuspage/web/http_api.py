@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from statuspage.models import accepted_time_problem
+
 TITLE_MAX = 200
 COMPONENTS_MAX = 100
 
@@ -211,9 +213,15 @@ class Fields:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise ApiError(400, "needs a UTC offset, e.g. 2025-01-31T22:00:00-03:00 or ...Z", name)
         try:
-            return parsed.timestamp()
+            at = parsed.timestamp()
         except (OverflowError, ValueError, OSError):
             raise ApiError(400, f"{show(value)} is out of range", name) from None
+        # Valid by its format is not enough: every output (pages, feeds, JSON in any timezone) must
+        # be able to show it, and a deadline computed from it too.
+        problem = accepted_time_problem(at)
+        if problem is not None:
+            raise ApiError(400, f"{show(value)} {problem}", name)
+        return at
 
 
 def _check_text(value: str, name: str, multiline: bool) -> None:

@@ -31,9 +31,9 @@ would be ~300,000 series. Per-monitor detail lives in the counters and `statuspa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
@@ -50,11 +50,20 @@ OUTCOMES: tuple[str, ...] = ("up", "degraded", "down")
 _OUTCOME_INDEX: dict[str, int] = {o: i for i, o in enumerate(OUTCOMES)}
 
 LAG_BUCKETS: tuple[float, ...] = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
 DURATION_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
+
+
+class _Gate(Protocol):
+    """What the metrics read of a web/limits.py ConnectionGate."""
+
+    server: Any
+    evicted: int
+    refused: int
+    timed_out: int
 
 
 class _Observe(Protocol):
@@ -93,15 +102,35 @@ class Metrics:
             ["page"], buckets=DURATION_BUCKETS, registry=r,
         )
         self.schedule_lag = Histogram(
-            "statuspage_schedule_lag_seconds", "Delay between a check's scheduled and actual start.",
+            "statuspage_schedule_lag_seconds", "Actual start of a check minus the intended start of that "
+            "run (a run standing in for skipped slots is late since the first of them).",
             buckets=LAG_BUCKETS, registry=r,
         )
         self.store_pending = Gauge(
             "statuspage_store_pending_rows", "Check rows buffered for the next database flush.", registry=r,
         )
+        self.store_dropped = Counter(
+            "statuspage_store_dropped_rows", "Raw results dropped (oldest first) because the database "
+            "could not be written for so long that the buffer passed its cap.", registry=r,
+        )
+        self._dropped_seen = 0
+        self.rate_limited = Counter(
+            "statuspage_http_rate_limited", "Requests answered 429, by limit (push, auth).", ["kind"],
+            registry=r,
+        )
+        self.skipped = Counter(
+            "statuspage_checks_skipped", "Scheduled checks that gave no result, by reason: late (the "
+            "scheduler merged or skipped runs), local (the prober's machine was short of resources).",
+            ["reason"], registry=r,
+        )
+        self.pushes = Counter(
+            "statuspage_pushes", "Heartbeats accepted at /api/push/, by reported status.", ["status"],
+            registry=r,
+        )
         if process_metrics:
             ProcessCollector(registry=r)
         self._monitors: dict[str, _MonitorSeries] = {}
+        self._gates: list[_Gate] = []
         self.snapshot = SnapshotMetrics()
         self._snapshot_text: bytes | None = None
 
@@ -153,13 +182,48 @@ class Metrics:
         """Serve the snapshot series as a render worker exposed them (its own SnapshotMetrics)."""
         self._snapshot_text = text
 
+    def watch_connections(self, gate: _Gate) -> None:
+        """Export a server's connection counts (web/limits.py `ConnectionGate`) at every scrape."""
+        self._gates.append(gate)
+
+    def _connection_text(self) -> bytes:
+        if not self._gates:
+            return b""
+        open_now = sum(len(g.server.connections) for g in self._gates)
+        closed = {r: sum(getattr(g, r) for g in self._gates) for r in ("evicted", "refused", "timed_out")}
+        lines = ["# HELP statuspage_http_connections Connections the server holds now.",
+                 "# TYPE statuspage_http_connections gauge", f"statuspage_http_connections {open_now}",
+                 "# HELP statuspage_http_connections_shed_total Connections closed to stay within the "
+                 "limits: idle ones displaced at the cap, newcomers refused when all were busy, requests "
+                 "past request_timeout.", "# TYPE statuspage_http_connections_shed_total counter"]
+        lines += [f'statuspage_http_connections_shed_total{{reason="{r}"}} {n}' for r, n in closed.items()]
+        return ("\n".join(lines) + "\n").encode()
+
+    def count_skipped(self, reason: str, count: int = 1) -> None:
+        """Count scheduled checks that gave no result (`late`, `local`)."""
+        self.skipped.labels(reason).inc(count)
+
+    def count_push(self, status: str) -> None:
+        """Count one accepted heartbeat (`up` or `down`)."""
+        self.pushes.labels(status).inc()
+
+    def count_rate_limited(self, kind: str) -> None:
+        """Count one request refused by a rate limit (`push` or `auth`)."""
+        self.rate_limited.labels(kind).inc()
+
     def set_store_pending(self, rows: int) -> None:
         """Record how many rows the store has buffered (read at scrape time)."""
         self.store_pending.set(rows)
+
+    def set_store_dropped(self, rows: int) -> None:
+        """Record how many raw results the store dropped so far (the store's own running count)."""
+        if rows > self._dropped_seen:
+            self.store_dropped.inc(rows - self._dropped_seen)
+            self._dropped_seen = rows
 
     # --- exposition --------------------------------------------------------------------------------
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every series (the two registries share no family)."""
         snapshot = self._snapshot_text if self._snapshot_text is not None else self.snapshot.render()
-        return generate_latest(self.registry) + self._monitor_text() + snapshot
+        return generate_latest(self.registry) + self._monitor_text() + self._connection_text() + snapshot

@@ -24,13 +24,10 @@ import asyncio
 import base64
 import hashlib
 import logging
-import os
 import re
 import socket
-import stat
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,9 +45,16 @@ from statuspage.subscriptions.service import SubscriptionService
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.admin_page import render_admin
+from statuspage.web.framing import page_headers
+from statuspage.web.health import Health, store_unavailable_response
 from statuspage.web.http_api import ApiError, error_response, json_response, read_params
+from statuspage.web.limits import ConnectionGate, GatedAppRunner, GatedSockSite, ServerLimits, server_limits
+from statuspage.web.listen import bind_sockets
+from statuspage.web.logs import install_server_logging
 from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
+from statuspage.web.ratelimit import LIMITS, RateLimits, rate_limit_middleware
+from statuspage.web.sitefiles import SiteFiles
 from statuspage.web.subscriptions_api import SubscriptionState, setup_subscription_routes
 from statuspage.web.support_api import SupportState, setup_support_routes
 
@@ -93,6 +97,8 @@ def site_csp(config: Config) -> str:
         return SITE_CSP
     parts = urlsplit(endpoint)
     return f"{SITE_CSP} {parts.scheme}://{parts.netloc}"
+
+
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 _NOT_FOUND_HTML = (
@@ -102,13 +108,6 @@ _NOT_FOUND_HTML = (
 )
 
 ChangeHook = Callable[[], Awaitable[None] | None]
-
-
-@dataclass(frozen=True, slots=True)
-class _SiteFile:
-    body: bytes
-    etag: str
-    mtime: float
 
 
 def build_app(
@@ -122,6 +121,7 @@ def build_app(
     clock: Callable[[], float] = time.time,
     on_change: ChangeHook | None = None,
     support: SupportService | None = None,
+    health: Health | None = None,
     subscriptions: SubscriptionService | None = None,
 ) -> web.Application:
     """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
@@ -129,21 +129,26 @@ def build_app(
     `on_change` is called after every successful admin write so the caller re-renders the site;
     if it returns an awaitable, that is awaited before the response is sent (keep it quick).
     `support` serves the case routes and the Chatwoot webhook (web/support_api.py); by default one
-    over `store`.
+    over `store`. `health` is what /healthz reports (web/health.py): 503 while a part is failing.
     """
+    install_server_logging(config)
     app = web.Application(
-        middlewares=[_errors],
+        middlewares=[rate_limit_middleware, _errors],
         client_max_size=config.server.max_body_bytes,
     )
     app[STATE] = AdminState(
         config=config, store=store, incidents=incidents, clock=clock, on_change=on_change,
         push_tokens={m.token: m.key for _, _, m in config.monitors() if m.type == "push" and m.token},
     )
-    app[_SITE] = _Site(Path(site_dir))
+    app[_SITE] = site = _Site(Path(site_dir))
+    app.on_cleanup.append(lambda _: _close_site(site))
+    app[_HEALTH] = health or Health(clock)
+    app[_FRAMING] = page_headers(site_csp(config), config.server.frame_ancestors)
+    app[LIMITS] = RateLimits(config.server.push_rate_limit, config.server.auth_failure_limit,
+                             on_refused=metrics.count_rate_limited)
     app[_METRICS] = metrics
     app[_PUSH] = push_board
     app.on_response_prepare.append(_security_headers)
-    app[_CSP] = site_csp(config)
 
     r = app.router
     r.add_get("/healthz", _healthz)
@@ -164,30 +169,35 @@ def build_app(
 
 
 async def serve(
-    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = (), *,
-    access_log: bool = True,
+    app: web.Application, host: str, port: int, sockets: Sequence[socket.socket] = (),
+    limits: ServerLimits | None = None, *, access_log: bool = True,
 ) -> web.AppRunner:
     """Start serving `app` on host:port, with the redacting access log unless `access_log` is False;
     `await runner.cleanup()` to stop.
 
-    With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead."""
-    if access_log:
-        runner = web.AppRunner(app, access_log_class=AccessLogger)
-    else:
-        runner = web.AppRunner(app, access_log=None)
+    With `sockets` (bound beforehand by `listen.bind_sockets`) it serves on those instead. The server
+    keeps within `limits` (web/limits.py; by default from the app's config and the open-file limit):
+    connections capped, idle and header time bounded."""
+    limits = limits or server_limits(app[STATE].config)
+    log_options: dict[str, Any] = (
+        {"access_log_class": AccessLogger} if access_log else {"access_log": None})
+    # keepalive_timeout is also the time a new connection has to send its first request's headers.
+    runner = GatedAppRunner(app, keepalive_timeout=limits.idle_timeout, **log_options)
     await runner.setup()
     try:
-        if sockets:
-            for sock in sockets:
-                await web.SockSite(runner, sock).start()
-        else:
-            await web.TCPSite(runner, host, port).start()
+        sockets = sockets or bind_sockets(host, port)
+        assert runner.server is not None
+        gate = runner.gate = ConnectionGate(runner.server, limits)
+        app[_METRICS].watch_connections(gate)
+        for sock in sockets:
+            await GatedSockSite(runner, sock, gate).start()
     except BaseException:
         await runner.cleanup()
         raise
     shown = f"[{host}]" if ":" in host else host
-    log.info("serving http://%s:%d/ (engineers: /admin; HTTP access log %s)", shown, port,
-             "on" if access_log else "off, --access-log or server.access_log turns it on")
+    log.info("serving http://%s:%d/ (engineers: /admin; HTTP access log %s; at most %d connections)",
+             shown, port, "on" if access_log else "off, --access-log or server.access_log turns it on",
+             limits.max_connections)
     return runner
 
 
@@ -199,6 +209,7 @@ class _Site:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self.files = SiteFiles()
 
     def locate(self, tail: str, folder: str = "") -> tuple[Path | None, str | None]:
         """Map a decoded URL path to (file, None), (None, redirect location) or (None, None) for 404.
@@ -233,21 +244,13 @@ class _Site:
         return path, None
 
 
-def _read_site_file(path: Path) -> _SiteFile | None:
-    """Read a file and stat the same descriptor, so the ETag always matches the bytes sent."""
-    try:
-        with path.open("rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                return None
-            body = f.read()
-    except (OSError, ValueError):
-        return None
-    return _SiteFile(body, f'"{st.st_mtime_ns:x}-{st.st_size:x}-{st.st_ino:x}"', st.st_mtime)
+async def _close_site(site: _Site) -> None:
+    site.files.close()
 
 
 _SITE = web.AppKey("site", _Site)
-_CSP = web.AppKey("site_csp", str)
+_HEALTH = web.AppKey("health", Health)
+_FRAMING = web.AppKey("framing", dict[str, str])
 _METRICS = web.AppKey("metrics", Metrics)
 _PUSH = web.AppKey("push_board", PushBoard)
 
@@ -269,7 +272,11 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
     except (web.HTTPException, asyncio.CancelledError):
         raise
-    except Exception:
+    except Exception as exc:
+        unavailable = store_unavailable_response(exc)  # disk full, read-only, ...: 503 with the reason
+        if unavailable is not None:
+            log.warning("refused method=%s path=%s: %s", request.method, redact_path(request.path), exc)
+            return unavailable
         # Also covers a failure while building an error response: the client still gets JSON.
         log.exception("unhandled error method=%s path=%s", request.method, redact_path(request.path))
         return web.Response(status=500, body=_INTERNAL_ERROR, content_type="application/json",
@@ -290,7 +297,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     headers.setdefault("Referrer-Policy", "no-referrer")
     content_type = headers.get("Content-Type", "")
     if content_type.startswith("text/html"):
-        headers.setdefault("Content-Security-Policy", request.app[_CSP])
+        for name, value in request.app[_FRAMING].items():
+            headers.setdefault(name, value)
     elif content_type.startswith("image/svg+xml"):
         headers.setdefault("Content-Security-Policy", SVG_CSP)
     else:
@@ -306,10 +314,14 @@ def redact_path(path: str) -> str:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request without headers, query strings or push tokens (they carry secrets)."""
+    """One line per request without headers, query strings or push tokens (they carry secrets);
+    accepted heartbeats and rate-limited requests are counted, not logged."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        """Log method, redacted path, status, size and duration."""
+        """Log method, redacted path, status, size and duration; not for accepted heartbeats (senders
+        push all day long: /metrics counts them) nor for 429s (ratelimit.py logs a flood once)."""
+        if response.status == 429 or (response.status < 400 and request.path.startswith("/api/push/")):
+            return
         self.logger.info(
             'access remote=%s request="%s %s" status=%d bytes=%d seconds=%.4f',
             request.remote, request.method, redact_path(request.path), response.status,
@@ -321,12 +333,15 @@ class AccessLogger(AbstractAccessLogger):
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    report = request.app[_HEALTH].to_json()
+    status = 200 if report["status"] == "ok" else 503
+    return json_response(report, status, headers={"Cache-Control": "no-store"})
 
 
 async def _metrics(request: web.Request) -> web.Response:
     metrics = request.app[_METRICS]
     metrics.set_store_pending(request.app[STATE].store.pending)
+    metrics.set_store_dropped(int(getattr(request.app[STATE].store, "dropped", 0)))
     return web.Response(
         body=metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"}
     )
@@ -349,6 +364,7 @@ async def _push(request: web.Request) -> web.Response:
     # Heartbeat senders are scripts: a long or odd message is trimmed, never refused.
     msg = "".join(ch for ch in msg[:PUSH_MSG_MAX] if ch.isprintable()).encode("utf-8", "replace").decode()
     request.app[_PUSH].record(token, state.clock(), status, msg)
+    request.app[_METRICS].count_push(status)
     log.debug("push monitor=%s status=%s", state.push_tokens[token], status)
     return json_response({"ok": True, "monitor": state.push_tokens[token]})
 
@@ -357,9 +373,10 @@ async def _api_not_found(request: web.Request) -> web.StreamResponse:
     # The site's own documents under /api/v2/ are site files: support.json at the root, and on a
     # page's own domain its Statuspage JSON, as Statuspage serves it. Anything else is an API 404.
     if request.method in ("GET", "HEAD") and request.path.startswith("/api/v2/"):
-        response = await _serve_site(request, request.path.removeprefix("/"))
-        if response.status != 404:
-            return response
+        tail = request.path.removeprefix("/")
+        path, _ = request.app[_SITE].locate(tail, _page_folder(request))
+        if path is not None and path.is_file():  # a stat, not a read: the file is streamed below
+            return await _serve_site(request, tail)
     # This catch-all also catches a known API path with a wrong method: that is a 405, not a 404.
     this = request.match_info.route.resource
     allowed: set[str] = set()
@@ -445,13 +462,12 @@ async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
     query = f"?{request.query_string}" if request.query_string else ""
     if redirect is not None:
         raise web.HTTPMovedPermanently(redirect + query)
-    loop = asyncio.get_running_loop()
-    found = None if path is None else await loop.run_in_executor(None, _read_site_file, path)
+    found = None if path is None else await site.files.open(path)
     if path is None or found is None:
         moved = None if folder else _locale_moved(request, tail)
         if moved is not None:
             raise web.HTTPMovedPermanently(moved + query)
-        return await _not_found(site, loop, folder)
+        return await _not_found(site, folder)
     headers = {
         "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
         "ETag": found.etag,
@@ -461,23 +477,24 @@ async def _serve_site(request: web.Request, tail: str) -> web.StreamResponse:
         # Statuspage's JSON and the badges are meant to be read from other sites.
         headers["Access-Control-Allow-Origin"] = "*"
     if _etag_matches(request.headers.get("If-None-Match", ""), found.etag):
+        found.close()
         return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
-    response = web.Response(body=found.body, headers=headers)
+    # Streamed from disk (web/sitefiles.py): a reader never makes the process hold the whole file.
+    response = site.files.response(found, headers=headers)
     response.last_modified = found.mtime
     return response
 
 
-async def _not_found(site: _Site, loop: asyncio.AbstractEventLoop, folder: str = "") -> web.Response:
+async def _not_found(site: _Site, folder: str = "") -> web.StreamResponse:
+    headers = {"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"}
     custom = None
     if folder:  # a page's own domain: its folder's 404 page, whose links start at that domain's root
-        custom = await loop.run_in_executor(None, _read_site_file, site.root / folder / "404.html")
+        custom = await site.files.open(site.root / folder / "404.html")
     if custom is None:
-        custom = await loop.run_in_executor(None, _read_site_file, site.root / "404.html")
-    body = custom.body if custom is not None else _NOT_FOUND_HTML
-    return web.Response(
-        status=404, body=body,
-        headers={"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": "no-cache"},
-    )
+        custom = await site.files.open(site.root / "404.html")
+    if custom is not None:
+        return site.files.response(custom, status=404, headers=headers)
+    return web.Response(status=404, body=_NOT_FOUND_HTML, headers=headers)
 
 
 def _is_static(tail: str) -> bool:
