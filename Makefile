@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run test lint bench chromium postgresql clean
+
+# A concurrent apt-get (another checkout's make test) holds dpkg's lock: wait for it, never fail.
+APT := apt-get -o DPkg::Lock::Timeout=300
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,13 +25,19 @@ $(TEST_STAMP): $(BIN)/python pyproject.toml
 # Debian's Chromium for the browser tests (a Playwright browser download fails on this network).
 chromium:
 	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
-	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+	  if [ "$$(id -u)" = 0 ]; then $(APT) update -q && $(APT) install -y -q chromium; \
+	  else sudo $(APT) update -q && sudo $(APT) install -y -q chromium; fi; }
+
+# Debian's PostgreSQL 15 server binaries: the tests start a throwaway cluster of their own (tests/pg.py).
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+	  if [ "$$(id -u)" = 0 ]; then $(APT) update -q && $(APT) install -y -q postgresql-15; \
+	  else sudo $(APT) update -q && sudo $(APT) install -y -q postgresql-15; fi; }
 
 run: $(STAMP)
 	$(BIN)/statuspage demo
 
-test: $(TEST_STAMP) chromium
+test: $(TEST_STAMP) chromium postgresql
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(TEST_STAMP)
@@ -36,7 +45,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) postgresql
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -24,6 +24,11 @@ Storage: raw result bytes per check come from `dbstat` after a live run; what st
 fed through the real `Prober.record` path, a quiet day and a bad one. Pruning: a database pre-filled
 with millions of old results is pruned while probing runs, and the lag over that time is reported.
 
+PostgreSQL: `5kpg` runs the 5,000-monitor configuration on a throwaway PostgreSQL 15 cluster (the tests'
+tests/pg.py, durable settings) right after the SQLite one, and prints each figure's ratio to the SQLite
+row: checks/s, lag p99, CPU per check (statuspage's process tree; the server's own CPU beside it),
+peak RSS of the process tree, and database bytes per check (`pg_database_size` growth vs file growth).
+
 Run: `python bench/scale_bench.py [--quick] [--window S] [--only NAME ...]`; `main()` returns the
 figures for bench/run_all.py. Only 127.0.0.1 is ever contacted.
 """
@@ -91,6 +96,8 @@ class Scenario:
     """Whether the CPU ≤ 5 × bare-request target applies (it is set for the 20,000-monitor run)."""
     prune_rows: int = 0
     """Old results written into the database before the start; the window is then the prune itself."""
+    postgres: bool = False
+    """Store in a throwaway PostgreSQL database instead of the SQLite file."""
 
     @property
     def rate(self) -> float:
@@ -99,8 +106,9 @@ class Scenario:
 
     @property
     def label(self) -> str:
-        """`20000 @ 30s http`."""
-        return f"{self.monitors} @ {self.interval:g}s {'https' if self.tls else 'http'}"
+        """`20000 @ 30s http` (`… postgresql` on PostgreSQL)."""
+        return (f"{self.monitors} @ {self.interval:g}s {'https' if self.tls else 'http'}"
+                + (" postgresql" if self.postgres else ""))
 
 
 @dataclass
@@ -113,6 +121,8 @@ class Sample:
     cpu_s: float
     db_used: int
     scrape_s: float
+    server_cpu_s: float = 0.0
+    """CPU of the PostgreSQL server's processes (0 with SQLite, whose work is in-process)."""
 
 
 @dataclass
@@ -130,6 +140,7 @@ class Result:
     cpu_per_check_s: float | None
     peak_rss_mb: float
     db_growth_per_monitor_day: float | None
+    db_bytes_per_check: float | None
     raw_bytes_per_check: float | None
     scrape_s: float
     floor_s: float | None = None
@@ -182,6 +193,7 @@ class Result:
             "cpu_ratio_to_bare": None if self.cpu_ratio is None else round(self.cpu_ratio, 2),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "db_growth_per_monitor_day_kb": _round(self.db_growth_per_monitor_day, 1 / 1024),
+            "db_bytes_per_check": _round(self.db_bytes_per_check),
             "raw_bytes_per_check": _round(self.raw_bytes_per_check),
             "scrape_s": round(self.scrape_s, 3),
             "verdicts": self.verdicts(),
@@ -459,6 +471,27 @@ class Bench:
     http_port: int = 0
     https_port: int = 0
     children: list[Child] = field(default_factory=list)
+    pg: Any = None
+
+    def postgres(self) -> Any:
+        """The run's PostgreSQL 15 cluster (tests/pg.py's PgCluster, durable settings), started once."""
+        if self.pg is None:
+            sys.path.insert(0, str(ROOT))
+            from tests.pg import PgCluster, pg_missing_reason
+
+            reason = pg_missing_reason()
+            if reason:
+                raise RuntimeError(reason)
+            cluster = PgCluster()
+            cluster.init()
+            cluster.start(durable=True)
+            self.pg = cluster
+        return self.pg
+
+    def postgres_cpu_s(self) -> float:
+        """CPU seconds of every process of the PostgreSQL server so far."""
+        pid_file = Path(self.pg.data) / "postmaster.pid"
+        return tree_cpu_s(int(pid_file.read_text().split()[0]))
 
     def spawn(self, args: Sequence[str], log: str, **kw: Any) -> Child:
         """Start a child that `close()` will stop."""
@@ -487,11 +520,14 @@ class Bench:
         return f"{'https' if tls else 'http'}://{HOST}:{self.https_port if tls else self.http_port}"
 
     def close(self) -> None:
-        """Stop every child still running (newest first)."""
+        """Stop every child still running (newest first), then the PostgreSQL cluster if one ran."""
         for child in reversed(self.children):
             with contextlib.suppress(Exception):
                 child.stop(15)
         self.children.clear()
+        if self.pg is not None:
+            self.pg.remove()
+            self.pg = None
 
 
 @contextlib.contextmanager
@@ -552,9 +588,10 @@ def write_config(path: Path, bench: Bench, scenario: Scenario, port: int,
             if monitors:
                 components.append({"slug": f"c{c:02d}", "name": f"Componente {c:02d}", "monitors": monitors})
         pages.append({"slug": page, "name": page.upper(), "components": components})
+    where = {} if "url" in storage else {"path": str(path.parent / "statuspage.db")}
     config = {
         "site": {"title": "Scale bench", "output_dir": str(path.parent / "site")},
-        "storage": {"path": str(path.parent / "statuspage.db"), **storage},
+        "storage": {**where, **storage},
         "server": {"host": HOST, "port": port},
         "defaults": {"interval": f"{scenario.interval:g}s", "timeout": "10s"},
         "pages": pages,
@@ -614,8 +651,27 @@ class Statuspage:
         self.config = self.dir / "config.yaml"
         self.db = self.dir / "statuspage.db"
         self.port = free_port()
-        write_config(self.config, bench, scenario, self.port, storage or {})
+        self.pg: Any = None
+        storage = dict(storage or {})
+        if scenario.postgres:
+            self.pg = bench.postgres()
+            self.pg_db = self.pg.create_database()
+            storage["url"] = self.pg.url(self.pg_db)
+        write_config(self.config, bench, scenario, self.port, storage)
         self.child: Child | None = None
+
+    def db_size(self) -> int:
+        """Bytes the database holds now: the file's used pages, or `pg_database_size`."""
+        if self.pg is not None:
+            return int(self.pg.psql(f"SELECT pg_database_size('{self.pg_db}')"))
+        return db_used_bytes(self.db)
+
+    def results_count(self) -> int:
+        """Raw results stored."""
+        if self.pg is not None:
+            return int(self.pg.psql("SELECT COUNT(*) FROM results", self.pg_db))
+        with contextlib.closing(sqlite3.connect(self.db)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def start(self) -> float:
         """Start the process; return when the prober runs (monotonic time of that moment)."""
@@ -641,8 +697,8 @@ class Statuspage:
             text = response.read().decode()
         scrape_s = time.monotonic() - started
         checks, buckets = parse_metrics(text)
-        return Sample(time.monotonic(), checks, buckets, tree_cpu_s(self.pid), db_used_bytes(self.db),
-                      scrape_s)
+        return Sample(time.monotonic(), checks, buckets, tree_cpu_s(self.pid), self.db_size(), scrape_s,
+                      self.bench.postgres_cpu_s() if self.pg is not None else 0.0)
 
     def sleep_until(self, deadline: float) -> None:
         """Sleep, watching that the process stays up."""
@@ -703,7 +759,14 @@ def run_scenario(bench: Bench, scenario: Scenario, floor_s: float | None) -> Res
     growth = last.db_used - first.db_used
     monitor_days = scenario.monitors * window / DAY
     raw_per_check = None
+    if scenario.postgres:
+        if checks:
+            server_s = last.server_cpu_s - first.server_cpu_s
+            extra["server_cpu_per_check_us"] = round(server_s / checks * 1e6, 1)
+        extra["results_stored"] = sp.results_count()
     try:
+        if scenario.postgres:
+            raise sqlite3.Error("PostgreSQL: see db_bytes_per_check")
         tables = table_bytes(sp.db)
         with contextlib.closing(sqlite3.connect(sp.db)) as conn:
             rows = int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])
@@ -711,7 +774,8 @@ def run_scenario(bench: Bench, scenario: Scenario, floor_s: float | None) -> Res
         if rows and not scenario.prune_rows:
             raw_per_check = raw / rows
     except sqlite3.Error as exc:  # the figure is a bonus; the run itself counts
-        print(f"  warning: dbstat failed: {exc}", file=sys.stderr)
+        if not scenario.postgres:
+            print(f"  warning: dbstat failed: {exc}", file=sys.stderr)
     return Result(
         scenario=scenario,
         startup_s=started - launched,
@@ -724,6 +788,7 @@ def run_scenario(bench: Bench, scenario: Scenario, floor_s: float | None) -> Res
         cpu_per_check_s=(last.cpu_s - first.cpu_s) / checks if checks else None,
         peak_rss_mb=peak_rss_mb,
         db_growth_per_monitor_day=growth / monitor_days if monitor_days and not scenario.prune_rows else None,
+        db_bytes_per_check=growth / checks if checks and not scenario.prune_rows else None,
         raw_bytes_per_check=raw_per_check,
         scrape_s=max(first.scrape_s, last.scrape_s),
         floor_s=floor_s,
@@ -848,7 +913,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     p.add_argument("--prune-rows", type=int, help="old results to prune (default 3,000,000)")
     p.add_argument("--day-monitors", type=int, help="monitors of the synthetic storage day (default 100)")
     p.add_argument("--only", default="",
-                   help="comma-separated subset: floor,2k,5k,20k,2k10,tls,prune,ramp,day")
+                   help="comma-separated subset: floor,2k,5k,5kpg,20k,2k10,tls,prune,ramp,day")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, databases)")
     p.add_argument("--source", type=Path, default=ROOT,
                    help="directory holding the statuspage package to run (default: this checkout)")
@@ -876,6 +941,8 @@ def scenarios(o: Options) -> dict[str, Scenario]:
     return {
         "2k": Scenario("http-2000-30s", 2000, 30.0, o.window),
         "5k": Scenario("http-5000-30s", 5000, 30.0, o.window, rss_max_mb=RSS_SMALL_MAX_MB),
+        "5kpg": Scenario("pg-http-5000-30s", 5000, 30.0, o.window, rss_max_mb=RSS_SMALL_MAX_MB,
+                         postgres=True),
         "20k": Scenario("http-20000-30s", 20000, 30.0, o.window, rss_max_mb=RSS_LARGE_MAX_MB,
                         cpu_target=True),
         "2k10": Scenario("http-2000-10s", 2000, 10.0, o.window, rss_max_mb=RSS_SMALL_MAX_MB),
@@ -897,7 +964,7 @@ def run(o: Options) -> dict[str, Any]:
             print(f"logs and databases in {bench.root}")
         bench.start_target()
         floors: dict[bool, float] = {}
-        if wanted("floor") or any(wanted(k) for k in ("2k", "5k", "20k", "2k10", "tls", "ramp")):
+        if wanted("floor") or any(wanted(k) for k in ("2k", "5k", "5kpg", "20k", "2k10", "tls", "ramp")):
             for tls, rate in ((False, table["20k"].rate), (True, table["tls"].rate)):
                 figures = measure_floor(bench, tls, rate, o.floor_seconds)
                 floors[tls] = figures["cpu_per_request_s"]
@@ -916,6 +983,9 @@ def run(o: Options) -> dict[str, Any]:
             result = run_scenario(bench, scenario, floors.get(scenario.tls))
             out["results"][name] = result
             print("  " + summary_line(result), flush=True)
+            if name == "5kpg" and "5k" in out["results"]:
+                out["postgres_vs_sqlite"] = postgres_ratios(out["results"]["5k"], result)
+                print("  " + ratio_line(out["postgres_vs_sqlite"]), flush=True)
         if wanted("ramp") and o.ramp:
             first = out["results"].get("20k")
             held = first.scenario.monitors if first is not None and first.held else None
@@ -936,6 +1006,35 @@ def run(o: Options) -> dict[str, Any]:
             out["day_quiet"] = asyncio.run(storage_day(bench.root, o.day_monitors, bad=False))
             out["day_bad"] = asyncio.run(storage_day(bench.root, o.day_monitors, bad=True))
     return out
+
+
+def postgres_ratios(lite: Result, pg: Result) -> dict[str, float | None]:
+    """Each figure of the PostgreSQL row divided by the SQLite row's (same run, same machine)."""
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or not b else round(a / b, 2)
+
+    pg_cpu = pg.cpu_per_check_s
+    server = pg.extra.get("server_cpu_per_check_us")
+    with_server = None if pg_cpu is None or server is None else pg_cpu + server / 1e6
+    return {
+        "checks_per_s": ratio(pg.achieved_per_s, lite.achieved_per_s),
+        "lag_p99": ratio(pg.lag_p99_s, lite.lag_p99_s),
+        "cpu_per_check": ratio(pg_cpu, lite.cpu_per_check_s),
+        "cpu_per_check_with_server": ratio(with_server, lite.cpu_per_check_s),
+        "peak_rss": ratio(pg.peak_rss_mb, lite.peak_rss_mb),
+        "db_bytes_per_check": ratio(pg.db_bytes_per_check, lite.db_bytes_per_check),
+    }
+
+
+def ratio_line(r: dict[str, float | None]) -> str:
+    """The PostgreSQL ÷ SQLite ratios in one line."""
+    def f(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.2f}×"
+
+    return (f"PostgreSQL ÷ SQLite: checks/s {f(r['checks_per_s'])}, lag p99 {f(r['lag_p99'])}, CPU/check "
+            f"{f(r['cpu_per_check'])} ({f(r['cpu_per_check_with_server'])} with the server's), peak RSS "
+            f"{f(r['peak_rss'])}, database bytes/check {f(r['db_bytes_per_check'])}")
 
 
 def summary_line(r: Result) -> str:
@@ -997,6 +1096,11 @@ def report(figures: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                          _met(v["lag_p99"] and v["checks"])))
         else:
             rows.append(("", "DB growth per monitor-day (raw)", _fmt_kb(r.db_growth_per_monitor_day), "", ""))
+            if r.db_bytes_per_check is not None:
+                rows.append(("", "database bytes per check", f"{r.db_bytes_per_check:.0f} B", "", ""))
+        if s.postgres and "server_cpu_per_check_us" in r.extra:
+            server = f"{r.extra['server_cpu_per_check_us']:.0f} µs"
+            rows.append(("", "PostgreSQL server CPU per check", server, "", ""))
         if r.raw_bytes_per_check:
             rows.append(("", "raw result bytes per check", f"{r.raw_bytes_per_check:.0f} B", "", ""))
     for name in ("day_quiet", "day_bad"):
@@ -1013,6 +1117,15 @@ def report(figures: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         rows.append(("", "state runs + latency hours per day",
                      f"{day['state_runs_per_monitor_day']:.1f} + {day['latency_hours_per_monitor_day']:.0f}",
                      "", ""))
+    ratios = figures.get("postgres_vs_sqlite")
+    if ratios:
+        names = (("checks_per_s", "checks/s"), ("lag_p99", "lag p99"), ("cpu_per_check", "CPU per check"),
+                 ("cpu_per_check_with_server", "CPU per check + server"), ("peak_rss", "peak RSS"),
+                 ("db_bytes_per_check", "database bytes per check"))
+        for key, name in names:
+            value = ratios.get(key)
+            rows.append(("PostgreSQL ÷ SQLite (5000 @ 30s)" if key == "checks_per_s" else "", name,
+                         "n/a" if value is None else f"{value:.2f}×", "", ""))
     if "ramp_largest_held" in figures:
         held = figures["ramp_largest_held"]
         tried = [r.scenario.monitors for r in figures["ramp"]]

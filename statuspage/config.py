@@ -259,11 +259,74 @@ class Site(_Model):
 
 
 class Storage(_Model):
-    """Where the SQLite database lives and how long raw check results are kept."""
+    """Where the database lives (a SQLite `path`, or a PostgreSQL `url`) and how long raw results are kept."""
 
     path: str = "data/statuspage.db"
+    url: str | None = None
+    """`postgresql://user:password@host:5432/db`: PostgreSQL instead of the SQLite file (a secret: the
+    password is never shown)."""
     raw_retention: Duration = Field(default=7 * 86400.0, gt=0)
     prune_every: Duration = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> Storage:
+        if self.url is None:
+            return self
+        problems: list[str] = []
+        if "path" in self.model_fields_set:
+            problems.append("path, url: both are set; use path for SQLite or url for PostgreSQL, not both")
+        try:
+            parts = urlsplit(self.url)
+            ok = parts.scheme in ("postgresql", "postgres") and bool(parts.hostname or parts.query)
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            ok = False
+        if not ok:
+            # Never echo the value: it carries the password.
+            problems.append("url: is not a postgresql://user:password@host:5432/database URL")
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    @property
+    def shared(self) -> bool:
+        """True when the database is PostgreSQL, which several instances may share."""
+        return self.url is not None
+
+    @property
+    def where(self) -> str:
+        """The database for messages: the file path, or the URL without its password."""
+        if self.url is None:
+            return self.path
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        host = parts.netloc.rpartition("@")[2]
+        return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+
+
+class Cluster(_Model):
+    """How several `statuspage run` instances on one PostgreSQL share the work (ignored with SQLite).
+
+    A dead instance's monitors move after at most `lease_ttl` + `renew_every`; a dead leader is
+    replaced within `renew_every` (its lock goes with its connection) and one cut off from the
+    database within about 12 s (TCP keepalives) + `renew_every`."""
+
+    lease_ttl: Duration = Field(default=10.0, gt=0)
+    renew_every: Duration = Field(default=2.0, gt=0)
+    poll_every: Duration = Field(default=1.0, gt=0)
+    """How often the leader re-reads monitor states and every instance the admin writes (NOTIFY wakes
+    them sooner)."""
+    shards: int = Field(default=64, ge=1, le=4096)
+    instance: str = ""
+    """A name for this instance in logs and the database (default: host-pid)."""
+
+    @model_validator(mode="after")
+    def _renew_within_ttl(self) -> Cluster:
+        if self.renew_every * 2 > self.lease_ttl:
+            raise _Problems([f"renew_every: {self.renew_every:g}s must be at most half of lease_ttl "
+                             f"({self.lease_ttl:g}s), or a slow renewal loses the lease"])
+        return self
 
 
 _FRAME_SOURCE = re.compile(r"^(?:'self'|'none'|https?://(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$")
@@ -865,6 +928,7 @@ class Config(_Model):
     subscriptions: Subscriptions | None = None
     scheduler: Scheduler = Scheduler()
     probe: Probe = Probe()
+    cluster: Cluster = Cluster()
     admins: list[Admin] = []
     pages: list[Page] = Field(min_length=1)
     _env_refs: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)

@@ -21,7 +21,9 @@ Secrets statuspage *sends* are judged too: a webhook `secret` (the HMAC key rece
 and forge our notifications) by the same rules, except that an empty one only warns (unsigned
 webhooks are a choice); the SMTP `password` only for empty-with-a-username and placeholders (its
 strength is the mail provider's rule, not ours); the same for the subscribers' SMTP `password` and for
-an apprise `url` (the whole URL is the chat channel's credential: a placeholder in it refuses).
+an apprise `url` (the whole URL is the chat channel's credential: a placeholder in it refuses); the
+password in `storage.url` (PostgreSQL) only for placeholders and shipped values, when the URL has one
+(without one, the server's own authentication applies: peer, certificates, `.pgpass`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from statuspage.config import Config
 
@@ -47,7 +50,7 @@ _PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "example", "yoursecret"
                  "dummy", "fixme", "xxxxxx")
 _COMMON = frozenset({"secret", "secrets", "password", "passwd", "pass", "token", "admin", "root", "test",
                      "default", "changeit", "letmein", "qwerty", "welcome", "abc", "abcdef", "statuspage",
-                     "heartbeat", "push", "webhook", "chatwoot"})
+                     "heartbeat", "push", "webhook", "chatwoot", "postgres"})
 _HOW = 'a random value, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
@@ -139,10 +142,22 @@ def weak_secrets(config: Config) -> list[WeakSecret]:
         # The whole URL is the channel's credential; an example domain in it is an address, not a secret.
         credential = _EXAMPLE_DOMAIN.sub("", target.url.split("://", 1)[-1])
         judge(f"notifications.apprise[{i}].url", credential, accepted=False, strength=False)
+    password = _url_password(config.storage.url)
+    if password:
+        judge("storage.url", password, accepted=False, strength=False)
     return out
 
 
 _EXAMPLE_DOMAIN = re.compile(r"(?i)\bexample\.(?:com|org|net)\b")
+
+
+def _url_password(url: str | None) -> str | None:
+    if url is None:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def is_loopback(addresses: Iterable[str]) -> bool:

@@ -317,6 +317,9 @@ class MonitorState:
     push_message: str = ""
     push_waiting_since: float | None = None
     """Push monitors that never had a heartbeat: since when the first one is awaited."""
+    recovered_at: float | None = None
+    """When the last confirmed outage ended (the first good check of the run that confirmed recovery):
+    what the leader of several instances dates a recovery by."""
 
 
 @dataclass(slots=True)

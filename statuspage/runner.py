@@ -3,6 +3,11 @@
 Order of a check: check → confirm → record (buffered) → metrics; on a confirmed transition the
 store is flushed first, then the incident policy acts, then the site is re-rendered. Housekeeping
 (flush, prune, incident ticks, periodic renders) runs beside it; none of it can stop probing.
+
+On a database several instances share (PostgreSQL), the cluster protocol of statuspage/cluster/
+decides which monitors this process probes (shard leases) and whether it leads: only the leader
+acts on incidents (from every monitor's state in the database), delivers notifications and writes
+`site.output_dir`; a follower renders into a private folder it serves from.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +27,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from statuspage.cluster.duties import LeaderDuties
+from statuspage.cluster.node import ClusterNode, default_instance_name, shard_of
+from statuspage.cluster.pushes import SharedPushBoard
 from statuspage.config import Config
 from statuspage.durations import format_duration
 from statuspage.incidents.notify import Notifier
@@ -29,8 +39,16 @@ from statuspage.probe.checks import Checker, PushBoard
 from statuspage.probe.scheduler import CheckEvent, Prober
 from statuspage.probe.states import component_status
 from statuspage.probe.story import CheckStory
-from statuspage.site.worker import RenderWorker
-from statuspage.store import Store, database_problem, open_store, unavailable_reason
+from statuspage.site.worker import UNAVAILABLE, RenderWorker
+from statuspage.store import (
+    Coordinator,
+    Store,
+    StoreUnavailable,
+    database_problem,
+    open_coordinator,
+    open_store,
+    unavailable_reason,
+)
 from statuspage.support.service import SupportService
 from statuspage.web.health import Health, file_identity
 from statuspage.web.metrics import Metrics
@@ -92,11 +110,28 @@ class Runtime:
             self.metrics.observe_check, CheckStory(config)]
         self.transition_hooks: list[Callable[[str, CheckEvent], Awaitable[None]]] = [self._incident_hook]
         self.renders = 0
+        # Several instances on one database (set up in start() when the store is shared).
+        self.coordinator: Coordinator | None = None
+        self.node: ClusterNode | None = None
+        self.duties: LeaderDuties | None = None
+        self.app: web.Application | None = None
+        self._duties_task: asyncio.Task[None] | None = None
+        self._follower_worker: RenderWorker | None = None
+        self._private_site: Path | None = None
+        self._keys_by_shard: dict[int, list[str]] = {}
+        self._announce_states = False
+        self._served_dir = Path(config.site.output_dir)
         self._closing = False
         self._sockets: list[socket.socket] = []
         self._database_file: tuple[int, int] | None = None
         self._unacted: list[tuple[str, CheckEvent]] = []
         """Confirmed transitions the incident policy could not act on yet (the database refused)."""
+        self._started = False
+
+    @property
+    def is_leader(self) -> bool:
+        """True when this process acts (incidents, notifications, site): always with SQLite."""
+        return self.node is None or self.node.is_leader
 
     def bind(self) -> None:
         """Claim the server's address now (idempotent; nothing without `serve`).
@@ -138,14 +173,24 @@ class Runtime:
         try:
             self.store = await open_store(cfg.storage)
         except Exception as exc:
-            problem = database_problem(exc, cfg.storage.path)
+            # SQLite: damaged, a directory, a newer schema, full; PostgreSQL: unreachable, refusing the
+            # password, missing (one line naming the URL without its password).
+            problem = database_problem(exc, cfg.storage.where)
             if problem is not None:
                 raise StartError(problem) from None
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise StartError(f"cannot open the database at {cfg.storage.path}: {detail} "
-                             "(check storage.path)") from None
-        self._database_file = file_identity(cfg.storage.path)
-        self.notifier = Notifier(cfg, store=self.store, resume=True)
+            key = "storage.path" if cfg.storage.url is None else "storage.url"
+            raise StartError(f"cannot open the database at {cfg.storage.where}: {detail} "
+                             f"(check {key})") from None
+        shared = self.store.shared
+        if shared:
+            try:
+                await self._start_cluster_parts(self.store)
+            except StoreUnavailable as exc:
+                raise StartError(str(exc)) from None
+        else:
+            self._database_file = file_identity(cfg.storage.path)
+        self.notifier = Notifier(cfg, store=self.store, resume=not shared, dispatch=shared)
         await self._start_subscriptions()
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
@@ -157,23 +202,31 @@ class Runtime:
                              on_check=self._on_check, on_transition=self._on_transition,
                              on_skip=self.metrics.count_skipped)
         await self.prober.load()
-        await self._reconcile_incidents()
+        if not shared:
+            await self._reconcile_incidents()
         try:
             await self.render()
         except Exception as exc:
             # Probing matters more than the page: the render loop tries again.
             _render_failed(exc, self.config.server.render_every)
-        self.prober.start()
+        # Several instances: the leases decide which monitors this one probes, from nothing.
+        self.prober.start(keys=[] if shared else None)
         self.prober.add_job(self._guarded(self.prune, "prune"), cfg.storage.prune_every, "prune")
-        self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
-        if self.support.enabled:
-            self.prober.add_job(self._guarded(self.support_tick, "support tick"), TICK_EVERY_S, "support")
-        if self.announcer is not None and self.announcer.active:
-            self.prober.add_job(self._guarded(self.announcer.tick, "maintenance notices"), 1.0, "announce")
-        if self.subscriptions is not None and self.mailer is not None:
-            self.prober.add_job(self._guarded(self.subscriptions.housekeeping, "subscriptions housekeeping"),
+        if not shared:
+            # Several instances: the leader's duties run these (cluster/duties.py), and the leader
+            # alone sends subscriber mail (`_lead`).
+            self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
+            if self.support.enabled:
+                self.prober.add_job(self._guarded(self.support_tick, "support tick"), TICK_EVERY_S,
+                                    "support")
+            if self.announcer is not None and self.announcer.active:
+                self.prober.add_job(self._guarded(self.announcer.tick, "maintenance notices"), 1.0,
+                                    "announce")
+            if self.mailer is not None:
+                self.mailer.start()
+        if self.subscriptions is not None:
+            self.prober.add_job(self._guarded(self.subscriptions_housekeeping, "subscriptions housekeeping"),
                                 cfg.storage.prune_every, "subscriptions")
-            self.mailer.start()
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         # After a config change every case's figures are recomputed: in the background, as it takes
@@ -183,14 +236,140 @@ class Runtime:
             from statuspage.web.limits import server_limits
             from statuspage.web.server import build_app, serve
 
-            app = build_app(
+            self.app = build_app(
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
-                site_dir=Path(cfg.site.output_dir), metrics=self.metrics, clock=self.clock,
-                on_change=self.mark_dirty, support=self.support, health=self.health,
-                subscriptions=self.subscriptions,
+                site_dir=self._served_dir, metrics=self.metrics, clock=self.clock,
+                on_change=self._admin_changed if shared else self.mark_dirty, support=self.support,
+                health=self.health, subscriptions=self.subscriptions,
             )
-            self.server = await serve(app, cfg.server.host, cfg.server.port, self._sockets,
+            self.server = await serve(self.app, cfg.server.host, cfg.server.port, self._sockets,
                                       access_log=cfg.server.access_log, limits=server_limits(cfg))
+        if shared:
+            self._start_cluster_loops()
+        self._update_cluster_metrics()
+        self._started = True
+
+    # --- several instances (a shared database) -------------------------------------------------------
+
+    async def _start_cluster_parts(self, store: Store) -> None:
+        cfg = self.config
+        instance = cfg.cluster.instance or default_instance_name()
+        self.coordinator = await open_coordinator(cfg.storage, instance)
+        assert self.coordinator is not None
+        self.coordinator.on_announce(self._announced)
+        tokens = {m.token: m.key for _, _, m in cfg.monitors() if m.type == "push" and m.token}
+        self.push_board = SharedPushBoard(store, tokens, self.clock)
+        for _, _, mon in cfg.monitors():
+            self._keys_by_shard.setdefault(shard_of(mon.key, cfg.cluster.shards), []).append(mon.key)
+        # Confirmed transitions are the leader's business here; this instance only reports them.
+        self.transition_hooks = []
+        self._private_site = Path(tempfile.mkdtemp(prefix="statuspage-site-"))
+        site = cfg.site.model_copy(update={"output_dir": str(self._private_site)})
+        self._follower_worker = RenderWorker(cfg.model_copy(update={"site": site}))
+        self._served_dir = self._private_site
+        log.info("cluster: instance=%s database=%s", instance, store.path)
+
+    def _start_cluster_loops(self) -> None:
+        assert self.coordinator is not None and self.store is not None and self.incidents is not None
+        assert self.notifier is not None and self.prober is not None
+        prober = self.prober
+        self.duties = LeaderDuties(
+            self.config, self.store, self.incidents, self.notifier, instance=self.coordinator.instance,
+            local_states=lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states},
+            on_changed=self.mark_dirty, on_round=self._leader_round, clock=self.clock,
+            on_tick=self._leader_tick)
+        self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
+                                on_lost=self._lost, on_lead=self._lead, on_depose=self._depose)
+        self.node.start()
+        self._tasks.append(asyncio.create_task(self._push_sync_loop(), name="push-sync"))
+
+    def _leader_round(self, exc: Exception | None) -> None:
+        # A leader that cannot act (its database full or away) is on /healthz, like a failing flush.
+        if exc is None:
+            self.health.ok("leader")
+            return
+        reason = unavailable_reason(exc)
+        self.health.failed("leader", f"incidents and notifications wait: the database {reason}" if reason
+                           else f"incidents and notifications wait: {exc.__class__.__name__}: {exc}")
+
+    def _update_cluster_metrics(self) -> None:
+        probed = len(self.prober.scheduled) if self.prober is not None else 0
+        self.metrics.set_cluster(self.is_leader, probed)
+
+    def _keys(self, shards: set[int]) -> list[str]:
+        return [k for shard in sorted(shards) for k in self._keys_by_shard.get(shard, [])]
+
+    async def _gained(self, shards: set[int]) -> None:
+        assert self.prober is not None
+        await self.prober.adopt(self._keys(shards))
+        self._update_cluster_metrics()
+
+    async def _lost(self, shards: set[int]) -> None:
+        assert self.prober is not None and self.store is not None
+        await self.prober.release(self._keys(shards))
+        self._update_cluster_metrics()
+        await self.store.flush()  # before anyone else loads these monitors' state
+
+    async def _leader_tick(self) -> None:
+        # Inside the leader's fenced, atomic tick: support alerts and maintenance notices (to
+        # subscribers and engineers' channels) commit with the outbox rows they caused, or not at all.
+        if self.support is not None and self.support.enabled:
+            await self.support_tick()
+        if self.announcer is not None and self.announcer.active:
+            await self.announcer.tick()
+
+    async def _lead(self, epoch: int) -> None:
+        assert self.duties is not None
+        self._duties_task = asyncio.create_task(self._lead_loop(epoch), name="leader")
+        if self.mailer is not None:
+            self.mailer.start()  # the leader alone sends subscriber mail: each once
+        self._update_cluster_metrics()
+        self.mark_dirty()  # the leader writes site.output_dir from now on
+
+    async def _lead_loop(self, epoch: int) -> None:
+        assert self.duties is not None and self.node is not None
+        await self.duties.run(epoch, self.config.cluster.poll_every)
+        await self.node.depose("a leader write was refused: another instance leads")
+
+    async def _depose(self) -> None:
+        task, self._duties_task = self._duties_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.notifier is not None:
+            self.notifier.drop_queued()  # claimed rows not sent yet: the next leader claims them again
+        if self.mailer is not None:
+            await self.mailer.close()  # what it sent leaves the outbox; the rest waits for the next leader
+        self.health.ok("leader")  # a follower has no leader round to fail
+        self._update_cluster_metrics()
+        if not self._closing:
+            self.mark_dirty()
+
+    def _announced(self, payload: str) -> None:
+        # Another instance changed something: show it, and if we lead, act on it now.
+        self.mark_dirty()
+        if self.duties is not None and self.is_leader:
+            self.duties.wake.set()
+
+    async def _admin_changed(self) -> None:
+        self.mark_dirty()
+        assert self.store is not None and self.coordinator is not None
+        try:
+            await self.store.flush()  # the outbox rows of its notifications, for the leader
+            await self.coordinator.announce("admin")
+        except Exception as exc:
+            log.warning("cluster: could not announce an admin change (%s)", exc.__class__.__name__)
+
+    async def _push_sync_loop(self) -> None:
+        board = self.push_board
+        assert isinstance(board, SharedPushBoard)
+        while True:
+            await asyncio.sleep(self.config.cluster.poll_every)
+            try:
+                await board.sync()
+            except Exception as exc:
+                log.debug("push sync failed: %s", exc.__class__.__name__)
 
     async def _start_subscriptions(self) -> None:
         # Before the notifier starts: subscribers are one of its destinations (the same outbox).
@@ -211,6 +390,8 @@ class Runtime:
 
     def component_status(self, page: str, component: str) -> ComponentStatus:
         """A component's live status from its monitors' confirmed states (maintenance not applied)."""
+        if self.duties is not None:
+            return self.duties.status(page, component)  # every instance's monitors, as the leader read them
         assert self.prober is not None
         states = [self.prober.states[k] for k in self._monitors_of.get(component_key(page, component), [])]
         return component_status(states)
@@ -304,6 +485,7 @@ class Runtime:
             # A monitor's first result, or it turned degraded (or back): the page shows it without
             # waiting for the periodic render.
             self.mark_dirty()
+            self._announce_states = self.node is not None
             self._run_states[key] = event.state.run_state
 
     async def _on_transition(self, component: str, event: CheckEvent) -> None:
@@ -315,12 +497,22 @@ class Runtime:
             for hook in self.transition_hooks:
                 await hook(component, event)
         except Exception:
-            # The database refused (disk full): the incident policy acts on it at a later tick.
-            self._unacted.append((component, event))
+            if self.transition_hooks:
+                # The database refused (disk full): the incident policy acts on it at a later tick.
+                self._unacted.append((component, event))
+            else:
+                # Several instances: the leader reads the state once a flush gets it into the database.
+                self._announce_states = True
             raise
         # The outbox rows of the notifications it caused: committed now, not at the next flush.
         await self.store.flush()
         self.mark_dirty()
+        if self.coordinator is not None:
+            # The leader acts on it at once (it also re-reads the states every poll_every).
+            if self.duties is not None and self.is_leader:
+                self.duties.wake.set()
+            with contextlib.suppress(Exception):
+                await self.coordinator.announce("states")
 
     async def _act_on_missed_transitions(self) -> None:
         """Transitions the incident policy could not act on while the database refused writes, in order
@@ -348,14 +540,29 @@ class Runtime:
         try:
             await self.flush()
         except Exception:
-            # The database refuses writes (disk full, /healthz says so): render what it has.
+            # The database refuses writes (disk full, away; /healthz says so): render what it has.
             log.debug("rendering without the latest checks: the flush failed")
+        leading = self.is_leader
+        worker = self.render_worker if leading or self._follower_worker is None else self._follower_worker
         try:
-            done = await self.render_worker.render(self.clock())
+            done = await worker.render(self.clock())
         except Exception as exc:
             self.health.failed("render", exc)
             raise
         self.health.ok("render")
+        if self.node is not None:
+            # Serve what was just rendered: site.output_dir while leading, the private folder otherwise.
+            target = Path(self.config.site.output_dir) if leading else self._private_site
+            if target is not None and target != self._served_dir:
+                self._served_dir = target
+                if self.app is not None:
+                    from statuspage.web.server import set_site_dir
+
+                    set_site_dir(self.app, target)
+                # The other worker's process is idle now: stop it.
+                idle = self._follower_worker if leading else self.render_worker
+                if idle is not None:
+                    await idle.close()
         self.renders += 1
         self.metrics.set_snapshot_text(done.metrics)
         self.metrics.set_store_pending(self.store.pending)
@@ -374,7 +581,10 @@ class Runtime:
             try:
                 await self.render()
             except Exception as exc:
-                _render_failed(exc, self.config.server.render_every)
+                if str(exc).startswith(UNAVAILABLE) or isinstance(exc, StoreUnavailable):
+                    log.warning("render skipped: %s", exc)
+                else:
+                    _render_failed(exc, self.config.server.render_every)
 
     async def flush(self) -> None:
         """Commit what the store buffered; /healthz says so while it keeps failing (rows stay buffered)."""
@@ -400,31 +610,47 @@ class Runtime:
         assert self.store is not None
         failures, logged = 0, -math.inf
         while True:
-            # While the database refuses writes (disk full), try less often: every retry rewrites the
-            # whole buffer. Every row stays buffered until one succeeds.
-            await asyncio.sleep(FLUSH_EVERY_S * min(2 ** failures, FLUSH_BACKOFF_MAX))
+            # While the database refuses writes (disk full, a restart), try less often: every retry
+            # rewrites the whole buffer. Every row stays buffered until one succeeds.
+            await asyncio.sleep(FLUSH_EVERY_S * min(2 ** min(failures, 8), FLUSH_BACKOFF_MAX))
             try:
                 await self.flush()
-            except Exception:
+            except Exception as exc:
                 failures += 1
                 if time.monotonic() - logged >= 60.0:
                     logged = time.monotonic()
-                    log.exception("flush failed; rows stay buffered and are retried (pending=%d)",
-                                  self.store.pending)
+                    reason = unavailable_reason(exc)
+                    if reason is not None:  # the database's own state (full, away): no traceback
+                        log.warning("flush failed: the database %s; rows stay buffered and are retried "
+                                    "(pending=%d)", reason, self.store.pending)
+                    else:
+                        log.exception("flush failed; rows stay buffered and are retried (pending=%d)",
+                                      self.store.pending)
                 continue
             if failures:
                 log.info("flush works again after %d failed attempts", failures)
             failures = 0
             self.metrics.set_store_pending(self.store.pending)
             self.metrics.set_store_dropped(int(getattr(self.store, "dropped", 0)))
+            if self._announce_states and self.coordinator is not None:
+                self._announce_states = False
+                with contextlib.suppress(Exception):
+                    await self.coordinator.announce("states")
 
     async def prune(self) -> None:
         """Delete raw results older than the retention; state runs and hourly figures stay."""
         assert self.store is not None
+        if not self.is_leader:
+            return  # one instance of several prunes the shared database
         before = self.clock() - self.config.storage.raw_retention
         deleted = await self.store.prune_results(before)
         if deleted:
             log.info("pruned results=%d", deleted)
+
+    async def subscriptions_housekeeping(self) -> None:
+        """Delete subscription requests never confirmed in time and notices long delivered."""
+        if self.subscriptions is not None and self.is_leader:  # one instance of several does it
+            await self.subscriptions.housekeeping()
 
     def hurry(self) -> None:
         """Cut the wait for running checks short (a second Ctrl-C while stopping)."""
@@ -456,6 +682,9 @@ class Runtime:
         for sock in self._sockets:
             sock.close()  # bound but never served (start failed), or already closed by the server
         self._sockets = []
+        if self.node is not None:
+            await self.node.pause()  # no more lease or leadership changes while we stop
+            await self._depose()
         if self.prober is not None:
             await self.prober.stop()
         for task in self._tasks:
@@ -465,6 +694,8 @@ class Runtime:
                 await task
         self._tasks.clear()
         await self.render_worker.close()
+        if self._follower_worker is not None:
+            await self._follower_worker.close()
         if self.checker is not None:
             await self.checker.close()
         if self.subscriptions is not None:
@@ -476,7 +707,16 @@ class Runtime:
             # Mail not sent yet stays in the subscriber outbox for the next start.
             await self.mailer.close()
         if self.store is not None:
-            await self.store.close()
+            try:
+                await self.store.close()
+            finally:
+                if self.node is not None:
+                    await self.node.close()  # releases our shards: after our last rows are written
+                if self.coordinator is not None:
+                    await self.coordinator.close()
+                if self._private_site is not None:
+                    shutil.rmtree(self._private_site, ignore_errors=True)
+        if self._started:  # a start that failed says so in one line, not two
             log.info("stopped")
 
 

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from aiohttp import web
 
+from tests.pg import backend, pg_cluster, pg_url  # noqa: F401 - fixtures for every test module
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -172,3 +172,31 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(cli, ["validate", "--config", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 1 and "no such config file" in result.output
+
+
+STORAGE_CASES = [
+    ("storage: {path: a.db, url: 'postgresql://u:hunter2@db:5432/sp'}",
+     "storage.path, url: both are set; use path for SQLite or url for PostgreSQL, not both"),
+    ("storage: {url: 'mysql://u:hunter2@db/sp'}",
+     "storage.url: is not a postgresql://user:password@host:5432/database URL"),
+    ("storage: {url: 'postgresql://u:hunter2@db:99999/sp'}",
+     "storage.url: is not a postgresql://user:password@host:5432/database URL"),
+    ("cluster: {lease_ttl: 2s, renew_every: 2s}",
+     "cluster.renew_every: 2s must be at most half of lease_ttl (2s), or a slow renewal loses the lease"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STORAGE_CASES, ids=["both", "scheme", "port", "renew"])
+def test_storage_and_cluster_problems_name_their_keys_and_never_show_a_password(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config_text(text + "\n" + GOOD, env={})
+    assert err.value.problems == [expected]
+    assert "hunter2" not in str(err.value)
+
+
+def test_storage_url_is_interpolated_and_shown_without_its_password() -> None:
+    config = load_config_text("storage: {url: 'postgresql://sp:${PGPASS}@db:5432/status'}\n" + GOOD,
+                              env={"PGPASS": "s3cret"})
+    assert config.storage.url == "postgresql://sp:s3cret@db:5432/status"
+    assert config.storage.shared and config.storage.where == "postgresql://sp:***@db:5432/status"
+    assert not load_config_text(GOOD, env={}).storage.shared

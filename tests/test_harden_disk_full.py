@@ -24,7 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from statuspage.models import CheckResult, MonitorState
-from statuspage.store import sqlite as sqlite_store
+from statuspage.store import buffer as store_buffer
 from statuspage.store.sqlite import SQLiteStore
 from tests.conftest import free_port, write_config
 from tests.harden_env import served
@@ -84,7 +84,7 @@ async def test_a_failed_commit_keeps_every_row_until_the_disk_has_room(tiny_fs: 
 async def test_beyond_the_cap_the_oldest_raw_results_go_and_states_stay(
     tiny_fs: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "MAX_PENDING_RESULTS", 100)
+    monkeypatch.setattr(store_buffer, "MAX_PENDING_RESULTS", 100)
     store = await SQLiteStore.open(tiny_fs / "db.sqlite")
     await store.register_monitors(["nps/app/web"])
     filler = fill(tiny_fs)

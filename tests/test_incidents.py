@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,8 @@ from statuspage.incidents.service import (
 )
 from statuspage.models import ComponentStatus, Incident
 from statuspage.sla.compliance import compliance, time_to_acknowledge, time_to_resolve
-from statuspage.store.sqlite import SQLiteStore
+from statuspage.store import Store
+from tests.pg import Backend
 
 T0 = 1_795_000_000.0  # an instant in November 2026
 MIN = 60.0
@@ -61,7 +61,7 @@ class Recorder:
 class World:
     """A service over a real database, with live component statuses the test sets."""
 
-    def __init__(self, store: SQLiteStore, config: Config) -> None:
+    def __init__(self, store: Store, config: Config) -> None:
         self.clock = Clock()
         self.sent = Recorder()
         self.status: dict[tuple[str, str], ComponentStatus] = {}
@@ -79,8 +79,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> Any:
-    store = await SQLiteStore.open(tmp_path / "db.sqlite")
+async def world(backend: Backend) -> Any:
+    store = await backend.open()
     yield World(store, make_config())
     await store.close()
 
@@ -167,12 +167,12 @@ async def test_no_incident_inside_maintenance(world: World) -> None:
     assert await world.down("app", start=T0) is not None
 
 
-async def test_restart_mid_outage_never_opens_a_second_incident(tmp_path: Path) -> None:
+async def test_restart_mid_outage_never_opens_a_second_incident(backend: Backend) -> None:
     config = make_config()
-    store = await SQLiteStore.open(tmp_path / "db.sqlite")
+    store = await backend.open()
     first = await IncidentService(store, config, clock=Clock()).component_down("nps", "reports", T0)
     await store.close()
-    store = await SQLiteStore.open(tmp_path / "db.sqlite")  # the process restarted
+    store = await backend.open()  # the process restarted
     again = await IncidentService(store, config, clock=Clock(T0 + HOUR)).component_down("nps", "reports", T0)
     assert first is not None and again is not None and again.id == first.id
     assert len(again.updates) == 1

@@ -15,7 +15,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_import_contracts_are_kept() -> None:
-    """cli → runner → web → site → incidents | sla | probe → store → config → models | durations."""
+    """cli → runner → web → site → cluster → incidents | sla | probe → store → config → models | durations."""
     done = subprocess.run([str(BIN / "lint-imports"), "--no-cache"], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

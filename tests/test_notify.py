@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,9 @@ from aiosmtpd.controller import Controller
 from statuspage.config import Config, parse_config
 from statuspage.incidents.notify import Notifier, incident_from_json, incident_to_json
 from statuspage.models import ComponentChange, Incident, IncidentUpdate
-from statuspage.store.sqlite import OutboxRow, SQLiteStore
+from statuspage.store import OutboxRow
 from tests.conftest import free_port
+from tests.pg import Backend
 
 T0 = 1_795_000_000.0
 SECRET = "s3cret-for-hmac"
@@ -202,9 +202,9 @@ async def test_title_cannot_inject_mail_headers(smtp: tuple[Mailbox, int]) -> No
 
 
 async def test_undelivered_notifications_survive_a_crash_in_the_outbox(
-    aiohttp_server: Any, tmp_path: Path
+    aiohttp_server: Any, backend: Backend
 ) -> None:
-    store = await SQLiteStore.open(tmp_path / "db.sqlite")
+    store = await backend.open()
     down = Receiver([503] * 100)
     cfg = config([{"url": await serve(aiohttp_server, down), "retries": 20}])
     first = Notifier(cfg, store=store, resume=True, retry_base_delay=0.01)

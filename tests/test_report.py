@@ -14,17 +14,17 @@ from statuspage.cli.commands import cli
 from statuspage.config import load_config
 from statuspage.models import RunRow
 from statuspage.sla.report import build_report
-from statuspage.store.sqlite import SQLiteStore
 from tests.conftest import write_config
+from tests.pg import Backend
 
 TZ = ZoneInfo("America/Sao_Paulo")
 NOV_1 = datetime(2026, 11, 1, tzinfo=TZ).timestamp()
 DAY = 86400.0
 
 
-def _config(tmp_path: Path) -> Path:
+def _config(tmp_path: Path, backend: Backend) -> Path:
     return write_config(tmp_path / "config.yaml", {
-        "storage": {"path": str(tmp_path / "db.sqlite")},
+        "storage": backend.storage_yaml(),
         "defaults": {"interval": "30s"},
         "pages": [{"slug": "nps", "name": "NPS", "components": [
             {"slug": "app", "name": "Plataforma", "monitors": [{"name": "web", "url": "http://127.0.0.1:1/"}]},
@@ -33,8 +33,8 @@ def _config(tmp_path: Path) -> Path:
     })
 
 
-async def _fill(path: Path) -> None:
-    store = await SQLiteStore.open(path)
+async def _fill(backend: Backend) -> None:
+    store = await backend.open()
     await store.register_monitors(["nps/app/web", "nps/api/health"])
     # Ten days of data from Nov 1: the platform is down for 2 h on day 3; the API for 1 h on day 5,
     # and the API has no data at all on day 8 (the monitor was stopped).
@@ -51,9 +51,9 @@ async def _fill(path: Path) -> None:
     await store.close()
 
 
-async def test_month_figures_are_exact(tmp_path: Path) -> None:
-    config = load_config(_config(tmp_path), env={})
-    await _fill(tmp_path / "db.sqlite")
+async def test_month_figures_are_exact(tmp_path: Path, backend: Backend) -> None:
+    config = load_config(_config(tmp_path, backend), env={})
+    await _fill(backend)
     now = NOV_1 + 10 * DAY
     report = await build_report(config, now, 2026, 11)
     page = report.pages[0]
@@ -72,11 +72,11 @@ async def test_month_figures_are_exact(tmp_path: Path) -> None:
     assert page.page.met is False
 
 
-def test_report_command_text_and_json(tmp_path: Path) -> None:
+def test_report_command_text_and_json(tmp_path: Path, backend: Backend) -> None:
     import asyncio
 
-    cfg = _config(tmp_path)
-    asyncio.run(_fill(tmp_path / "db.sqlite"))
+    cfg = _config(tmp_path, backend)
+    asyncio.run(_fill(backend))
     runner = CliRunner()
     result = runner.invoke(cli, ["report", "--config", str(cfg), "--month", "2026-11", "--json"])
     assert result.exit_code == 0, result.output

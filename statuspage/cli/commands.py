@@ -215,7 +215,14 @@ def demo(port: int, data_dir: str, out_dir: str, like: Path, start_at: float, ac
 
 def main() -> None:
     """Entry point of the `statuspage` console script."""
-    cli(prog_name="statuspage")
+    from statuspage.store import StoreUnavailable
+
+    try:
+        cli(prog_name="statuspage")
+    except StoreUnavailable as exc:
+        # Unreachable, wrong password, missing database: one line for the operator, never a traceback.
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
 
 
 @cli.command()
@@ -273,3 +280,25 @@ cli.add_command(incident)
 cli.add_command(maintenance)
 cli.add_command(case)
 cli.add_command(subscribers)
+
+
+@cli.command()
+@click.option("--from", "source", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite database to copy (storage.path).")
+@click.option("--to", "url", required=True, metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
+              help="An empty PostgreSQL database (storage.url).")
+def migrate(source: Path, url: str) -> None:
+    """Copy a SQLite history (results, runs, states, latency, incidents, maintenance, outbox, support
+    cases) into PostgreSQL, all or nothing; a database that already holds a history is refused."""
+    from statuspage.store import StoreUnavailable
+    from statuspage.store.migrate import MigrateError
+    from statuspage.store.migrate import migrate as copy_history
+    from statuspage.store.postgres import redact_url
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise click.ClickException("--to must be a postgresql://user:password@host:5432/database URL")
+    try:
+        result = asyncio.run(copy_history(source, url))
+    except (MigrateError, StoreUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"copied {source} into {redact_url(url)}: {result.summary()}")

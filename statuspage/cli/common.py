@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from statuspage.config import Config, ConfigError, load_config
-from statuspage.store import database_problem
+from statuspage.store import StoreUnavailable, database_problem
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -128,7 +128,8 @@ DATABASE = "statuspage.database"
 
 class StatuspageGroup(click.Group):
     """The command group: a database problem met anywhere in a command (corrupt, truncated, newer
-    schema, a directory in its place, a full disk) is one line naming the file and exit 1, not a
+    schema, a directory in its place, a full disk; PostgreSQL unreachable, refusing the password,
+    missing, full) is one line naming the file or the URL (without its password) and exit 1, not a
     traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
@@ -138,19 +139,24 @@ class StatuspageGroup(click.Group):
             raise
         except Exception as exc:
             path = ctx.meta.get(DATABASE)
-            problem = database_problem(exc, path) if isinstance(path, str) else None
+            problem = None
+            if isinstance(path, str):
+                problem = database_problem(exc, path)
+            elif isinstance(exc, StoreUnavailable):  # a PostgreSQL database that cannot be used
+                problem = str(exc)  # names the database, never its password
             if problem is None:
                 raise
             raise click.ClickException(problem) from None
 
 
 def require_database(config: Config) -> None:
-    """Exit 1 with a clear line when the configured database does not exist yet (and note its path:
-    a problem with it later is one line too, see `StatuspageGroup`)."""
+    """Exit 1 with a clear line when the configured SQLite database does not exist yet, and note the
+    database (a problem with it later is one line too, see `StatuspageGroup`; a PostgreSQL database
+    is checked when it is opened: `StoreUnavailable`)."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
-        ctx.meta[DATABASE] = config.storage.path
-    if not Path(config.storage.path).exists():
+        ctx.meta[DATABASE] = config.storage.where
+    if config.storage.url is None and not Path(config.storage.path).exists():
         hint = ""
         if DEMO_CONFIG.is_file():
             # The most common first encounter: the demo runs beside, with its own config.

@@ -268,9 +268,13 @@ class Notifier:
 
     def __init__(self, config: Config, *, store: Store | None = None, resume: bool = False,
                  retry_base_delay: float = 1.0, queue_size: int = 1000,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, dispatch: bool = False) -> None:
         """With a `store`, every queued delivery is kept in its outbox until it is done, and with
-        `resume` (the one long-running process only) `start()` delivers what an earlier process left."""
+        `resume` (the one long-running process only) `start()` delivers what an earlier process left.
+
+        With `dispatch` (several instances on one database) `notify()` only writes the outbox, and
+        the leader hands the rows it claimed to `deliver()`: one instance sends, whoever caused it."""
+        self.dispatch = dispatch
         self.config = config
         self.clock = clock
         self.store = store
@@ -323,9 +327,18 @@ class Notifier:
             dest.task = asyncio.create_task(dest.run(), name=f"notify-{dest.name}")
 
     async def _resume(self, store: Store) -> None:
+        resumed = self.deliver(await store.outbox())
+        if resumed:
+            log.info("outbox: resuming %d undelivered notifications", resumed)
+
+    def deliver(self, rows: list[OutboxRow]) -> int:
+        """Queue outbox rows (an earlier process's, or claimed by the leader) for delivery, each with
+        its own delivery id; return how many were queued. Rows for a receiver no longer configured, a
+        day old, or unreadable leave the outbox."""
+        store = self.store
         by_key = {d.key: d for d in self._destinations}
-        resumed = 0
-        for row in await store.outbox():
+        queued = 0
+        for row in rows:
             dest = by_key.get(row.destination)
             stale = self.clock() - row.at > OUTBOX_MAX_AGE_S
             incident: Incident | None = None
@@ -345,12 +358,22 @@ class Notifier:
                     or dest.queue.full():
                 # A receiver no longer configured, a day-old event, an unreadable row: drop it.
                 log.warning("outbox: dropping event=%s destination=%s", row.event, row.destination)
-                store.buffer_outbox_done(row.delivery_id, row.destination)
+                if store is not None:
+                    store.buffer_outbox_done(row.delivery_id, row.destination)
                 continue
             dest.queue.put_nowait(Delivery(row.event, incident, row.at, row.delivery_id, alert, maintenance))
-            resumed += 1
-        if resumed:
-            log.info("outbox: resuming %d undelivered notifications", resumed)
+            queued += 1
+        return queued
+
+    def drop_queued(self) -> int:
+        """Forget deliveries not started yet (a deposed leader: the next one claims them again)."""
+        dropped = 0
+        for dest in self._destinations:
+            while not dest.queue.empty():
+                dest.queue.get_nowait()
+                dest.queue.task_done()
+                dropped += 1
+        return dropped
 
     def notify(self, event: str, incident: Incident) -> None:
         """Queue an event for every destination; never blocks, drops (with a warning) when a queue is full."""
@@ -380,6 +403,12 @@ class Notifier:
 
     def _queue(self, delivery: Delivery, snapshot: str) -> None:
         event = delivery.event
+        if self.dispatch and self.store is not None:
+            # Several instances: only the outbox is written; the leader claims and delivers the rows.
+            for dest in self._destinations:
+                if event in dest.events:
+                    self.store.buffer_outbox(OutboxRow(delivery.id, dest.key, event, snapshot, delivery.at))
+            return
         for dest in self._destinations:
             if event not in dest.events:
                 continue

@@ -48,6 +48,13 @@ class SlotClock:
         """APScheduler skipped a slot of `job` because its previous run was still running."""
         self._refused[job] = self._refused.get(job, 0) + 1
 
+    def forget(self, job: str) -> None:
+        """`job` is no longer scheduled here (another instance probes its monitor now): if it comes
+        back, its first run is on time, and the slots probed elsewhere meanwhile are not skipped ones."""
+        self._fired.pop(job, None)
+        self._served.pop(job, None)
+        self._refused.pop(job, None)
+
     def start(self, job: str, interval: float) -> Start | None:
         """A run of `job` starts now: its intended start and the slots it stands in for.
 

@@ -8,16 +8,18 @@ or incident-hook error is logged and never stops the loop or another monitor.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuspage.config import Config, Monitor
@@ -94,8 +96,10 @@ class Prober:
         self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[Any], str] = {}
         self._stopping = False
+        self.scheduled: set[str] = set()
+        """The monitors this process probes now (all of them, unless several instances share them)."""
         self._push_keys: dict[str, str] = {
             m.token: k for k, m in self.monitors.items() if m.type == "push" and m.token
         }
@@ -117,33 +121,84 @@ class Prober:
                 except ValueError:
                     log.warning("ignoring unreadable latency aggregate monitor=%s hour=%d", key, hour)
 
-    def start(self) -> None:
-        """Schedule one interval job per monitor, first runs spread over the first interval."""
+    def start(self, keys: Iterable[str] | None = None) -> None:
+        """Schedule one interval job per monitor (all, or only `keys`), first runs spread over the
+        first interval."""
         scheduler = AsyncIOScheduler(timezone=UTC)
-        now = self._clock()
-        for key, mon in self.monitors.items():
-            # A stable per-monitor offset: restarts keep the same phase, monitors don't bunch up.
-            offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
-            first = now + offset
-            self._first_run[key] = first
-            scheduler.add_job(
-                self._run_job,
-                "interval",
-                seconds=mon.interval_s,
-                next_run_time=datetime.fromtimestamp(first, UTC),
-                args=[key],
-                id=key,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(mon.interval_s)),
-            )
         scheduler.add_listener(self._on_scheduler_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
         scheduler.start()
         self._scheduler = scheduler
+        chosen = list(self.monitors) if keys is None else list(keys)
+        for key in chosen:
+            self._schedule(key)
         self.checker.push_board.subscribe(self._on_push)
-        for key in self._push_keys.values():
+        for key in chosen:
             self._arm_deadline(key)
-        log.info("probing %d monitors", len(self.monitors))
+        log.info("probing %d monitors", len(chosen))
+
+    def _schedule(self, key: str, aligned: bool = False) -> None:
+        assert self._scheduler is not None
+        mon = self.monitors[key]
+        now = self._clock()
+        # A stable per-monitor offset: restarts keep the same phase, monitors don't bunch up. Adopted
+        # from another instance (`aligned`), the offset counts from the epoch instead of from now, so
+        # the new owner checks in the very slots the old one did.
+        offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
+        first = now + ((offset - now) % mon.interval_s if aligned else offset)
+        self._first_run[key] = first
+        self._scheduler.add_job(
+            self._run_job,
+            "interval",
+            seconds=mon.interval_s,
+            next_run_time=datetime.fromtimestamp(first, UTC),
+            args=[key],
+            id=key,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(mon.interval_s)),
+        )
+        self.scheduled.add(key)
+
+    async def adopt(self, keys: Iterable[str]) -> None:
+        """Start probing monitors another instance probed until now: their confirmation state, run
+        tail and this hour's response times are read from the database first (several instances)."""
+        wanted = [k for k in keys if k in self.monitors and k not in self.scheduled]
+        if not wanted:
+            return
+        saved = await self.store.load_monitor_states()
+        tails = await self.store.load_run_tails(wanted)
+        hour = int(self._clock() // 3600)
+        latency = await self.store.latency_hour(hour)
+        for key in wanted:
+            self.states[key] = saved.get(key, MonitorState())
+            self._restore_push(key)
+            self._tails[key] = tails.get(key, [])
+            self._latency.pop(key, None)
+            if key in latency:
+                with contextlib.suppress(ValueError):
+                    self._latency[key] = (hour, LatencyAggregate.from_json(json.loads(latency[key])))
+            if self._scheduler is not None and not self._stopping:
+                self._schedule(key, aligned=True)
+                self._arm_deadline(key)
+        log.info("prober adopted monitors=%d", len(wanted))
+
+    async def release(self, keys: Iterable[str], grace: float = 15.0) -> None:
+        """Stop probing these monitors and wait for their running checks (their rows stay buffered)."""
+        gone = {k for k in keys if k in self.scheduled}
+        for key in gone:
+            self.scheduled.discard(key)
+            self._slots.forget(key)
+            if self._scheduler is not None:
+                for job_id in (key, f"{key}#push", f"{key}#due"):
+                    with contextlib.suppress(JobLookupError):
+                        self._scheduler.remove_job(job_id)
+        running = [t for t, k in self._running.items() if k in gone]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+        if gone:
+            log.info("prober released monitors=%d", len(gone))
 
     def add_job(self, func: Callable[[], Awaitable[None]], seconds: float, job_id: str) -> None:
         """Run `func` every `seconds` on the prober's scheduler (housekeeping: prune, flush, ticks).
@@ -157,7 +212,7 @@ class Prober:
                 return
             task = asyncio.current_task()
             assert task is not None
-            self._running.add(task)
+            self._running[task] = ""
             try:
                 await func()
             except asyncio.CancelledError:
@@ -165,7 +220,7 @@ class Prober:
             except Exception:
                 log.exception("job failed job=%s", job_id)
             finally:
-                self._running.discard(task)
+                self._running.pop(task, None)
 
         self._scheduler.add_job(guarded, "interval", seconds=seconds, id=job_id, max_instances=1,
                                 coalesce=True, misfire_grace_time=max(1, int(seconds)))
@@ -222,7 +277,7 @@ class Prober:
             return
         task = asyncio.current_task()
         assert task is not None
-        self._running.add(task)
+        self._running[task] = key
         try:
             async with self._limit:
                 now = self._clock()
@@ -235,7 +290,7 @@ class Prober:
         except Exception:  # pragma: no cover - run_check already guards; never kill the scheduler
             log.exception("check job failed monitor=%s", key)
         finally:
-            self._running.discard(task)
+            self._running.pop(task, None)
 
     async def run_check(self, key: str, lag: float = 0.0) -> CheckEvent:
         """Check one monitor now, confirm, record; return the event."""
@@ -311,14 +366,21 @@ class Prober:
 
     def _restore_pushes(self) -> None:
         """Put the persisted last heartbeats back on the board (a restart is never a recovery)."""
-        board = self.checker.push_board
-        for token, key in self._push_keys.items():
-            state = self.states[key]
-            last = None
-            if state.push_at is not None:
-                status: PushStatus = "down" if state.push_status == "down" else "up"
-                last = Push(state.push_at, status, state.push_message)
-            board.restore(token, last, state.push_waiting_since)
+        for key in self._push_keys.values():
+            self._restore_push(key)
+
+    def _restore_push(self, key: str) -> None:
+        """Put one push monitor's persisted last heartbeat back on the board (an adopted monitor's
+        too: the board keeps whichever is newer, this or one shared through the database)."""
+        mon = self.monitors[key]
+        state = self.states.get(key)
+        if mon.type != "push" or mon.token is None or state is None:
+            return
+        last = None
+        if state.push_at is not None:
+            status: PushStatus = "down" if state.push_status == "down" else "up"
+            last = Push(state.push_at, status, state.push_message)
+        self.checker.push_board.restore(mon.token, last, state.push_waiting_since)
 
     def _with_push(self, mon: Monitor, state: MonitorState) -> MonitorState:
         """The state with the board's last heartbeat, so it is persisted with the confirmation."""
@@ -332,8 +394,8 @@ class Prober:
 
     def _on_push(self, token: str, push: Push) -> None:
         key = self._push_keys.get(token)
-        if key is None or self._scheduler is None or self._stopping:
-            return
+        if key is None or key not in self.scheduled or self._scheduler is None or self._stopping:
+            return  # another instance probes it (several instances), or shutting down
         self._arm_deadline(key)
         state = self.states.get(key)
         if state is None or state.last_outcome != push.status:
@@ -346,7 +408,7 @@ class Prober:
     def _arm_deadline(self, key: str) -> None:
         """Check a push monitor again the moment its heartbeat becomes overdue."""
         mon = self.monitors[key]
-        if self._scheduler is None or self._stopping or mon.token is None:
+        if self._scheduler is None or self._stopping or mon.token is None or key not in self.scheduled:
             return
         due = self.checker.push_board.deadline(mon.token, mon.interval_s + (mon.grace or 0.0))
         if due <= self._clock():
@@ -360,6 +422,8 @@ class Prober:
         """At shutdown: record a check for every push monitor with a heartbeat newer than persisted."""
         board = self.checker.push_board
         for token, key in self._push_keys.items():
+            if key not in self.scheduled:
+                continue  # another instance's to judge (several instances)
             last = board.last(token)
             state = self.states.get(key)
             if last is not None and state is not None and (state.push_at is None or last.at > state.push_at):

@@ -56,7 +56,7 @@ def confirm(
                           run_state="down")
             return new, Transition("down", streak_start)
         new = replace(new, confirmed="up", streak=0, streak_start=None, down_since=None,
-                      run_state=result.outcome)
+                      run_state=result.outcome, recovered_at=streak_start)
         return new, Transition("up", streak_start)
     if state.confirmed == "up" and not is_down:
         new = replace(new, run_state=result.outcome)

@@ -38,7 +38,7 @@ from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
 from statuspage.site.snapshot import LatencyCache, take_snapshot
-from statuspage.store import open_store
+from statuspage.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,10 @@ class WorkerRender:
     seconds: float
     metrics: bytes
     """Prometheus exposition text of the snapshot series (statuses, uptime, budgets, incidents)."""
+
+
+UNAVAILABLE = "database unavailable: "
+"""How a render that could not reach the database starts its error (no traceback to show)."""
 
 
 class RenderError(RuntimeError):
@@ -203,6 +207,9 @@ def main() -> None:
             try:
                 done = loop.run_until_complete(_render(config, env, metrics, now, latency))
                 reply: tuple[bool, Any] = (True, done)
+            except StoreUnavailable as exc:
+                # The database is away (a restart): one line, the parent retries at the next render.
+                reply = (False, f"{UNAVAILABLE}{exc}")
             except Exception:
                 # The parent logs the failure once; the traceback travels in the reply.
                 log.debug("render failed", exc_info=True)

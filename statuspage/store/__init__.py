@@ -1,4 +1,6 @@
-"""Storage: the `Store` interface (base.py) and its backends (sqlite.py; PostgreSQL goes beside it).
+"""Storage: the `Store` interface (base.py), the write buffer both backends share (buffer.py) and the
+backends: sqlite.py (the embedded default, `storage.path`) and postgres.py (`storage.url`, shared by
+several instances, which coordinate through pg_cluster.py).
 
 Open the configured backend with `open_store(config.storage)`; nothing above this package names a
 backend.
@@ -10,52 +12,81 @@ import sqlite3
 from pathlib import Path
 
 from statuspage.config import Storage
-from statuspage.store.base import JsonAble, MailJob, Notice, OutboxRow, Store, Subscriber
+from statuspage.store.base import (
+    Coordinator,
+    JsonAble,
+    LeadershipLost,
+    MailJob,
+    Notice,
+    OutboxRow,
+    PushRow,
+    Store,
+    StoreUnavailable,
+    Subscriber,
+)
 from statuspage.store.sqlite import SQLiteStore
 
-__all__ = ["JsonAble", "MailJob", "Notice", "OutboxRow", "SQLiteStore", "Store", "Subscriber",
-           "database_problem", "open_store", "unavailable_reason"]
-
-# What the database's own errors mean, in words (checked in order against the error's message).
-_MEANINGS: tuple[tuple[str, str], ...] = (
-    ("database or disk is full", "cannot be written: the disk is full"),
-    ("disk i/o error", "cannot be read or written: disk I/O error"),
-    ("readonly database", "cannot be written: it is read-only (file or folder permissions)"),
-    ("database is locked", "is locked by another process for too long"),
-    ("file is not a database", "is not a statuspage database (another kind of file, or damaged)"),
-    ("malformed", "is damaged (database disk image is malformed): restore it from a backup"),
-    ("unable to open database file", "cannot be opened (a missing folder, or no permission)"),
-    ("no such table", "is not a statuspage database (its tables are missing)"),
-    ("schema version", ""),
-)
+__all__ = [
+    "Coordinator", "JsonAble", "LeadershipLost", "MailJob", "Notice", "OutboxRow", "PushRow", "SQLiteStore",
+    "Store", "StoreUnavailable", "Subscriber",
+    "database_problem", "open_coordinator", "open_store", "unavailable_reason",
+]
 
 
 def unavailable_reason(exc: BaseException) -> str | None:
-    """A short reason when `exc` means the database cannot take reads or writes right now (disk full,
-    I/O error, read-only, locked, damaged), else None. Lets code above store/ answer 503, not 500,
-    without knowing which database it talks to."""
-    if not isinstance(exc, sqlite3.Error):
-        return None
-    text = str(exc).lower()
-    return next((why for marker, why in _MEANINGS if marker in text and why), f"failed: {exc}")
+    """A short reason when `exc` means the database cannot take reads or writes right now (SQLite: disk
+    full, I/O error, read-only, locked, damaged; PostgreSQL: unreachable, restarting, connection lost,
+    disk full, read-only, too many connections, ...), else None: the end of a sentence "the database
+    …". Lets code above store/ answer 503, not 500, without knowing which database it talks to."""
+    if isinstance(exc, StoreUnavailable):
+        return exc.reason or "is unavailable"
+    if isinstance(exc, sqlite3.Error):
+        from statuspage.store.sqlite import problem_reason
+
+        return problem_reason(exc)
+    if type(exc).__module__.startswith("asyncpg"):
+        # Only PostgreSQL's driver raises these (imported lazily: SQLite installs never load it).
+        from statuspage.store.postgres import problem_reason as pg_reason
+
+        return pg_reason(exc)
+    return None
 
 
-def database_problem(exc: BaseException, path: str) -> str | None:
-    """One line naming the database file and what is wrong with it, when `exc` is about the database
-    itself (corrupt, truncated, a directory in its place, a newer schema, unwritable); else None."""
-    if Path(path).is_dir():
-        return f"{path}: is a directory, not a database file (check storage.path)"
+def database_problem(exc: BaseException, where: str) -> str | None:
+    """One line naming the database and what is wrong with it, when `exc` is about the database itself
+    (SQLite: corrupt, truncated, a directory in its place, a newer schema, unwritable; PostgreSQL:
+    unreachable, wrong password, missing, a newer schema, full, ...); else None. `where` is the file
+    path or the URL without its password (`Storage.where`)."""
+    if isinstance(exc, StoreUnavailable):
+        return str(exc).splitlines()[0]  # names the database already, never its password
+    if not where.startswith(("postgresql:", "postgres:")) and Path(where).is_dir():
+        return f"{where}: is a directory, not a database file (check storage.path)"
     if isinstance(exc, RuntimeError) and "schema version" in str(exc):
         return str(exc).splitlines()[0]
     reason = unavailable_reason(exc)
-    return None if reason is None else f"database {path} {reason}"
+    return None if reason is None else f"database {where} {reason}"
 
 
 async def open_store(storage: Storage, *, readonly: bool = False) -> Store:
     """Open (creating and migrating unless `readonly`) the database `storage` configures.
 
-    Raises FileNotFoundError when `readonly` and there is no database yet, RuntimeError when its
-    schema is not this program's, and the backend's own errors when it cannot be opened."""
+    Raises FileNotFoundError when `readonly` and there is no SQLite database yet, StoreUnavailable
+    when a PostgreSQL database cannot be reached, refuses the credentials or does not exist,
+    RuntimeError when its schema is not this program's, and the backend's own errors otherwise."""
+    if storage.url is not None:
+        from statuspage.store.postgres import PostgresStore
+
+        return await PostgresStore.open(storage.url, readonly=readonly)
     if readonly:
         return await SQLiteStore.open_readonly(storage.path)
     return await SQLiteStore.open(storage.path)
+
+
+async def open_coordinator(storage: Storage, instance: str, location: str = "") -> Coordinator | None:
+    """The coordinator of instances sharing `storage`'s database, or None for SQLite (one instance,
+    always the leader). Raises StoreUnavailable when the database cannot be reached."""
+    if storage.url is None:
+        return None
+    from statuspage.store.pg_cluster import open_pg_coordinator
+
+    return await open_pg_coordinator(storage.url, instance, location)

@@ -9,13 +9,21 @@ Writes come in two kinds:
   keeps every buffered row for the next one;
 - incidents, acknowledgements and maintenance windows are written at once, each in one transaction.
 
-Errors: a backend raises its driver's errors (`sqlite3.Error`, ...) for faults of the database itself;
-reads of an id that does not exist return None rather than raise.
+Errors: opening raises `StoreUnavailable` (one line, no secret) when the database cannot be reached,
+refuses the credentials or does not exist; afterwards a backend raises its driver's errors
+(`sqlite3.Error`, `asyncpg.PostgresError`, `OSError`) for faults of the database itself, and
+`LeadershipLost` from a write inside `fenced(epoch)` when another instance has become the leader.
+Reads of an id that does not exist return None rather than raise.
+
+Several processes: a SQLite file belongs to one `statuspage run` (`shared` is False; it is always
+the leader). A PostgreSQL database may be shared by several (`shared` is True); they coordinate
+through the `Coordinator` that `open_coordinator` returns (see statuspage/cluster/).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,6 +39,23 @@ from statuspage.models import (
     RunRow,
     SupportTotals,
 )
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used: unreachable, wrong credentials, missing (at open), or gone away
+    under a running store (a flush then keeps its rows for the next one).
+
+    The message is one line for the operator and never carries a password; `reason` is the part
+    after the database's name ("is unreachable (Connection refused)"), for sentences that name the
+    database themselves (/healthz, 503 answers)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class LeadershipLost(Exception):
+    """A leader-only write was refused: another instance holds leadership now (fencing)."""
 
 
 class JsonAble(Protocol):
@@ -93,12 +118,24 @@ class MailJob:
     notice: Notice | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PushRow:
+    """The last heartbeat of a push monitor as the database shares it between instances."""
+
+    monitor: str
+    at: float
+    status: str
+    message: str
+
+
 class Store(Protocol):
     """The database of one statuspage installation."""
 
     path: str
-    """Where the database is (a file path for SQLite), for messages."""
+    """Where the database is (a file path for SQLite, the URL without password for PostgreSQL)."""
     readonly: bool
+    shared: bool
+    """True when several `statuspage run` processes may use this database at once (PostgreSQL)."""
 
     def read_transaction(self) -> AbstractAsyncContextManager[None]:
         """Every read inside sees one commit, however long it takes (a render never mixes two)."""
@@ -122,12 +159,21 @@ class Store(Protocol):
         """The persisted confirmation state of every monitor, by key."""
         ...
 
+    async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
+        """The confirmation states written since `cursor` (0: every one) and the cursor for the next
+        call: how the leader of several instances follows states probed elsewhere, reading only what
+        changed (also rows flushed late). SQLite returns every state and cursor 0."""
+        ...
+
     async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
         """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
         ...
 
     async def last_run_id(self) -> int:
-        """The largest state-run id so far (run ids are handed out in memory)."""
+        """A run id base: ids above it are unused, and this process may hand them out in memory.
+
+        SQLite: the largest run id so far. PostgreSQL: a fresh block of 2^32 ids per call, so several
+        processes never hand out the same id."""
         ...
 
     # --- buffered writes -------------------------------------------------------------------------
@@ -152,6 +198,10 @@ class Store(Protocol):
         """Queue the removal of a delivered (or abandoned) notification."""
         ...
 
+    def buffer_push(self, monitor: str, at: float, status: str, message: str) -> None:
+        """Queue a push monitor's heartbeat for the database (where every instance sees it)."""
+        ...
+
     @property
     def pending(self) -> int:
         """How many buffered rows wait for the next flush."""
@@ -165,6 +215,28 @@ class Store(Protocol):
 
     async def outbox(self) -> list[OutboxRow]:
         """Notifications left undelivered by an earlier process, oldest first."""
+        ...
+
+    async def claim_outbox(self, owner: str, epoch: int, limit: int = 100) -> list[OutboxRow]:
+        """Claim, for the leader of leadership `epoch`, up to `limit` undelivered notifications not yet
+        claimed under that epoch, oldest first (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Rows claimed
+        under an older epoch are claimed again: their leader is gone."""
+        ...
+
+    async def pushes(self) -> list[PushRow]:
+        """The last heartbeat of every push monitor that has one in the database."""
+        ...
+
+    def fenced(self, epoch: int) -> AbstractAsyncContextManager[None]:
+        """Inside, every write first checks that leadership `epoch` is still current and raises
+        `LeadershipLost` otherwise (in the same transaction, so no write of a deposed leader lands)."""
+        ...
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """Inside, the writes and the outbox rows buffered (`buffer_outbox`) commit together, or none
+        of them: an incident the leader opened never lacks its notification because the process died
+        before the next flush (PostgreSQL; a no-op with SQLite's single process). `flush()` inside
+        writes nothing (buffered rows wait for the next flush outside)."""
         ...
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
@@ -380,3 +452,61 @@ class Store(Protocol):
         """The database's own verdict on its consistency (`ok` when sound)."""
         ...
 
+
+
+class Coordinator(Protocol):
+    """How instances sharing one database agree on who probes what and who leads (PostgreSQL only;
+    the protocol is described in statuspage/cluster/__init__.py)."""
+
+    instance: str
+    """This instance's name, unique among the live ones."""
+
+    async def heartbeat(self, ttl: float) -> int:
+        """Record this instance as alive; return how many instances are alive (seen within `ttl` s)."""
+        ...
+
+    async def claim_shards(self, shards: int, want: int, ttl: float) -> set[int]:
+        """Renew this instance's shard leases for `ttl` s and claim free or expired ones up to `want`;
+        return the shards it holds now."""
+        ...
+
+    async def release_shards(self, shards: Iterable[int]) -> None:
+        """Give shards up at once (their monitors stopped and were flushed first)."""
+        ...
+
+    async def try_lead(self) -> int | None:
+        """Become the leader if nobody is; return the new leadership epoch (the fencing token) or None."""
+        ...
+
+    async def still_leading(self, timeout: float) -> bool:
+        """True while leadership is certainly held; False (and given up) once in doubt."""
+        ...
+
+    async def resign(self) -> None:
+        """Stop leading."""
+        ...
+
+    def on_announce(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for every announcement any instance makes."""
+        ...
+
+    async def listen(self) -> None:
+        """(Re)connect the announcement listener; called periodically."""
+        ...
+
+    async def announce(self, payload: str) -> None:
+        """Tell every instance that something changed (`states`, `admin`)."""
+        ...
+
+    async def close(self) -> None:
+        """Close its connections (leases expire by themselves); idempotent."""
+        ...
+
+
+def log_schema(log: logging.Logger, where: str, before: int, after: int) -> None:
+    """One line for what opening the database did to its schema: created at version `after` (an
+    empty database), upgraded from `before` to `after`, or nothing when it was current."""
+    if before == 0 and after > 0:
+        log.info("created database=%s schema=v%d", where, after)
+    elif before < after:
+        log.info("migrated database=%s schema=v%d→v%d", where, before, after)

@@ -15,15 +15,13 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from statuspage.models import (
-    AutoText,
     CaseEvent,
     CaseRow,
     CheckResult,
@@ -36,14 +34,11 @@ from statuspage.models import (
     SupportTotals,
 )
 from statuspage.store import subscriptions_sql, support_sql
-from statuspage.store.base import JsonAble, MailJob, Notice, OutboxRow, Subscriber
+from statuspage.store.base import MailJob, Notice, OutboxRow, PushRow, Subscriber, log_schema
+from statuspage.store.buffer import Batch, BufferedStore
+from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
 
 log = logging.getLogger(__name__)
-
-MAX_PENDING_RESULTS = 1_000_000
-"""Raw results kept in memory while the database cannot be written (about 200 MB; at 2,000 monitors
-every 30 s that is four hours of results): beyond it the oldest are dropped, with a log line and
-`statuspage_store_dropped_rows_total`."""
 
 # Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
 MIGRATIONS: tuple[str, ...] = (
@@ -93,48 +88,40 @@ MIGRATIONS: tuple[str, ...] = (
         incident TEXT NOT NULL, at REAL NOT NULL, UNIQUE (delivery_id, destination)
     );
     """,
+    # 3: support cases (statuspage.support).
     support_sql.SCHEMA,
-    # Automatic titles and messages as a phrase key + values (JSON), so each site locale words them;
+    # 4: automatic titles and messages as a phrase key + values (JSON), so each site locale words them;
     # NULL for text people wrote and for rows written before this version (their text stays as is).
     """
     ALTER TABLE incidents ADD COLUMN title_auto TEXT;
     ALTER TABLE incident_updates ADD COLUMN auto TEXT;
     """,
-    # Recurring maintenance, its notices, and visitors' e-mail subscriptions with their outbox.
+    # 5: heartbeats in the database (shared by every instance on PostgreSQL) and outbox claims.
+    """
+    CREATE TABLE push_heartbeats (
+        monitor_id INTEGER PRIMARY KEY, at REAL NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_epoch INTEGER;
+    """,
+    # 6: recurring maintenance, its notices, and visitors' e-mail subscriptions with their outbox.
     subscriptions_sql.SCHEMA,
 )
+"""Kept in lockstep with postgres.MIGRATIONS: the same version numbers mean the same tables."""
 
 
-@dataclass
-class _Batch:
-    results: list[tuple[Any, ...]] = field(default_factory=list)
-    runs: dict[int, RunRow] = field(default_factory=dict)
-    states: dict[str, MonitorState] = field(default_factory=dict)
-    latency: dict[tuple[str, int], JsonAble] = field(default_factory=dict)
-    outbox: dict[tuple[str, str], OutboxRow] = field(default_factory=dict)
-    outbox_done: set[tuple[str, str]] = field(default_factory=set)
-
-    def __len__(self) -> int:
-        return (len(self.results) + len(self.runs) + len(self.states) + len(self.latency) + len(self.outbox)
-                + len(self.outbox_done))
-
-
-class SQLiteStore:
+class SQLiteStore(BufferedStore):
     """The SQLite database of one statuspage installation (implements `Store`).
 
     Create with `await SQLiteStore.open(path)`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: str, readonly: bool = False) -> None:
+        super().__init__()
         self._conn = conn
         self.path = path
         self.readonly = readonly
-        self._ids: dict[str, int] = {}
-        self._batch = _Batch()
+        self.shared = False
         self._tx = asyncio.Lock()
-        self._closed = False
-        self.dropped = 0
-        """Raw results dropped, oldest first, because the buffer passed MAX_PENDING_RESULTS."""
-        self._dropped_logged = -60.0
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteStore:
@@ -207,8 +194,8 @@ class SQLiteStore:
                     for statement in filter(str.strip, script.split(";")):
                         await self._conn.execute(statement)
                     await self._conn.execute(f"PRAGMA user_version = {number}")
-                    log.info("migrated database=%s version=%d", self.path, number)
                 await self._conn.execute("COMMIT")
+                log_schema(log, self.path, version, len(MIGRATIONS))
             except BaseException:
                 await self._rollback()
                 raise
@@ -292,6 +279,10 @@ class SQLiteStore:
                 log.warning("ignoring unreadable monitor state monitor=%s", key)
         return out
 
+    async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
+        """Every confirmation state (one process writes a SQLite file: there is nothing to follow)."""
+        return await self.load_monitor_states(), 0
+
     async def load_run_tails(self, keys: Iterable[str], depth: int = 3) -> dict[str, list[RunRow]]:
         """The last `depth` runs of each monitor, oldest first: what backdating may still rewrite."""
         out: dict[str, list[RunRow]] = {}
@@ -310,38 +301,7 @@ class SQLiteStore:
         row = await self._fetchone("SELECT COALESCE(MAX(id), 0) FROM state_runs")
         return int(row[0])
 
-    # --- check results (batched) -----------------------------------------------------------------
-
-    def buffer_check(
-        self, result: CheckResult, state: MonitorState, runs: Iterable[RunRow] = ()
-    ) -> None:
-        """Queue a check result with the monitor's new state and changed runs for the next flush."""
-        mid = self._ids[result.monitor]
-        b = self._batch
-        b.results.append((mid, result.at, result.outcome, result.latency_ms, result.status, result.error,
-                          result.message, result.cert_expires_at))
-        for row in runs:
-            b.runs[row.id] = row
-        b.states[result.monitor] = state
-
-    def buffer_runs(self, runs: Iterable[RunRow]) -> None:
-        """Queue changed state runs (backdating) for the next flush."""
-        for row in runs:
-            self._batch.runs[row.id] = row
-
-    def buffer_latency(self, monitor: str, hour: int, data: JsonAble) -> None:
-        """Queue a monitor-hour latency aggregate to be upserted (as JSON) at the next flush."""
-        self._batch.latency[(monitor, hour)] = data
-
-    def buffer_outbox(self, row: OutboxRow) -> None:
-        """Queue a notification for the outbox: it survives a crash from the next flush on."""
-        self._batch.outbox[(row.delivery_id, row.destination)] = row
-
-    def buffer_outbox_done(self, delivery_id: str, destination: str) -> None:
-        """Queue the removal of a delivered (or abandoned) notification."""
-        key = (delivery_id, destination)
-        if self._batch.outbox.pop(key, None) is None:  # delivered before it was ever written: nothing to do
-            self._batch.outbox_done.add(key)
+    # --- check results (batched: see buffer.py) ---------------------------------------------------
 
     async def outbox(self) -> list[OutboxRow]:
         """Notifications left undelivered by an earlier process, oldest first."""
@@ -349,18 +309,41 @@ class SQLiteStore:
             "SELECT delivery_id, destination, event, incident, at FROM outbox ORDER BY id")
         return [OutboxRow(str(d), str(dest), str(e), str(i), float(at)) for d, dest, e, i, at in rows]
 
-    @property
-    def pending(self) -> int:
-        """How many buffered rows wait for the next flush."""
-        return len(self._batch)
+    async def claim_outbox(self, owner: str, epoch: int, limit: int = 100) -> list[OutboxRow]:
+        """Claim up to `limit` undelivered notifications not claimed under leadership `epoch` yet, oldest
+        first (one process owns a SQLite file, so this is a plain update)."""
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = await self._fetchall(
+                    "SELECT id, delivery_id, destination, event, incident, at FROM outbox "
+                    "WHERE claimed_epoch IS NULL OR claimed_epoch != ? ORDER BY id LIMIT ?", (epoch, limit))
+                await self._conn.executemany(
+                    "UPDATE outbox SET claimed_by = ?, claimed_epoch = ? WHERE id = ?",
+                    [(owner, epoch, r[0]) for r in rows])
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        return [OutboxRow(str(d), str(dest), str(e), str(i), float(at)) for _, d, dest, e, i, at in rows]
 
-    async def flush(self) -> int:
-        """Write everything buffered in one transaction; return how many rows were written."""
-        if self._closed or not len(self._batch):
-            return 0
-        batch, self._batch = self._batch, _Batch()
+    async def pushes(self) -> list[PushRow]:
+        """The last heartbeat of every push monitor that has one in the database."""
+        rows = await self._fetchall(
+            "SELECT m.key, p.at, p.status, p.message FROM push_heartbeats p "
+            "JOIN monitors m ON m.id = p.monitor_id")
+        return [PushRow(str(k), float(at), str(st), str(msg)) for k, at, st, msg in rows]
+
+    def fenced(self, epoch: int) -> AbstractAsyncContextManager[None]:
+        """One process is always the leader of a SQLite file: nothing to check."""
+        return contextlib.nullcontext()
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """One process writes a SQLite file and flushes its outbox at once after incidents act."""
+        return contextlib.nullcontext()
+
+    async def _write_batch(self, batch: Batch) -> None:
         ids = self._ids
-        size = len(batch)
         async with self._tx:
             try:
                 # BEGIN inside the try: a busy or unwritable database must not lose the batch either.
@@ -401,14 +384,18 @@ class SQLiteStore:
                         "DELETE FROM outbox WHERE delivery_id = ? AND destination = ?",
                         list(batch.outbox_done),
                     )
+                if batch.pushes:
+                    await self._conn.executemany(
+                        "INSERT INTO push_heartbeats (monitor_id, at, status, message) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (monitor_id) DO UPDATE SET at = excluded.at, status = excluded.status, "
+                        "message = excluded.message WHERE excluded.at >= push_heartbeats.at",
+                        [(ids[p.monitor], p.at, p.status, p.message) for p in batch.pushes.values()],
+                    )
                 await self._conn.execute("COMMIT")
             except BaseException:
-                # Put the rows back first, so a transient error (disk full, busy) loses nothing, even
-                # when the rollback itself fails (SQLite rolls back a failed COMMIT by itself).
-                self._merge_back(batch)
+                # The buffer puts the rows back (buffer.py), whatever the rollback does.
                 await self._rollback()
                 raise
-        return size
 
     async def _rollback(self) -> None:
         """Roll back the open transaction, if SQLite has not already (a failed COMMIT on a full disk is
@@ -416,35 +403,6 @@ class SQLiteStore:
         if self._conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 await self._conn.execute("ROLLBACK")
-
-    def _bound(self, batch: _Batch) -> None:
-        """Beyond MAX_PENDING_RESULTS buffered raw results (the database unwritable for long), drop the
-        oldest raw results: state runs, confirmation states, latency hours and the outbox (what
-        uptime, incidents and notifications are made of) are never dropped, and are bounded by the
-        number of monitors anyway."""
-        extra = len(batch.results) - MAX_PENDING_RESULTS
-        if extra <= 0:
-            return
-        del batch.results[:extra]
-        self.dropped += extra
-        now = time.monotonic()
-        if now - self._dropped_logged >= 60.0:
-            self._dropped_logged = now
-            log.error("store buffer full: dropped the %d oldest raw results (%d so far; state runs and "
-                      "uptime are kept) database=%s", extra, self.dropped, self.path)
-
-    def _merge_back(self, old: _Batch) -> None:
-        new = self._batch
-        old.results.extend(new.results)
-        self._bound(old)
-        old.runs.update(new.runs)
-        old.states.update(new.states)
-        old.latency.update(new.latency)
-        old.outbox.update(new.outbox)
-        old.outbox_done |= new.outbox_done
-        for key in new.outbox_done:
-            old.outbox.pop(key, None)
-        self._batch = old
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
         """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
@@ -539,7 +497,7 @@ class SQLiteStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (incident_id, u.status, u.message, u.author, u.at,
              json.dumps([[c.component, c.old_status, c.new_status] for c in u.components]),
-             _auto_json(u.auto)),
+             auto_json(u.auto)),
         )
 
     async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
@@ -638,7 +596,7 @@ class SQLiteStore:
             ):
                 changes = tuple(ComponentChange(c[0], c[1], c[2]) for c in json.loads(u[6]))
                 updates[int(u[1])].append(
-                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, _auto(u[7]))
+                    IncidentUpdate(int(u[0]), int(u[1]), u[2], u[3], u[5], u[4], changes, parse_auto(u[7]))
                 )
         return [
             Incident(
@@ -646,7 +604,7 @@ class SQLiteStore:
                 components=tuple(json.loads(r[6])), automatic=bool(r[7]), started_at=r[8], due_at=r[9],
                 monitoring_at=r[10], resolved_at=r[11], acknowledged_at=r[12], acknowledged_by=r[13],
                 recovered_at=r[14], postmortem=r[15], created_at=r[16], updated_at=r[17],
-                updates=tuple(updates[int(r[0])]), title_auto=_auto(r[18]),
+                updates=tuple(updates[int(r[0])]), title_auto=parse_auto(r[18]),
             )
             for r in rows
         ]
@@ -866,7 +824,7 @@ class SQLiteStore:
     async def add_case_event(self, event: CaseEvent) -> bool:
         """Store one case event; False when (case_id, event_id) was already stored (a repeat)."""
         async with self._tx:
-            cur = await self._conn.execute(support_sql.INSERT_EVENT, _event_params(event))
+            cur = await self._conn.execute(support_sql.INSERT_EVENT, event_params(event))
             return cur.rowcount == 1
 
     async def case_events(self, case_id: str) -> list[CaseEvent]:
@@ -877,7 +835,7 @@ class SQLiteStore:
 
     async def save_cases(self, rows: Iterable[CaseRow]) -> None:
         """Upsert cases' figures in one transaction; a stored row computed from more events is kept."""
-        params = [_case_params(c) for c in rows]
+        params = [case_params(c) for c in rows]
         if not params:
             return
         async with self._tx:
@@ -892,14 +850,14 @@ class SQLiteStore:
     async def get_case(self, case_id: str) -> CaseRow | None:
         """One case's figures, or None."""
         row = await self._fetchone(support_sql.GET_CASE, (case_id,))
-        return None if row is None else _case_from_row(row)
+        return None if row is None else case_from_row(row)
 
     async def list_cases(self, *, open_only: bool = False, since: float | None = None,
                          limit: int = 100) -> list[CaseRow]:
         """Cases newest first (by opening), optionally only open ones or opened since `since`."""
         args: list[Any] = [] if since is None else [since]
         rows = await self._fetchall(support_sql.list_cases(open_only, since is not None), [*args, int(limit)])
-        return [_case_from_row(r) for r in rows]
+        return [case_from_row(r) for r in rows]
 
     async def case_ids(self, after: str = "", limit: int = 1000) -> list[str]:
         """Case ids in order, `limit` at a time after `after` (to walk every case in chunks)."""
@@ -927,7 +885,7 @@ class SQLiteStore:
     async def case_alert_candidates(self, now: float, max_age: float) -> list[CaseRow]:
         """Open cases past an alert lead whose deadline is at most `max_age` seconds old."""
         rows = await self._fetchall(support_sql.ALERT_CANDIDATES, (now, now - max_age, now, now - max_age))
-        return [_case_from_row(r) for r in rows]
+        return [case_from_row(r) for r in rows]
 
     async def case_alerts_sent(self, case_ids: Iterable[str]) -> set[tuple[str, str]]:
         """The (case id, alert kind) pairs already sent among these cases."""
@@ -970,6 +928,26 @@ class SQLiteStore:
         return str(row[0])
 
 
+# What SQLite's own errors mean, in words (checked in order against the error's message).
+_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("database or disk is full", "cannot be written: the disk is full"),
+    ("disk i/o error", "cannot be read or written: disk I/O error"),
+    ("readonly database", "cannot be written: it is read-only (file or folder permissions)"),
+    ("database is locked", "is locked by another process for too long"),
+    ("file is not a database", "is not a statuspage database (another kind of file, or damaged)"),
+    ("malformed", "is damaged (database disk image is malformed): restore it from a backup"),
+    ("unable to open database file", "cannot be opened (a missing folder, or no permission)"),
+    ("no such table", "is not a statuspage database (its tables are missing)"),
+    ("schema version", ""),
+)
+
+
+def problem_reason(exc: sqlite3.Error) -> str:
+    """What a SQLite error says about the database, as the end of a sentence "the database …"."""
+    text = str(exc).lower()
+    return next((why for marker, why in _MEANINGS if marker in text and why), f"failed: {exc}")
+
+
 async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
     try:
         return await aiosqlite.connect(target, uri=uri, isolation_level=None)
@@ -993,53 +971,5 @@ def _incident_row(i: Incident) -> tuple[Any, ...]:
     return (
         i.page, i.title, i.severity, i.impact, i.status, json.dumps(list(i.components)), int(i.automatic),
         i.started_at, i.due_at, i.monitoring_at, i.resolved_at, i.acknowledged_at, i.acknowledged_by,
-        i.recovered_at, i.postmortem, i.created_at, i.updated_at, _auto_json(i.title_auto),
+        i.recovered_at, i.postmortem, i.created_at, i.updated_at, auto_json(i.title_auto),
     )
-
-
-def _event_params(e: CaseEvent) -> tuple[Any, ...]:
-    return (e.case_id, e.event_id, e.kind, e.at, e.channel, e.page, e.severity, e.outcome, e.recorded_at)
-
-
-def _flag(value: bool | None) -> int | None:
-    return None if value is None else int(value)
-
-
-def _case_params(c: CaseRow) -> tuple[Any, ...]:
-    return (
-        c.case_id, c.channel, c.page, c.month, c.opened_at, c.first_response_at, c.first_response_s,
-        c.first_response_limit_s, c.first_response_due_at, c.first_response_warn_at,
-        _flag(c.first_response_within), c.triaged_at, c.triage_s, c.severity,
-        json.dumps([[at, sev] for at, sev in c.severity_changes]), int(c.waiting), c.waiting_s, c.resolved_at,
-        c.resolution_s, c.resolution_limit_s, c.resolution_due_at, c.resolution_warn_at,
-        _flag(c.resolution_within), c.outcome, c.events, c.updated_at,
-    )
-
-
-def _case_from_row(r: Sequence[Any]) -> CaseRow:
-    return CaseRow(
-        case_id=r[0], channel=r[1], page=r[2], month=r[3], opened_at=r[4], first_response_at=r[5],
-        first_response_s=r[6], first_response_limit_s=r[7], first_response_due_at=r[8],
-        first_response_warn_at=r[9], first_response_within=None if r[10] is None else bool(r[10]),
-        triaged_at=r[11], triage_s=r[12], severity=r[13],
-        severity_changes=tuple((float(at), sev) for at, sev in json.loads(r[14])), waiting=bool(r[15]),
-        waiting_s=r[16], resolved_at=r[17], resolution_s=r[18], resolution_limit_s=r[19],
-        resolution_due_at=r[20], resolution_warn_at=r[21],
-        resolution_within=None if r[22] is None else bool(r[22]), outcome=r[23], events=int(r[24]),
-        updated_at=r[25],
-    )
-
-
-def _auto_json(auto: AutoText | None) -> str | None:
-    return None if auto is None else json.dumps(auto.to_data(), ensure_ascii=False)
-
-
-def _auto(text: str | None) -> AutoText | None:
-    """An automatic text column; an unreadable one is dropped (the plain text beside it still shows)."""
-    if text is None:
-        return None
-    try:
-        return AutoText.from_data(json.loads(text))
-    except ValueError:
-        log.warning("ignoring an unreadable automatic text %r", text[:80])
-        return None

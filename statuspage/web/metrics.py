@@ -13,6 +13,9 @@ Series and their labels (names are contract, DESIGN.md section 4):
     statuspage_incidents_open{page,severity}                   gauge
     statuspage_incidents_unacknowledged{page,severity}         gauge
     statuspage_store_pending_rows                              gauge, rows waiting for the next flush
+    statuspage_cluster_leader                                  gauge, 1 while this instance leads (always
+                                                               with SQLite)
+    statuspage_cluster_monitors_probed                         gauge, monitors this instance probes now
     statuspage_cert_expiry_timestamp_seconds{page,component,monitor}  gauge, https certificate's notAfter
 
 Page-level figures use `component=""` (in PromQL an empty label equals an absent one, so
@@ -109,6 +112,13 @@ class Metrics:
         self.store_pending = Gauge(
             "statuspage_store_pending_rows", "Check rows buffered for the next database flush.", registry=r,
         )
+        self.cluster_leader = Gauge(
+            "statuspage_cluster_leader", "1 while this instance is the leader (always with SQLite).",
+            registry=r,
+        )
+        self.cluster_probed = Gauge(
+            "statuspage_cluster_monitors_probed", "Monitors this instance probes now.", registry=r,
+        )
         self.store_dropped = Counter(
             "statuspage_store_dropped_rows", "Raw results dropped (oldest first) because the database "
             "could not be written for so long that the buffer passed its cap.", registry=r,
@@ -181,6 +191,11 @@ class Metrics:
     def set_snapshot_text(self, text: bytes) -> None:
         """Serve the snapshot series as a render worker exposed them (its own SnapshotMetrics)."""
         self._snapshot_text = text
+
+    def set_cluster(self, leader: bool, probed: int) -> None:
+        """Record whether this instance leads and how many monitors it probes."""
+        self.cluster_leader.set(1 if leader else 0)
+        self.cluster_probed.set(probed)
 
     def watch_connections(self, gate: _Gate) -> None:
         """Export a server's connection counts (web/limits.py `ConnectionGate`) at every scrape."""

@@ -201,6 +201,12 @@ async def serve(
     return runner
 
 
+def set_site_dir(app: web.Application, site_dir: Path) -> None:
+    """Serve the site from another folder from now on (an instance that became or stopped being the
+    leader of several serves the folder it renders into)."""
+    app[_SITE].root = Path(site_dir).resolve()
+
+
 # --- app state ------------------------------------------------------------------------------------
 
 
