@@ -36,7 +36,15 @@ from statuspage.models import (
 from statuspage.store import subscriptions_sql, support_sql
 from statuspage.store.base import MailJob, Notice, OutboxRow, PushRow, Subscriber, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
-from statuspage.store.rows import auto_json, case_from_row, case_params, event_params, parse_auto
+from statuspage.store.rows import (
+    auto_json,
+    case_from_row,
+    case_params,
+    event_params,
+    maintenance_from_row,
+    maintenance_params,
+    parse_auto,
+)
 
 log = logging.getLogger(__name__)
 
@@ -613,17 +621,8 @@ class SQLiteStore(BufferedStore):
 
     async def add_maintenance(self, m: Maintenance) -> Maintenance:
         """Schedule a maintenance window; return it with its id."""
-        q = subscriptions_sql
-        series_end: float | None = m.end
-        if m.rrule:
-            from statuspage.recurrence import series_end as last_end
-
-            series_end = last_end(m.rrule, m.start, m.end, m.timezone or "UTC")
-        mid = await self._write([(q.INSERT_MAINTENANCE, (
-            m.page, m.title, m.message, json.dumps(list(m.components)), m.start, m.end,
-            m.created_at or time.time(), m.created_by, int(m.cancelled), m.rrule or None, m.timezone or None,
-            series_end, m.sequence, m.updated_at or None,
-        ))])
+        mid = await self._write([(subscriptions_sql.INSERT_MAINTENANCE,
+                                  maintenance_params(m, m.created_at or time.time()))])
         found = await self._maintenances("WHERE id = ?", (mid,))
         return found[0]
 
@@ -660,13 +659,7 @@ class SQLiteStore(BufferedStore):
     async def _maintenances(self, tail: str, args: Sequence[Any]) -> list[Maintenance]:
         rows = await self._fetchall(
             f"SELECT {subscriptions_sql.MAINTENANCE_COLUMNS} FROM maintenances {tail}", args)
-        return [
-            Maintenance(id=int(r[0]), page=r[1], title=r[2], message=r[3], components=tuple(json.loads(r[4])),
-                        start=r[5], end=r[6], created_at=r[7], created_by=r[8], cancelled=bool(r[9]),
-                        rrule=r[10] or "", timezone=r[11] or "", sequence=int(r[12] or 0),
-                        updated_at=float(r[13] or 0.0))
-            for r in rows
-        ]
+        return [maintenance_from_row(r) for r in rows]
 
     async def maintenance_notices_sent(self, maintenance_ids: Iterable[int]) -> set[tuple[int, float, str]]:
         """The (window id, occurrence start, kind) maintenance notices already handed out."""
