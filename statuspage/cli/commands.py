@@ -289,7 +289,8 @@ cli.add_command(subscribers)
               help="An empty PostgreSQL database (storage.url).")
 def migrate(source: Path, url: str) -> None:
     """Copy a SQLite history (results, runs, states, latency, incidents, maintenance, outbox, support
-    cases) into PostgreSQL, all or nothing; a database that already holds a history is refused."""
+    cases, subscribers and their mail) into PostgreSQL, all or nothing; a database that already holds a
+    history is refused."""
     from statuspage.store import StoreUnavailable
     from statuspage.store.migrate import MigrateError
     from statuspage.store.migrate import migrate as copy_history
