@@ -218,3 +218,20 @@ async def test_maintenance_notices_are_remembered_and_old_occurrences_forgotten(
     # A week later the occurrences' rows go; a window's own (occurrence 0: scheduled, cancelled) stay.
     await store.record_maintenance_notices([(2, T0 + WEEK, "started")], T0 + WEEK + 11)
     assert await store.maintenance_notices_sent([1, 2]) == {(1, 0.0, "scheduled"), (2, T0 + WEEK, "started")}
+
+
+async def test_claimed_mail_is_out_of_reach_until_the_claim_ends(store: Store) -> None:
+    for n in range(4):
+        await request(store, f"k{n}@x.test", now=T0 + n)
+    ids = [j.id for j in await store.due_mail(T0 + 10, 100)]
+    assert len(ids) == 4
+    # Two leaders claiming the same batch at once (a takeover): each mail goes to one of them.
+    first, second = await asyncio.gather(store.claim_mail(ids[:3], T0 + 10, T0 + 40),
+                                         store.claim_mail(ids[:3], T0 + 10, T0 + 40))
+    assert first | second == set(ids[:3]) and not first & second
+    assert await store.claim_mail(ids, T0 + 11, T0 + 41) == {ids[3]}
+    assert await store.due_mail(T0 + 39, 100) == []
+    await store.mail_done([ids[0]])
+    await store.mail_retry([(ids[1], T0 + 100)])  # a failed attempt: its own time, claim or not
+    assert [j.id for j in await store.due_mail(T0 + 41, 100)] == [ids[2], ids[3]]
+    assert await store.claim_mail([], T0, T0) == set()

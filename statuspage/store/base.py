@@ -379,6 +379,14 @@ class Store(Protocol):
         """Subscriber mail due at `now`, confirmations first, oldest first."""
         ...
 
+    async def claim_mail(self, delivery_ids: Iterable[int], now: float, until: float) -> set[int]:
+        """Claim mail about to be sent: of these deliveries, those still due at `now` move out of reach
+        (`due_mail` skips them) until `until`; return their ids. With several instances the leader
+        claims inside `fenced(epoch)` before sending, so a deposed leader sends nothing more and two
+        leaders never send the same mail; sent mail then leaves (`mail_done`), the rest is due again
+        at `until`."""
+        ...
+
     async def mail_done(self, delivery_ids: Iterable[int]) -> None:
         """Remove sent (or abandoned) mail from the outbox, in one transaction."""
         ...

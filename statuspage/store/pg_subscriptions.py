@@ -154,6 +154,15 @@ class PgSubscriptions:
                                notice))
         return out
 
+    async def claim_mail(self, delivery_ids: Iterable[int], now: float, until: float) -> set[int]:
+        """Claim the mail about to be sent until `until`: the ids still due at `now` (see `Store`)."""
+        ids = [int(i) for i in delivery_ids]
+        if not ids:
+            return set()
+        async with self._write() as conn:
+            rows = await conn.fetch(q.CLAIM_MAIL, float(until), ids, float(now))
+        return {int(r[0]) for r in rows}
+
     async def mail_done(self, delivery_ids: Iterable[int]) -> None:
         """Remove sent (or abandoned) mail from the outbox, in one transaction."""
         ids = [int(i) for i in delivery_ids]

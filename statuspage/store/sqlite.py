@@ -800,6 +800,23 @@ class SQLiteStore(BufferedStore):
             out.append(MailJob(int(r[0]), str(r[1]), int(r[2]), sub, notice_id, notice))
         return out
 
+    async def claim_mail(self, delivery_ids: Iterable[int], now: float, until: float) -> set[int]:
+        """Claim the mail about to be sent until `until`: the ids still due at `now` (see `Store`)."""
+        ids = [int(i) for i in delivery_ids]
+        claimed: set[int] = set()
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for start in range(0, len(ids), 500):
+                    part = ids[start:start + 500]
+                    sql = subscriptions_sql.CLAIM_MAIL.format(marks=", ".join("?" * len(part)))
+                    claimed |= {int(r[0]) for r in await self._fetchall(sql, [until, *part, now])}
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        return claimed
+
     async def mail_done(self, delivery_ids: Iterable[int]) -> None:
         """Remove sent (or abandoned) mail from the outbox, in one transaction."""
         await self._write([(subscriptions_sql.MAIL_DONE, (i,)) for i in delivery_ids])

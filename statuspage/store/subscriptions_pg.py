@@ -18,8 +18,8 @@ from __future__ import annotations
 from statuspage.store import subscriptions_sql as q
 
 __all__ = [
-    "CANCEL_MAINTENANCE", "CLEAR_SUBSCRIBER_COMPONENTS", "CONFIRM", "COUNT_SUBSCRIBERS", "DELETE_SUBSCRIBER",
-    "DUE_MAIL", "EXPIRED_PENDING", "GET_META", "GET_SUBSCRIBER", "INSERT_MAINTENANCE",
+    "CANCEL_MAINTENANCE", "CLAIM_MAIL", "CLEAR_SUBSCRIBER_COMPONENTS", "CONFIRM", "COUNT_SUBSCRIBERS",
+    "DELETE_SUBSCRIBER", "DUE_MAIL", "EXPIRED_PENDING", "GET_META", "GET_SUBSCRIBER", "INSERT_MAINTENANCE",
     "INSERT_META", "INSERT_NOTICE", "INSERT_NOTICE_SENT", "INSERT_SUBSCRIBER_COMPONENTS", "MAIL_DONE",
     "MAIL_QUEUED", "MAIL_RETRY", "MAINTENANCE_COLUMNS", "NOTICES_SENT", "PENDING_MAIL", "PRUNE_NOTICES",
     "PRUNE_NOTICES_SENT", "QUEUE_MAIL", "RENEW_PENDING", "SCHEMA", "SUBSCRIBERS_OF_ADDRESS",
@@ -142,6 +142,12 @@ def fan_out(components: bool) -> str:
 
 
 DUE_MAIL = numbered(q.DUE_MAIL)
+CLAIM_MAIL = (
+    "UPDATE subscription_deliveries SET next_at = $1 WHERE id = ANY($2::bigint[]) AND next_at <= $3 "
+    "RETURNING id"
+)
+"""`subscriptions_sql.CLAIM_MAIL` with the ids as one array (a row another leader claimed first is
+locked, then no longer due: skipped)."""
 MAIL_DONE = "DELETE FROM subscription_deliveries WHERE id = ANY($1::bigint[])"
 MAIL_RETRY = (
     "UPDATE subscription_deliveries d SET attempts = d.attempts + 1, next_at = r.next_at "

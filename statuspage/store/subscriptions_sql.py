@@ -176,6 +176,12 @@ DUE_MAIL = (
     "WHERE d.next_at <= ? ORDER BY d.priority, d.id LIMIT ?"
 )
 """Mail due now, confirmations first, oldest first. Parameters: now, limit."""
+CLAIM_MAIL = (
+    "UPDATE subscription_deliveries SET next_at = ? WHERE id IN ({marks}) AND next_at <= ? RETURNING id"
+)
+"""Several instances: the leader claims the mail it is about to send by moving it out of reach
+(`next_at` = the claim's end) while it is still due, so no other leader sends it meanwhile.
+Parameters: until, each id, now."""
 MAIL_DONE = "DELETE FROM subscription_deliveries WHERE id = ?"
 MAIL_RETRY = "UPDATE subscription_deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ?"
 MAIL_QUEUED = "SELECT priority, COUNT(*) FROM subscription_deliveries GROUP BY priority"

@@ -8,6 +8,12 @@ go out twice — with the same Message-ID, which mail systems use to fold repeat
 Sending is paced at `subscriptions.rate` over `subscriptions.connections` SMTP connections, each
 reused for many mails. This worker is its own task with its own connections: engineers' alerts (the
 Notifier's queues) never wait behind subscriber mail.
+
+Several instances on one database: only the leader runs a Mailer, started with its leadership epoch.
+It claims each batch before sending it (`Store.claim_mail` inside `fenced(epoch)`): a leader deposed
+meanwhile sends nothing more, and while a new leader takes over, the mail the old one is sending stays
+out of the new one's reach for `CLAIM_S` seconds, so no subscriber gets a message twice from two
+leaders. (A leader killed mid-batch leaves its unsent mail to the next one after those seconds.)
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from email.utils import parseaddr
 import aiosmtplib
 
 from statuspage.config import Config, SubscriptionSmtp, subscription_endpoint
-from statuspage.store import MailJob, Store
+from statuspage.store import LeadershipLost, MailJob, Store
 from statuspage.subscriptions.compose import NoticeMail, compose
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,8 @@ MAX_ATTEMPTS = 14
 """A mail that failed this many times (5 s doubling up to 6 h: about a day) is given up."""
 COMMIT_EVERY_S = 0.1
 """How often sent mails leave the outbox while a batch goes out: what a crash may send twice."""
+CLAIM_S = 30.0
+"""Several instances: how long the leader holds a batch it is sending (far longer than a batch takes)."""
 
 
 class Pacer:
@@ -108,10 +116,13 @@ class Mailer:
         self._notices: dict[tuple[int, str], NoticeMail] = {}
         self._envelope_from = parseaddr(self.sender)[1] or self.sender
         self._retry: list[tuple[int, float]] = []
+        self._epoch: int | None = None
 
-    def start(self) -> None:
-        """Start the worker (idempotent): first what an earlier process left in the outbox."""
+    def start(self, epoch: int | None = None) -> None:
+        """Start the worker (idempotent): first what an earlier process left in the outbox. With
+        `epoch` (several instances; this one leads under that epoch) each batch is claimed first."""
         if self._task is None:
+            self._epoch = epoch
             self._task = asyncio.create_task(self._run(), name="subscriber-mail")
 
     def wake(self) -> None:
@@ -137,6 +148,15 @@ class Mailer:
                 except Exception:
                     log.exception("reading the subscriber outbox failed; trying again")
                     jobs = []
+                if jobs and self._epoch is not None:
+                    try:
+                        jobs = await self._claim(jobs, self._epoch)
+                    except LeadershipLost:
+                        log.warning("subscriber mail stops: this instance no longer leads")
+                        return
+                    except Exception:
+                        log.exception("claiming subscriber mail failed; trying again")
+                        jobs = []
                 if not jobs:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
@@ -149,6 +169,13 @@ class Mailer:
                 if client is not None:
                     with contextlib.suppress(Exception):
                         client.close()
+
+    async def _claim(self, jobs: list[MailJob], epoch: int) -> list[MailJob]:
+        """The jobs this leader may send: claimed under its epoch (LeadershipLost if it no longer leads)."""
+        async with self.store.fenced(epoch):
+            now = self.clock()
+            claimed = await self.store.claim_mail([j.id for j in jobs], now, now + CLAIM_S)
+        return [j for j in jobs if j.id in claimed]
 
     async def _send_batch(self, jobs: list[MailJob], clients: list[aiosmtplib.SMTP | None]) -> None:
         queue: asyncio.Queue[MailJob] = asyncio.Queue()
@@ -164,6 +191,16 @@ class Mailer:
             with contextlib.suppress(asyncio.CancelledError):
                 await committer
             await self._commit()
+            if self._epoch is not None and not queue.empty():
+                await self._hand_back(queue)
+
+    async def _hand_back(self, queue: asyncio.Queue[MailJob]) -> None:
+        """Stopped mid-batch (deposed, or closing): the claimed mail not begun yet is due again now,
+        for the next leader, rather than at the end of the claim (claiming it until now)."""
+        unsent = [queue.get_nowait().id for _ in range(queue.qsize())]
+        now = self.clock()
+        with contextlib.suppress(Exception):
+            await self.store.claim_mail(unsent, now + CLAIM_S, now)
 
     async def _commit_loop(self) -> None:
         while True:
