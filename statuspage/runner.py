@@ -277,7 +277,8 @@ class Runtime:
             self.config, self.store, self.incidents, self.notifier, instance=self.coordinator.instance,
             local_states=lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states},
             on_changed=self.mark_dirty, on_round=self._leader_round, clock=self.clock,
-            on_tick=self._leader_tick)
+            on_tick=self.support_tick if self.support is not None and self.support.enabled else None,
+            each_round=self.announcer.tick if self.announcer is not None and self.announcer.active else None)
         self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
                                 on_lost=self._lost, on_lead=self._lead, on_depose=self._depose)
         self.node.start()
@@ -310,19 +311,11 @@ class Runtime:
         self._update_cluster_metrics()
         await self.store.flush()  # before anyone else loads these monitors' state
 
-    async def _leader_tick(self) -> None:
-        # Inside the leader's fenced, atomic tick: support alerts and maintenance notices (to
-        # subscribers and engineers' channels) commit with the outbox rows they caused, or not at all.
-        if self.support is not None and self.support.enabled:
-            await self.support_tick()
-        if self.announcer is not None and self.announcer.active:
-            await self.announcer.tick()
-
     async def _lead(self, epoch: int) -> None:
         assert self.duties is not None
         self._duties_task = asyncio.create_task(self._lead_loop(epoch), name="leader")
         if self.mailer is not None:
-            self.mailer.start()  # the leader alone sends subscriber mail: each once
+            self.mailer.start(epoch)  # the leader alone sends subscriber mail, claimed under its epoch
         self._update_cluster_metrics()
         self.mark_dirty()  # the leader writes site.output_dir from now on
 
