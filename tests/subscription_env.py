@@ -1,5 +1,6 @@
-"""A live server with subscriptions, in process: the real store, notifier, incident service, announcer,
-subscription service and mailer (as `statuspage run` wires them), and a real SMTP server (aiosmtpd)."""
+"""A live server with subscriptions, in process: the real store (SQLite, or the PostgreSQL `storage`
+given), notifier, incident service, announcer, subscription service and mailer (as `statuspage run`
+wires them), and a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from aiohttp.test_utils import TestClient
 from aiosmtpd.controller import Controller
 
 from statuspage.announce import Announcer
-from statuspage.config import Config, parse_config
+from statuspage.config import Config, Storage, parse_config
 from statuspage.incidents.notify import Notifier
 from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
-from statuspage.store.sqlite import SQLiteStore
+from statuspage.store import Store, open_store
 from statuspage.subscriptions.mailer import Mailer
 from statuspage.subscriptions.service import SubscriptionService
 from statuspage.web.metrics import Metrics
@@ -65,7 +66,7 @@ def subscription_config(tmp_path: Path, smtp_port: int, **subs: Any) -> Config:
 @dataclass
 class SubscriptionEnv:
     config: Config
-    store: SQLiteStore
+    store: Store
     inbox: Inbox
     smtp: Controller
     notifier: Notifier
@@ -103,7 +104,7 @@ class SubscriptionEnv:
 
 
 async def open_subscription_env(tmp_path: Path, start_client: Any, clock: Callable[[], float] | None = None,
-                                **subs: Any) -> SubscriptionEnv:
+                                storage: Storage | None = None, **subs: Any) -> SubscriptionEnv:
     import time
 
     clock = clock or time.time
@@ -112,7 +113,9 @@ async def open_subscription_env(tmp_path: Path, start_client: Any, clock: Callab
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     config = subscription_config(tmp_path, port, **subs)
-    store = await SQLiteStore.open(config.storage.path)
+    if storage is not None:
+        config = config.model_copy(update={"storage": storage})
+    store = await open_store(config.storage)
     await store.register_monitors(m.key for _, _, m in config.monitors())
     notifier = Notifier(config, store=store, resume=True, retry_base_delay=0.05, clock=clock)
     subscriptions = SubscriptionService(config, store, clock)
@@ -139,6 +142,23 @@ async def close_subscription_env(env: SubscriptionEnv) -> None:
     await env.mailer.close()
     await env.store.close()
     env.smtp.stop()
+
+
+async def stored_rows(storage: Storage, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a raw query on the test's database, whichever backend it is."""
+    if storage.url is not None:
+        import asyncpg
+
+        conn = await asyncpg.connect(storage.url)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(storage.path)) as db:
+        return list(db.execute(sql).fetchall())
 
 
 def link_in(msg: EmailMessage, path: str) -> str:

@@ -13,15 +13,15 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
 from statuspage.site.render import render_site
-from statuspage.store.sqlite import SQLiteStore
+from tests.pg import Backend
 from tests.subscription_env import close_subscription_env, open_subscription_env
 from tests.test_recurring_maintenance import utc
 
 
 async def test_maintenances_ics_is_a_valid_calendar_with_recurring_and_cancelled_windows(
-        tmp_path: Path, aiohttp_client: Any) -> None:
+        tmp_path: Path, aiohttp_client: Any, backend: Backend) -> None:
     now = [utc("2026-03-01 12:00")]
-    env = await open_subscription_env(tmp_path, aiohttp_client, clock=lambda: now[0])
+    env = await open_subscription_env(tmp_path, aiohttp_client, clock=lambda: now[0], storage=backend.storage)
     svc = env.incidents
     svc.config = env.config.model_copy(update={"site": env.config.site.model_copy(update={"timezone": "America/New_York"})})
     try:
@@ -77,10 +77,11 @@ async def test_maintenances_ics_is_a_valid_calendar_with_recurring_and_cancelled
         await close_subscription_env(env)
 
 
-async def test_subscribers_hear_of_each_occurrence_start_and_end(tmp_path: Path, aiohttp_client: Any) -> None:
+async def test_subscribers_hear_of_each_occurrence_start_and_end(
+        tmp_path: Path, aiohttp_client: Any, backend: Backend) -> None:
     now = [utc("2026-01-03 12:00")]  # a Saturday; Sao Paulo (UTC-3)
-    env = await open_subscription_env(tmp_path, aiohttp_client, clock=lambda: now[0])
-    store: SQLiteStore = env.store
+    env = await open_subscription_env(tmp_path, aiohttp_client, clock=lambda: now[0], storage=backend.storage)
+    store = env.store
     try:
         await store.request_subscription("ana@cliente.test", "nps", (), "pt-BR", "a" * 32, now[0], now[0] + 3600)
         sub = await store.get_subscriber(1)

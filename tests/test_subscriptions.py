@@ -13,20 +13,23 @@ from urllib.parse import urlsplit
 import pytest
 
 from statuspage.site.render import render_site
+from tests.pg import Backend
 from tests.subscription_env import (
     ADMIN,
     SubscriptionEnv,
     close_subscription_env,
     link_in,
     open_subscription_env,
+    stored_rows,
 )
 
 ANA, BRUNO, CARLA = "ana@cliente.test", "bruno@cliente.test", "carla@cliente.test"
 
 
 @pytest.fixture
-async def env(tmp_path: Path, aiohttp_client: Any) -> Any:
-    server = await open_subscription_env(tmp_path, aiohttp_client)
+async def env(tmp_path: Path, aiohttp_client: Any, backend: Backend) -> Any:
+    # Both backends: the double opt-in, the notices' fan-out and erasure go through each one's SQL.
+    server = await open_subscription_env(tmp_path, aiohttp_client, storage=backend.storage)
     yield server
     await close_subscription_env(server)
 
@@ -101,8 +104,7 @@ async def test_double_opt_in_then_incident_mail_then_one_click_unsubscribe(env: 
                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert one_click.status == 200
     assert await env.store.subscriber_counts() == {("nps", True): 1, ("nps", False): 1}
-    import sqlite3
-    rows = sqlite3.connect(env.config.storage.path).execute("SELECT email FROM subscribers").fetchall()
+    rows = await stored_rows(env.config.storage, "SELECT email FROM subscribers")
     assert (ANA,) not in rows, "unsubscribing deletes the address (LGPD), it does not just flag it"
 
     resolved = await env.http.post("/api/admin/incidents/1/resolve", headers={"Authorization": f"Bearer {ADMIN}"},
