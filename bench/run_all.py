@@ -1,6 +1,8 @@
 """`make bench`: every benchmark in bench/, each printing its own figures, then a short summary.
 
-`--quick` passes through to the scale benchmark (20-second windows instead of 2 minutes).
+`--quick` passes through to the scale benchmark (20-second windows instead of 2 minutes). The scale
+benchmark's 2,000-, 20,000- and 50,000-monitor runs alone take about 7 minutes with 60-second windows
+(`bench/scale_bench.py --only 2k,20k,50k --window 60`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench/ is not a package: its modules are imported from the path set above.
 import amplification_bench
 import mail_bench
+import memory_profile
 import render_bench
 import scale_bench
 import support_bench
@@ -40,6 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     results["mail"] = mail_bench.main([])
     print("\n== amplification (1,500 long incidents, 20 feed readers)", flush=True)
     results["amplification"] = amplification_bench.main([])
+    print("\n== memory per monitor (tracemalloc)", flush=True)
+    counts = "5000" if args.quick else "5000,20000"
+    results["memory"] = memory_profile.main(["--monitors", counts, "--top", "8"])
     print("\n== scale", flush=True)
     results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
     print(f"\nall benchmarks took {(time.monotonic() - started) / 60:.1f} min")

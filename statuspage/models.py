@@ -9,8 +9,9 @@ components by `page/component`.
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableSequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -350,6 +351,11 @@ so it never understates: it overstates the true nearest-rank value by less than 
 most 1 ms below 1 ms; in the overflow bucket it is the exact maximum, an upper bound.
 """
 _LATENCY_FORMAT = 1  # bumped if the bucket scheme ever changes, so stored hours are not misread
+_NO_BUCKETS = bytes(4 * (len(LATENCY_EDGES) + 1))
+
+
+def _zero_buckets() -> MutableSequence[int]:
+    return array("I", _NO_BUCKETS)
 
 
 @dataclass(slots=True)
@@ -359,7 +365,9 @@ class LatencyAggregate:
     count: int = 0
     sum_ms: float = 0.0
     max_ms: float = 0.0
-    buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_EDGES) + 1))
+    buckets: MutableSequence[int] = field(default_factory=lambda: _zero_buckets())
+    """Counts per bucket of LATENCY_EDGES (+1 overflow). A fresh aggregate keeps them in an unsigned
+    32-bit array: the prober holds one per monitor for the current hour (264 bytes, not a 584-byte list)."""
 
     def add(self, latency_ms: float) -> None:
         """Record one response time."""
@@ -375,7 +383,7 @@ class LatencyAggregate:
         self.count += other.count
         self.sum_ms += other.sum_ms
         self.max_ms = max(self.max_ms, other.max_ms)
-        self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+        self.buckets = array("Q", [a + b for a, b in zip(self.buckets, other.buckets, strict=True)])
 
     def mean(self) -> float | None:
         """Mean response time, None when empty."""
@@ -420,7 +428,7 @@ class LatencyAggregate:
                 if not 0 <= int(i) < len(agg.buckets) or int(n) < 0:
                     raise ValueError(f"bad bucket {[i, n]!r}")
                 agg.buckets[int(i)] += int(n)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, OverflowError) as exc:
             raise ValueError(f"not a latency aggregate: {exc}") from None
         if sum(agg.buckets) != agg.count:
             raise ValueError("bucket counts do not add up to the count")

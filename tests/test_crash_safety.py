@@ -33,6 +33,14 @@ def query(db: Path, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
+async def probing(proc: Process, within: float = 60.0) -> None:
+    """Wait until the process has started probing (its "probing N monitors" line)."""
+    deadline = time.monotonic() + within
+    while "probing " not in proc.output():
+        assert time.monotonic() < deadline and proc.proc.poll() is None, proc.output()
+        await asyncio.sleep(0.05)
+
+
 @pytest.mark.slow
 async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, spawn: Callable[..., Process]) -> None:
     port, dead_port = free_port(), free_port()
@@ -67,7 +75,12 @@ async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, spawn: Ca
             proc = spawn("run", "--no-serve", "--config", str(cfg))
             if killed_at is not None:
                 dead.append((killed_at, time.time()))
-            await asyncio.sleep(rng.uniform(0.8, 3.0))
+            if cycle % 2:
+                await asyncio.sleep(rng.uniform(0.8, 3.0))  # any moment, start-up and migration included
+            else:
+                # Half the kills land while probing for sure, however slow a loaded machine starts.
+                await probing(proc)
+                await asyncio.sleep(rng.uniform(0.2, 2.2))
             proc.stop(signal.SIGKILL)
             killed_at = time.time()
 
@@ -104,6 +117,7 @@ async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, spawn: Ca
         assert overlapping == [], f"dead time {hole} counted as covered by {overlapping}"
     # And the process restarts into a consistent state: a clean run after all the kills works.
     proc = spawn("run", "--no-serve", "--config", str(cfg))
-    await asyncio.sleep(2.5)
+    await probing(proc)
+    await asyncio.sleep(1.5)
     assert proc.stop(signal.SIGTERM) == 0, proc.output()
     assert "Traceback" not in proc.output()

@@ -13,6 +13,7 @@ import posixpath
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -518,13 +519,13 @@ async def test_each_component_has_hourly_and_daily_charts_with_a_text_equivalent
 async def test_the_latency_cache_gives_the_same_charts_reading_a_day_instead_of_a_month(tmp_path: Path) -> None:
     config, store, _ = await open_populated(tmp_path)
     reads: list[int] = []
-    original = store.latency_hours
+    original = store.latency_hours_of
 
-    async def counting(monitor: str, since_hour: int) -> list[tuple[int, str]]:
+    async def counting(monitors: Iterable[str], since_hour: int) -> dict[str, list[tuple[int, str]]]:
         reads.append(since_hour)
-        return await original(monitor, since_hour)
+        return await original(monitors, since_hour)
 
-    store.latency_hours = counting  # type: ignore[method-assign]
+    store.latency_hours_of = counting  # type: ignore[method-assign]
     try:
         plain = await take_snapshot(config, store, NOW)
         cache = LatencyCache()

@@ -427,14 +427,15 @@ class Checker:
         phase = "waiting for response"
         certs = _Certs()
         status: int | None = None
-        hop_host = _url_host(monitor.url)
+        hop_host: str | None = None
+        on_the_way = False  # hop_host is the current hop's (else the configured URL's, parsed only then)
         chain = _Chain(monitor)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout_s):
                 hop = chain.first
                 while True:
-                    hop_host = hop.url.host
+                    hop_host, on_the_way = hop.url.host, True
                     phase = RESOLVING
                     await self._addresses(hop.url.host or "", hop.url.port or 0, family=0)
                     phase = "waiting for response"
@@ -468,7 +469,8 @@ class Checker:
                         retry_after = resp.headers.get("Retry-After")
                         break
         except Exception as exc:
-            error, message = classify_error(exc, timeout_s=timeout_s, host=hop_host, phase=phase)
+            host = hop_host if on_the_way else _url_host(monitor.url)
+            error, message = classify_error(exc, timeout_s=timeout_s, host=host, phase=phase)
             if chain.redirects and error != "too_many_redirects":
                 message += f" (after {_count(chain.redirects)} to {_shown(chain.hops[-1].url)})"
             return _down(monitor, at, error, message, status=status, cert_expires_at=certs.expires_at,

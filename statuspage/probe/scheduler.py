@@ -1,6 +1,7 @@
-"""The prober: one APScheduler interval job per monitor; check → confirm → record, in that order.
+"""The prober: every monitor's interval runs on one timer (probe/timer.py); check → confirm → record.
 
-Jobs start spread over their first interval (so 2,000 monitors at 30 s don't fire together), one
+APScheduler runs the housekeeping jobs and push monitors' one-off runs. Monitors start spread over
+their first interval (so 2,000 monitors at 30 s don't fire together), one
 run of a monitor never overlaps the next, and a global semaphore caps concurrent checks. A storage
 or incident-hook error is logged and never stops the loop or another monitor.
 """
@@ -27,6 +28,7 @@ from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRo
 from statuspage.probe.checks import Checker, Push, PushStatus
 from statuspage.probe.lag import SlotClock
 from statuspage.probe.states import RunIds, Transition, apply_check
+from statuspage.probe.timer import Fire, SlotTimer
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,9 @@ class Prober:
         self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
+        self._timer: SlotTimer | None = None
+        self._busy: set[str] = set()
+        """Monitors whose interval run is going (a slot that comes meanwhile is refused: overlap)."""
         self._running: dict[asyncio.Task[Any], str] = {}
         self._stopping = False
         self.scheduled: set[str] = set()
@@ -122,22 +127,25 @@ class Prober:
                     log.warning("ignoring unreadable latency aggregate monitor=%s hour=%d", key, hour)
 
     def start(self, keys: Iterable[str] | None = None) -> None:
-        """Schedule one interval job per monitor (all, or only `keys`), first runs spread over the
-        first interval."""
+        """Put every monitor (all, or only `keys`) on the timer, first runs spread over the first
+        interval; start APScheduler for housekeeping jobs and push monitors' one-off runs."""
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_listener(self._on_scheduler_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
         scheduler.start()
         self._scheduler = scheduler
+        # Wall-clock time, as APScheduler's: the slots are UTC epoch seconds.
+        self._timer = SlotTimer(self._fire, self._busy.__contains__)
         chosen = list(self.monitors) if keys is None else list(keys)
         for key in chosen:
             self._schedule(key)
+        self._timer.start()
         self.checker.push_board.subscribe(self._on_push)
         for key in chosen:
             self._arm_deadline(key)
         log.info("probing %d monitors", len(chosen))
 
     def _schedule(self, key: str, aligned: bool = False) -> None:
-        assert self._scheduler is not None
+        assert self._timer is not None
         mon = self.monitors[key]
         now = self._clock()
         # A stable per-monitor offset: restarts keep the same phase, monitors don't bunch up. Adopted
@@ -145,19 +153,25 @@ class Prober:
         # the new owner checks in the very slots the old one did.
         offset = (zlib.crc32(key.encode()) % 10_000) / 10_000 * mon.interval_s
         first = now + ((offset - now) % mon.interval_s if aligned else offset)
-        self._first_run[key] = first
-        self._scheduler.add_job(
-            self._run_job,
-            "interval",
-            seconds=mon.interval_s,
-            next_run_time=datetime.fromtimestamp(first, UTC),
-            args=[key],
-            id=key,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=max(1, int(mon.interval_s)),
-        )
+        self._timer.add(key, first, mon.interval_s)
         self.scheduled.add(key)
+
+    def _fire(self, fire: Fire) -> None:
+        """The timer reached a slot of a monitor: start its run, or count the slots it skips."""
+        key = fire.key
+        if fire.refused:
+            self.skipped("overlap", fire.overlap, f"monitor={key}")
+            return
+        if fire.late:
+            self.skipped("late", fire.late, f"monitor={key}")
+        self._busy.add(key)
+        asyncio.get_running_loop().create_task(self._run_slot(key, fire.intended))
+
+    async def _run_slot(self, key: str, intended: float) -> None:
+        try:
+            await self._run_job(key, intended)
+        finally:
+            self._busy.discard(key)
 
     async def adopt(self, keys: Iterable[str]) -> None:
         """Start probing monitors another instance probed until now: their confirmation state, run
@@ -188,6 +202,8 @@ class Prober:
         for key in gone:
             self.scheduled.discard(key)
             self._slots.forget(key)
+            if self._timer is not None:
+                self._timer.remove(key)
             if self._scheduler is not None:
                 for job_id in (key, f"{key}#push", f"{key}#due"):
                     with contextlib.suppress(JobLookupError):
@@ -230,6 +246,8 @@ class Prober:
         `grace` seconds; `hurry()` cuts that short), then record what push monitors last heard."""
         self._stopping = True
         scheduler, self._scheduler = self._scheduler, None
+        if self._timer is not None:
+            self._timer.stop()
         if scheduler is not None:
             # Pause first: shutting APScheduler down cancels the running jobs' tasks at once.
             scheduler.pause()

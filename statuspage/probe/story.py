@@ -28,7 +28,7 @@ events = logging.getLogger("statuspage.events")
 __all__ = ["CheckStory"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     run_state: str = "up"
     failures: int = 0
@@ -52,7 +52,12 @@ class CheckStory:
         """Log what this check changed, if anything."""
         result, state = event.result, event.state
         key = result.monitor
-        seen = self._seen.setdefault(key, _Seen(down_since=state.down_since))
+        seen = self._seen.get(key)
+        if seen is None:
+            if (event.transition is None and result.outcome == "up" and state.run_state == "up"
+                    and state.confirmed == "up" and state.down_since is None):
+                return  # a quiet check says nothing: no entry kept for the many quiet monitors
+            seen = self._seen[key] = _Seen(down_since=state.down_since)
         message = result.message or result.error or result.outcome
         if event.transition is not None and event.transition.kind == "down":
             events.warning("DOWN %s: outage confirmed, since %s (%s)", key, self._clock(event.transition.at),

@@ -32,6 +32,7 @@ from statuspage.models import (
     LatencyAggregate,
     Maintenance,
     MonitorState,
+    RunRow,
     StateRun,
     component_key,
     showable_time,
@@ -48,7 +49,8 @@ CALENDAR_DAYS = 30
 __all__ = [
     "HISTORY_DAYS", "LATENCY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView",
     "LatencyCache", "LatencyHistory", "LatencyPoint", "LatencySummary", "MaintenanceStatus",
-    "MaintenanceView", "MonitorView", "PageView", "Snapshot", "UptimeView", "banner_kind", "build_page",
+    "MaintenanceView", "MonitorView", "PageView", "RunCache", "Snapshot", "UptimeView", "banner_kind",
+    "build_page",
     "take_snapshot",
 ]
 
@@ -141,16 +143,31 @@ class LatencyHistory:
 
 
 class LatencyCache:
-    """Daily response-time points of days that are over, kept between renders.
+    """Daily response-time points of days that are over, and merged hours that are over, kept between
+    renders.
 
     A long-lived renderer (the render worker) passes one to every `take_snapshot`, so each render reads
-    only the hours of the last day or so instead of 30 days of hourly rows per monitor. A day is kept
-    once it ended `SETTLED` seconds ago (its hourly rows no longer change)."""
+    only the hours of the last couple of hours instead of 30 days of hourly rows per monitor. A day or
+    an hour is kept once it ended `SETTLED` seconds ago (its hourly rows no longer change: the prober
+    writes an hour only while checks that started in it finish). Hours are kept merged over the
+    component's monitors: the cache's size is per component, not per monitor."""
 
     SETTLED: Final = 2 * 3600.0
 
     def __init__(self) -> None:
         self._days: dict[str, dict[date, LatencyPoint | None]] = {}
+        self._hours: dict[str, tuple[int, int, dict[int, LatencyAggregate]]] = {}
+
+    def hours(self, component: str) -> tuple[int, int, dict[int, LatencyAggregate]] | None:
+        """(lo, hi, merged hours): every epoch hour in [lo, hi) with data, merged over the monitors."""
+        return self._hours.get(component)
+
+    def put_hours(self, component: str, lo: int, hi: int, hours: dict[int, LatencyAggregate]) -> None:
+        """Keep the settled hours [lo, hi) of a component (the aggregates are not changed afterwards)."""
+        if hi > lo:
+            self._hours[component] = (lo, hi, {h: a for h, a in hours.items() if lo <= h < hi})
+        else:
+            self._hours.pop(component, None)
 
     def get(self, component: str) -> dict[date, LatencyPoint | None]:
         """The settled days known for a component key."""
@@ -159,6 +176,56 @@ class LatencyCache:
     def put(self, component: str, days: dict[date, LatencyPoint | None]) -> None:
         """Replace the settled days of a component (the caller passes only days still charted)."""
         self._days[component] = days
+
+
+class RunCache:
+    """State runs of each monitor as of the last render, with the monitor state they were read with.
+
+    State runs change only in the flush that also writes the monitor's new confirmation state (the
+    prober's `buffer_check`, one transaction), and every check changes the state (its `last_at`). So a
+    monitor whose persisted state equals the one of the last render has exactly the runs it had then:
+    a render re-reads only the runs of monitors checked since (at 50,000 monitors and renders a few
+    seconds apart, a few thousand instead of all of them). The windows still slide: every render
+    recomputes every component's uptime from these runs at its own `now`."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[tuple[object, ...], float, list[RunRow]]] = {}
+        """key → (its state's fingerprint when read, the start of the span read, every run ending after
+        that start)."""
+
+    @staticmethod
+    def _mark(state: MonitorState) -> tuple[object, ...]:
+        # What every recorded check changes (its start, end and what it confirmed); far smaller than
+        # the state, which the cache would otherwise keep alive beside the next render's.
+        return (state.last_at, state.last_ended_at, state.streak, state.confirmed, state.run_state)
+
+    def _current(self, key: str, states: Mapping[str, MonitorState], start: float) -> bool:
+        kept = self._runs.get(key)
+        return kept is not None and key in states and kept[0] == self._mark(states[key]) and kept[1] <= start
+
+    async def runs(self, store: Store, keys: Sequence[str], states: Mapping[str, MonitorState],
+                   start: float, end: float) -> list[RunRow]:
+        """The runs of `keys` overlapping [start, end), oldest first per monitor, in the order of `keys`
+        (what `store.runs(keys, start, end)` returns)."""
+        stale = [k for k in keys if not self._current(k, states, start)]
+        fresh: dict[str, list[RunRow]] = {k: [] for k in stale}
+        # Every run ending after `start`, whenever it starts: a later render's `end` may reach further.
+        for row in await store.runs(stale, start, math.inf) if stale else ():
+            fresh[row.monitor].append(row)
+        out: list[RunRow] = []
+        for key in keys:
+            if key in fresh:
+                rows = fresh[key]
+                if key in states:
+                    self._runs[key] = (self._mark(states[key]), start, rows)
+                else:
+                    self._runs.pop(key, None)  # never checked: nothing to tell its runs' changes by
+            else:
+                state, _, rows = self._runs[key]
+                rows = [r for r in rows if r.end >= start]
+                self._runs[key] = (state, start, rows)
+            out += [r for r in rows if r.start < end]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,11 +408,14 @@ class Snapshot:
 
 
 async def take_snapshot(
-    config: Config, store: Store, now: float, latency_cache: LatencyCache | None = None
+    config: Config, store: Store, now: float, latency_cache: LatencyCache | None = None,
+    run_cache: RunCache | None = None,
 ) -> Snapshot:
     """Read states, runs, incidents, maintenance and latency from `store` and build the snapshot at `now`.
 
-    `latency_cache` keeps the daily response times of past days between calls (see `LatencyCache`).
+    `latency_cache` keeps the response times of past hours and days between calls (see `LatencyCache`),
+    `run_cache` the state runs of monitors not checked since the last call (see `RunCache`): a
+    long-lived renderer passes both and renders incrementally, byte for byte what a fresh one renders.
     """
     tz = config.site.timezone
     span_start, _ = uptime.report_span(now, tz)
@@ -358,7 +428,8 @@ async def take_snapshot(
         latency: dict[str, _Latency] = {}
         for comp in page.components:
             holds = {m.key: 2.0 * m.interval_s for m in comp.monitors}
-            rows = await store.runs(holds, span_start, now)
+            rows = (await run_cache.runs(store, list(holds), states, span_start, now) if run_cache is not None
+                    else await store.runs(holds, span_start, now))
             runs[comp.slug] = [r.to_run(now, holds[r.monitor]) for r in rows]
             latency[comp.slug] = await _latency(store, component_key(page.slug, comp.slug), comp.monitors,
                                                 now, tz, latency_cache)
@@ -414,10 +485,18 @@ async def _latency(
     missing = [k for k, d in enumerate(dates) if d not in known]
     first_hour = first_24 if not missing else min(first_24, int(starts[missing[0]] // uptime.HOUR))
 
+    # Each hour merged over the monitors in config order; settled hours come from the cache, merged
+    # the same way when they were read, so a cached render is byte-identical to a fresh one.
     hours: dict[int, LatencyAggregate] = {}
+    read_from = first_hour
+    kept = cache.hours(key) if cache is not None else None
+    if kept is not None and kept[0] <= first_hour < kept[1]:
+        hours = {h: a for h, a in kept[2].items() if h >= first_hour}
+        read_from = kept[1]
+    fresh = await store.latency_hours_of([m.key for m in monitors], read_from)
     for monitor in monitors:
-        for hour, data in await store.latency_hours(monitor.key, first_hour):
-            if hour * uptime.HOUR > now:
+        for hour, data in fresh.get(monitor.key, ()):
+            if hour * uptime.HOUR > now or hour < read_from:
                 continue
             try:
                 agg = LatencyAggregate.from_json(json.loads(data))
@@ -427,6 +506,8 @@ async def _latency(
                 hours[hour].merge(agg)
             else:
                 hours[hour] = agg
+    if cache is not None:
+        cache.put_hours(key, first_hour, int((now - LatencyCache.SETTLED) // uptime.HOUR), hours)
 
     merged = LatencyAggregate()
     for hour in range(first_24, hour_now + 1):
@@ -437,7 +518,7 @@ async def _latency(
 
     by_day: dict[date, LatencyAggregate] = {}
     need = {dates[k] for k in missing}
-    for hour, agg in hours.items():
+    for hour, agg in sorted(hours.items()):
         k = bisect_right(starts, hour * uptime.HOUR) - 1  # the day the hour starts in
         if k < 0 or dates[k] not in need:
             continue
@@ -655,15 +736,19 @@ def _cert_host(state: MonitorState | None) -> str | None:
 
 
 def _cert_warnings(comp: Component, monitors: Sequence[MonitorView], now: float) -> tuple[CertWarning, ...]:
-    warn_days = {m.key: m.cert_warn_days for m in comp.monitors}
-    own_host = {m.key: (urlsplit(m.url).hostname if m.url else None) for m in comp.monitors}
+    configured = {m.key: m for m in comp.monitors}
     out = []
     for view in monitors:
-        expires, days = view.cert_expires_at, warn_days.get(view.key, 0)
+        expires = view.cert_expires_at
+        if expires is None:
+            continue  # no https check seen: nothing to parse (at 50,000 monitors, most of them)
+        mon = configured.get(view.key)
+        days = mon.cert_warn_days if mon is not None else 0
         # An expired certificate fails the check itself (a tls error), so only the future warns.
-        if expires is not None and days and now < expires <= now + days * 86400.0:
+        if days and now < expires <= now + days * 86400.0:
             host = view.cert_host
-            label = view.name if host is None or host == own_host.get(view.key) else f"{view.name} ({host})"
+            own_host = urlsplit(mon.url).hostname if mon is not None and mon.url else None
+            label = view.name if host is None or host == own_host else f"{view.name} ({host})"
             out.append(CertWarning(label, expires, math.floor((expires - now) / 86400.0), host))
     return tuple(out)
 

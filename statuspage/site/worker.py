@@ -37,7 +37,7 @@ import jinja2
 from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
-from statuspage.site.snapshot import LatencyCache, take_snapshot
+from statuspage.site.snapshot import LatencyCache, RunCache, take_snapshot
 from statuspage.store import StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -166,14 +166,14 @@ def _write(stream: IO[bytes], message: Any) -> None:
 
 async def _render(
     config: Config, env: jinja2.Environment, metrics: SnapshotMetrics, now: float,
-    latency: LatencyCache | None = None,
+    latency: LatencyCache | None = None, runs: RunCache | None = None,
 ) -> WorkerRender:
     started = time.perf_counter()
     # A connection per render: nothing (no aiosqlite thread) outlives it between renders.
     store = await open_store(config.storage, readonly=True)
     try:
         async with store.read_transaction():
-            snapshot = await take_snapshot(config, store, now, latency)
+            snapshot = await take_snapshot(config, store, now, latency, runs)
     finally:
         await store.close()
     result = render_snapshot(config, snapshot, Path(config.site.output_dir), env)
@@ -196,7 +196,9 @@ def main() -> None:
     except EOFError:
         return
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s [render] %(message)s")
-    env, metrics, latency = environment(), SnapshotMetrics(), LatencyCache()
+    # Incremental: settled response-time hours and days, and the runs of monitors not checked since
+    # the last render, are kept between renders (site/snapshot.py); the windows are recomputed each time.
+    env, metrics, latency, runs = environment(), SnapshotMetrics(), LatencyCache(), RunCache()
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -205,7 +207,7 @@ def main() -> None:
             except EOFError:
                 return  # the parent closed the pipe, or died
             try:
-                done = loop.run_until_complete(_render(config, env, metrics, now, latency))
+                done = loop.run_until_complete(_render(config, env, metrics, now, latency, runs))
                 reply: tuple[bool, Any] = (True, done)
             except StoreUnavailable as exc:
                 # The database is away (a restart): one line, the parent retries at the next render.

@@ -255,6 +255,12 @@ class Store(Protocol):
         """Hourly latency aggregates (epoch hour, JSON) of a monitor from `since_hour` on."""
         ...
 
+    async def latency_hours_of(
+        self, monitors: Iterable[str], since_hour: int
+    ) -> dict[str, list[tuple[int, str]]]:
+        """`latency_hours` of many monitors in a few queries: key → [(epoch hour, JSON)], hours ascending."""
+        ...
+
     async def latency_hour(self, hour: int) -> dict[str, str]:
         """Every monitor's latency aggregate (JSON) for one epoch hour, by monitor key."""
         ...

@@ -664,6 +664,21 @@ class PostgresStore(BufferedStore, PgSubscriptions):
                 out.append(row)
         return out
 
+    async def latency_hours_of(
+        self, monitors: Iterable[str], since_hour: int
+    ) -> dict[str, list[tuple[int, str]]]:
+        """`latency_hours` of many monitors in one query: key → [(epoch hour, JSON)], hours ascending."""
+        keys = list(dict.fromkeys(monitors))
+        ids = [await self._id(k) for k in keys]
+        rows = await self._fetch(
+            "SELECT monitor_id, hour, data FROM latency_hourly WHERE monitor_id = ANY($1::bigint[]) "
+            "AND hour >= $2 ORDER BY monitor_id, hour",
+            ids, int(since_hour))
+        by_id: dict[int, list[tuple[int, str]]] = {mid: [] for mid in ids}
+        for mid, hour, data in rows:
+            by_id[int(mid)].append((int(hour), str(data)))
+        return {key: by_id.get(mid, []) for key, mid in zip(keys, ids, strict=True)}
+
     async def latency_hours(self, monitor: str, since_hour: int) -> list[tuple[int, str]]:
         """Hourly latency aggregates (hour, JSON) of a monitor from `since_hour` (epoch hours) on."""
         mid = await self._id(monitor)

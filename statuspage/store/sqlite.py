@@ -48,6 +48,9 @@ from statuspage.store.rows import (
 
 log = logging.getLogger(__name__)
 
+_BATCH = 500
+"""Monitors per query of the batched reads (well under SQLite's limit of bound parameters)."""
+
 # Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -276,15 +279,18 @@ class SQLiteStore(BufferedStore):
 
     async def load_monitor_states(self) -> dict[str, MonitorState]:
         """The persisted confirmation state of every monitor."""
-        rows = await self._fetchall(
-            "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id"
-        )
         out: dict[str, MonitorState] = {}
-        for key, data in rows:
-            try:
-                out[key] = MonitorState(**json.loads(data))
-            except (TypeError, ValueError):
-                log.warning("ignoring unreadable monitor state monitor=%s", key)
+        # A few thousand rows at a time: at 50,000 monitors every row's JSON held at once was ~20 MB
+        # beside the states themselves (the render worker reads them at each render).
+        async with self._conn.execute(
+            "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id"
+        ) as cur:
+            while rows := await cur.fetchmany(_BATCH * 4):
+                for key, data in rows:
+                    try:
+                        out[key] = MonitorState(**json.loads(data))
+                    except (TypeError, ValueError):
+                        log.warning("ignoring unreadable monitor state monitor=%s", key)
         return out
 
     async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
@@ -428,17 +434,47 @@ class SQLiteStore(BufferedStore):
         return int(row[0])
 
     async def runs(self, monitors: Iterable[str], start: float, end: float) -> list[RunRow]:
-        """State runs of these monitors that overlap [start, end), oldest first (indexed, no raw rows)."""
-        out: list[RunRow] = []
-        for key in monitors:
-            mid = await self._id(key)
+        """State runs of these monitors that overlap [start, end), oldest first (indexed, no raw rows).
+
+        One query per `_BATCH` monitors, not one per monitor: at 20,000 monitors a render spent 14 s
+        in per-monitor round trips through aiosqlite's thread."""
+        keys = list(dict.fromkeys(monitors))
+        ids = [await self._id(k) for k in keys]
+        by_id: dict[int, list[RunRow]] = {mid: [] for mid in ids}
+        for i in range(0, len(ids), _BATCH):
+            chunk = ids[i:i + _BATCH]
             rows = await self._fetchall(
-                "SELECT id, state, start_at, end_at, open FROM state_runs "
-                "WHERE monitor_id = ? AND end_at >= ? AND start_at < ? ORDER BY start_at, id",
-                (mid, start, end),
+                "SELECT monitor_id, id, state, start_at, end_at, open FROM state_runs "
+                f"WHERE monitor_id IN ({','.join('?' * len(chunk))}) AND end_at >= ? AND start_at < ? "
+                "ORDER BY monitor_id, start_at, id",
+                (*chunk, start, end),
             )
-            out += [RunRow(int(r[0]), key, r[1], r[2], r[3], bool(r[4])) for r in rows]
+            for r in rows:
+                by_id[int(r[0])].append(RunRow(int(r[1]), "", r[2], r[3], r[4], bool(r[5])))
+        out: list[RunRow] = []
+        for key, mid in zip(keys, ids, strict=True):
+            for row in by_id.pop(mid, ()):
+                row.monitor = key
+                out.append(row)
         return out
+
+    async def latency_hours_of(
+        self, monitors: Iterable[str], since_hour: int
+    ) -> dict[str, list[tuple[int, str]]]:
+        """`latency_hours` of many monitors at once: key → [(epoch hour, JSON)], hours ascending."""
+        keys = list(dict.fromkeys(monitors))
+        ids = [await self._id(k) for k in keys]
+        by_id: dict[int, list[tuple[int, str]]] = {mid: [] for mid in ids}
+        for i in range(0, len(ids), _BATCH):
+            chunk = ids[i:i + _BATCH]
+            rows = await self._fetchall(
+                "SELECT monitor_id, hour, data FROM latency_hourly "
+                f"WHERE monitor_id IN ({','.join('?' * len(chunk))}) AND hour >= ? ORDER BY monitor_id, hour",
+                (*chunk, since_hour),
+            )
+            for mid, hour, data in rows:
+                by_id[int(mid)].append((int(hour), str(data)))
+        return {key: by_id.get(mid, []) for key, mid in zip(keys, ids, strict=True)}
 
     async def latency_hours(self, monitor: str, since_hour: int) -> list[tuple[int, str]]:
         """Hourly latency aggregates (hour, JSON) of a monitor from `since_hour` (epoch hours) on."""

@@ -349,7 +349,8 @@ async def _metrics(request: web.Request) -> web.Response:
     metrics.set_store_pending(request.app[STATE].store.pending)
     metrics.set_store_dropped(int(getattr(request.app[STATE].store, "dropped", 0)))
     return web.Response(
-        body=metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"}
+        body=await metrics.render_async(),
+        headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"}
     )
 
 

@@ -1,0 +1,94 @@
+"""The one timer that drives every monitor's interval runs (issue 17): APScheduler's semantics
+(coalesce, one run at a time) with the lag counted from each run's intended start (probe/lag.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from statuspage.probe.timer import Fire, SlotTimer
+
+
+def _timer(busy: set[str] | None = None) -> SlotTimer:
+    return SlotTimer(lambda fire: None, (busy if busy is not None else set()).__contains__)
+
+
+def test_each_monitor_fires_at_its_own_slots() -> None:
+    timer = _timer()
+    timer.add("a", 100.0, 10.0)
+    timer.add("b", 105.0, 30.0)
+    assert timer.due_runs(99.9) == []
+    assert timer.due_runs(100.0) == [Fire("a", 100.0, 0, 0, False)]
+    assert timer.due_runs(105.0) == [Fire("b", 105.0, 0, 0, False)]
+    assert timer.due_runs(110.2) == [Fire("a", 110.0, 0, 0, False)]
+    assert (timer.next_due("a"), timer.next_due("b")) == (120.0, 135.0)
+
+
+def test_a_frozen_process_runs_once_late_since_the_first_slot_it_missed() -> None:
+    timer = _timer()
+    timer.add("a", 10.0, 10.0)
+    assert timer.due_runs(10.0) == [Fire("a", 10.0, 0, 0, False)]
+    # Frozen from 12 to 55: the slots 20, 30, 40 and 50 are one run, late since 20 (3 merged into it).
+    assert timer.due_runs(55.0) == [Fire("a", 20.0, 3, 0, False)]
+    assert timer.next_due("a") == 60.0
+    # Exactly on a later slot: that slot is merged too, the next one is strictly after now.
+    assert timer.due_runs(80.0) == [Fire("a", 60.0, 2, 0, False)]
+    assert timer.next_due("a") == 90.0
+
+
+def test_a_slot_that_comes_while_the_previous_check_runs_is_refused_not_owed() -> None:
+    busy = {"a"}
+    timer = _timer(busy)
+    timer.add("a", 10.0, 10.0)
+    assert timer.due_runs(10.0) == [Fire("a", 10.0, 0, 1, True)]
+    assert timer.due_runs(31.0) == [Fire("a", 20.0, 0, 2, True)]  # 20 and 30 both refused
+    busy.clear()
+    assert timer.due_runs(40.0) == [Fire("a", 40.0, 0, 0, False)]
+
+
+def test_removed_and_rescheduled_monitors() -> None:
+    timer = _timer()
+    timer.add("a", 10.0, 10.0)
+    timer.add("b", 10.0, 10.0)
+    timer.remove("a")
+    assert timer.due_runs(10.0) == [Fire("b", 10.0, 0, 0, False)]
+    timer.add("b", 15.0, 5.0)  # adopted again with another phase: the old slots are gone
+    assert timer.due_runs(20.0) == [Fire("b", 15.0, 1, 0, False)]
+    assert len(timer) == 1 and "b" in timer and "a" not in timer
+
+
+async def test_the_timer_fires_on_the_event_loop_at_the_slot() -> None:
+    fired: list[tuple[Fire, float]] = []
+    timer = SlotTimer(lambda fire: fired.append((fire, time.time())), lambda key: False)
+    start = time.time()
+    timer.add("a", start + 0.05, 0.1)
+    timer.add("b", start + 0.08, 10.0)
+    timer.start()
+    try:
+        for _ in range(100):
+            if len(fired) >= 3:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        timer.stop()
+    assert [f.key for f, _ in fired[:3]] == ["a", "b", "a"]
+    for fire, at in fired[:3]:
+        assert at >= fire.intended - 0.002
+        assert at - fire.intended < 0.5
+    count = len(fired)
+    await asyncio.sleep(0.25)
+    assert len(fired) == count  # stopped: nothing fires any more
+
+
+@pytest.mark.parametrize("interval", [1.0, 30.0, 0.7], ids=["1s", "30s", "0.7s"])
+def test_slots_never_drift(interval: float) -> None:
+    timer = _timer()
+    timer.add("a", 1000.0, interval)
+    now, seen = 1000.0, []
+    for _ in range(500):
+        seen += timer.due_runs(now)
+        now += interval / 3
+    assert all(f.late == 0 for f in seen)
+    assert [f.intended for f in seen] == pytest.approx([1000.0 + k * interval for k in range(len(seen))])
