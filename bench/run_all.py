@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # bench/ is not a package: its modules are imported from the path set above.
 import amplification_bench
+import mail_bench
 import memory_profile
 import render_bench
 import scale_bench
@@ -27,7 +28,7 @@ import uptime_bench
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the uptime, render, support, amplification and scale benchmarks in turn."""
+    """Run the uptime, render, support, subscriber-mail, amplification and scale benchmarks in turn."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short scale-benchmark windows (smoke run)")
     args, rest = parser.parse_known_args(argv)
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     results["render"] = render_bench.main()
     print("\n== support", flush=True)
     results["support"] = support_bench.main([])
+    print("\n== subscriber mail", flush=True)
+    results["mail"] = mail_bench.main([])
     print("\n== amplification (1,500 long incidents, 20 feed readers)", flush=True)
     results["amplification"] = amplification_bench.main([])
     print("\n== memory per monitor (tracemalloc)", flush=True)

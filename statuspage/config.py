@@ -33,7 +33,7 @@ from pydantic import (
 
 from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
-from statuspage.redaction import HIDDEN, is_secret_path, redact_value
+from statuspage.redaction import HIDDEN, is_secret_path, quiet_url_loggers, redact_value
 
 
 class ConfigError(Exception):
@@ -602,6 +602,28 @@ def support_problems(config: Config) -> list[str]:
             for inbox, i in support.chatwoot.inboxes.items() if i.page is not None and i.page not in slugs]
 
 
+def subscription_problems(config: Config) -> list[str]:
+    """Cross-section checks of `subscriptions`: mail needs a relay and absolute links."""
+    subs = config.subscriptions
+    if subs is None:
+        return []
+    out = []
+    if subs.smtp is None and config.notifications.email is None:
+        out.append("subscriptions.smtp: is required (or notifications.email, whose server is then used)")
+    if not (subs.endpoint or config.site.base_url):
+        out.append("subscriptions.endpoint: is required when site.base_url is not set (the address the "
+                   "subscribe form posts to and the links in the mail lead to)")
+    return out
+
+
+def subscription_endpoint(config: Config) -> str:
+    """The live server's public address for subscriptions, without a trailing slash ("" when off)."""
+    subs = config.subscriptions
+    if subs is None:
+        return ""
+    return (subs.endpoint or config.site.base_url).rstrip("/")
+
+
 class Defaults(_Model):
     """Values every monitor takes unless it sets its own."""
 
@@ -647,11 +669,115 @@ class Email(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+INCIDENT_EVENTS = ("incident.created", "incident.acknowledged", "incident.updated", "incident.resolved",
+                   "incident.reminder")
+CASE_EVENTS = ("case.first_response.warning", "case.first_response.breached", "case.resolution.warning",
+               "case.resolution.breached")
+MAINTENANCE_EVENTS = ("maintenance.scheduled", "maintenance.started", "maintenance.ended",
+                      "maintenance.cancelled")
+"""Every event a notification destination can take (webhooks and e-mail: incidents and cases)."""
+
+
+def _apprise_url(value: Any) -> str:
+    # The whole URL is a secret (slack://TokenA/TokenB/…): a problem names its scheme, never the rest.
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S", value.strip()):
+        raise ValueError("(hidden) is not an apprise URL like slack://…, tgram://…, json://host/path")
+    url = value.strip()
+    import apprise  # imported here: only configs with apprise targets pay for it
+
+    quiet_url_loggers()  # apprise logs the URLs it loads
+    if apprise.Apprise.instantiate(url) is None:
+        scheme = url.split("://", 1)[0].lower()
+        raise ValueError(f"(hidden) is not a URL apprise can send to (scheme {_show(scheme)}; see "
+                         "https://github.com/caronc/apprise/wiki)")
+    return url
+
+
+class Apprise(_Model):
+    """An engineers' channel through apprise (Slack, Teams, Telegram, Discord, ntfy, PagerDuty, …).
+    The URL holds the channel's secrets: it is never shown in errors or logs."""
+
+    url: Annotated[str, BeforeValidator(_apprise_url)]
+    events: tuple[str, ...] = INCIDENT_EVENTS + CASE_EVENTS
+    retries: int = Field(default=5, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _known_events(self) -> Apprise:
+        known = INCIDENT_EVENTS + CASE_EVENTS + MAINTENANCE_EVENTS
+        for event in self.events:
+            if event not in known:
+                raise ValueError(f"events: {_show(event)} is not an event (use {', '.join(known)})")
+        return self
+
+
 class Notifications(_Model):
     """Where incident notifications go."""
 
     webhooks: list[Webhook] = []
     email: Email | None = None
+    apprise: list[Apprise] = []
+
+
+def _rate(value: Any) -> tuple[int, float]:
+    """`10/s`, `600/m`, `3/1h`, `20/10m` → (count, seconds)."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\S+)\s*", value)
+        if m and int(m.group(1)) > 0:
+            unit = m.group(2)
+            try:
+                seconds = parse_duration(unit if unit[0].isdigit() else f"1{unit}")
+            except ValueError:
+                seconds = 0.0
+            if seconds > 0:
+                return int(m.group(1)), seconds
+    raise ValueError(f"{_show(value)} is not a rate like 10/s, 600/m or 3/1h")
+
+
+Rate = Annotated[tuple[int, float], BeforeValidator(_rate)]
+"""A count per time, written `10/s`, `600/m`, `3/1h`, `20/10m`: (count, seconds)."""
+
+
+class SubscriptionSmtp(_Model):
+    """The SMTP relay subscriber mail goes through (default: `notifications.email`'s server)."""
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: Duration = Field(default=10.0, gt=0)
+
+
+class Subscriptions(_Model):
+    """Visitors' e-mail subscriptions (double opt-in, one-click unsubscribe); on when the section exists.
+
+    `endpoint` is the live server's public address the subscribe form posts to and the links in the
+    mail lead to (default `site.base_url`); `rate` bounds the mail sent (messages per second over
+    `connections` SMTP connections); `per_client` / `per_address` bound subscribe requests."""
+
+    endpoint: str = ""
+    smtp: SubscriptionSmtp | None = None
+    sender: str = Field(default="", alias="from")
+    rate: Rate = (10, 1.0)
+    connections: int = Field(default=2, ge=1, le=20)
+    confirm_within: Duration = Field(default=86400.0, ge=60)
+    per_client: Rate = (10, 600.0)
+    per_address: Rate = (3, 3600.0)
+    components: bool = True
+    """Offer each component on the form (a subscriber may follow only some)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _web_endpoint(self) -> Subscriptions:
+        if self.endpoint:
+            _http_url(self.endpoint)
+        return self
+
+    @property
+    def messages_per_second(self) -> float:
+        """`rate` as messages per second."""
+        return self.rate[0] / self.rate[1]
 
 
 class Admin(_Model):
@@ -849,6 +975,7 @@ class Config(_Model):
     defaults: Defaults = Defaults()
     incidents: Incidents = Incidents()
     notifications: Notifications = Notifications()
+    subscriptions: Subscriptions | None = None
     scheduler: Scheduler = Scheduler()
     probe: Probe = Probe()
     cluster: Cluster = Cluster()
@@ -895,6 +1022,7 @@ class Config(_Model):
                             problems.append(f"{path}: the same push token is used by {tokens[mon.token]}")
                         tokens[mon.token] = resolved.key
         problems += support_problems(self)
+        problems += subscription_problems(self)
         hosts: dict[str, str] = {}
         for pi, page in enumerate(self.pages):
             for di, host in enumerate(page.domains):

@@ -20,9 +20,10 @@ A secret is weak when it is (checked in this order):
 Secrets statuspage *sends* are judged too: a webhook `secret` (the HMAC key receivers trust; guess it
 and forge our notifications) by the same rules, except that an empty one only warns (unsigned
 webhooks are a choice); the SMTP `password` only for empty-with-a-username and placeholders (its
-strength is the mail provider's rule, not ours); the password in `storage.url` (PostgreSQL) only for
-placeholders and shipped values, when the URL has one (without one, the server's own authentication
-applies: peer, certificates, `.pgpass`).
+strength is the mail provider's rule, not ours); the same for the subscribers' SMTP `password` and for
+an apprise `url` (the whole URL is the chat channel's credential: a placeholder in it refuses); the
+password in `storage.url` (PostgreSQL) only for placeholders and shipped values, when the URL has one
+(without one, the server's own authentication applies: peer, certificates, `.pgpass`).
 """
 
 from __future__ import annotations
@@ -134,10 +135,20 @@ def weak_secrets(config: Config) -> list[WeakSecret]:
     email = config.notifications.email
     if email is not None and (email.password or email.username):
         judge("notifications.email.password", email.password, accepted=False, strength=False)
+    subs = config.subscriptions
+    if subs is not None and subs.smtp is not None and (subs.smtp.password or subs.smtp.username):
+        judge("subscriptions.smtp.password", subs.smtp.password, accepted=False, strength=False)
+    for i, target in enumerate(config.notifications.apprise):
+        # The whole URL is the channel's credential; an example domain in it is an address, not a secret.
+        credential = _EXAMPLE_DOMAIN.sub("", target.url.split("://", 1)[-1])
+        judge(f"notifications.apprise[{i}].url", credential, accepted=False, strength=False)
     password = _url_password(config.storage.url)
     if password:
         judge("storage.url", password, accepted=False, strength=False)
     return out
+
+
+_EXAMPLE_DOMAIN = re.compile(r"(?i)\bexample\.(?:com|org|net)\b")
 
 
 def _url_password(url: str | None) -> str | None:

@@ -12,7 +12,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Mapping, MutableSequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Outcome = Literal["up", "degraded", "down"]
@@ -130,14 +130,54 @@ class Maintenance:
     created_at: float = 0.0
     created_by: str = ""
     cancelled: bool = False
+    rrule: str = ""
+    """A recurring window: the RFC 5545 rule (`FREQ=WEEKLY;BYDAY=SU`, see `statuspage.recurrence`);
+    `start`/`end` are then its first occurrence, each occurrence lasts `end − start`. "" = one window."""
+    timezone: str = ""
+    """The zone `rrule` repeats in (wall times), the site's when the window was scheduled."""
+    sequence: int = 0
+    """iCalendar SEQUENCE: bumped by every change a calendar client must take in (a cancellation)."""
+    updated_at: float = 0.0
+    """The last change (LAST-MODIFIED), 0 when never changed after `created_at`."""
+
+    @property
+    def recurring(self) -> bool:
+        """True for a window with an `rrule`."""
+        return bool(self.rrule)
+
+    def occurrences(self, lo: float, hi: float) -> list[tuple[float, float]]:
+        """The `(start, end)` times (UTC epoch seconds) of the occurrences overlapping [lo, hi), in
+        order: the window itself when it does not recur (cancelled or not)."""
+        if not self.rrule:
+            return [(self.start, self.end)] if self.end > lo and self.start < hi else []
+        from statuspage.recurrence import expand
+
+        return expand(self.rrule, self.start, self.end, self.timezone or "UTC", lo, hi)
+
+    def occurrence(self, now: float) -> Maintenance:
+        """This window as one plain window: the occurrence in progress at `now`, else the next one,
+        else the last one (a window that does not recur is itself)."""
+        if not self.rrule:
+            return self
+        current = self.occurrences(now, now + 1e-6)
+        if not current:
+            current = self.occurrences(now, now + 400 * 86400.0)[:1]
+        if not current:
+            from statuspage.recurrence import series_end
+
+            last_end = series_end(self.rrule, self.start, self.end, self.timezone or "UTC") or self.end
+            current = [(last_end - (self.end - self.start), last_end)]
+        start, end = current[0]
+        return replace(self, start=start, end=end, rrule="")
 
     def covers(self, component: str, at: float) -> bool:
-        """True when this window is in force for `component` (a component slug) at `at`."""
-        return (
-            not self.cancelled
-            and self.start <= at < self.end
-            and (not self.components or component in self.components)
-        )
+        """True when this window (an occurrence of it, when it recurs) is in force for `component`
+        (a component slug) at `at`."""
+        if self.cancelled or (self.components and component not in self.components):
+            return False
+        if not self.rrule:
+            return self.start <= at < self.end
+        return any(s <= at < e for s, e in self.occurrences(at, at + 1e-6))
 
 
 @dataclass(frozen=True, slots=True)

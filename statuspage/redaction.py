@@ -33,6 +33,7 @@ _SECRET_NAME = re.compile(
 _LAST_KEY = re.compile(r'(?:^|\.)([^.\[\]]+)$|\["((?:[^"\\]|\\.)*)"\]$')
 
 
+_SECRET_URL_PATH = re.compile(r"(^|\.)apprise(\[\d+\])?\.url$")
 _SECRET_WORDS = ("token", "password", "passwd", "secret", "apikey", "api_key", "authorization", "cookie")
 
 
@@ -53,6 +54,8 @@ def is_secret_path(path: str) -> bool:
     Paths are as config errors print them: `a.b[0].c`, with odd keys quoted as `a["x y"]`; a list
     index at the end (`tokens[1]`) belongs to the key before it.
     """
+    if _SECRET_URL_PATH.search(path):
+        return True  # an apprise URL is all secret (slack://TokenA/TokenB/TokenC)
     trimmed = re.sub(r"(\[\d+\])+$", "", path)
     m = _LAST_KEY.search(trimmed)
     if m is None:
@@ -171,5 +174,30 @@ def install_log_redaction(secrets: Iterable[str] = ()) -> None:
     factory.secrets.update(s for s in secrets if s)
 
 
-__all__ = ["HIDDEN", "MASK", "install_log_redaction", "is_secret_key", "is_secret_path", "redact_for_log",
-           "redact_record", "redact_text", "redact_url", "redact_value"]
+_ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+class UrlFreeLogs(logging.Filter):
+    """For the loggers of libraries that name the URL they talk to (apprise, urllib3): only warnings
+    and errors pass, with every URL replaced by `scheme://(hidden)` (apprise URLs are all secret)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        text = record.getMessage()
+        record.msg = _ANY_URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://(hidden)", text)
+        record.args = None
+        return True
+
+
+def quiet_url_loggers(names: tuple[str, ...] = ("apprise", "urllib3.connectionpool")) -> None:
+    """Put `UrlFreeLogs` on these loggers (idempotent); before any secret URL reaches them."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, UrlFreeLogs) for f in logger.filters):
+            logger.addFilter(UrlFreeLogs())
+
+
+__all__ = ["HIDDEN", "MASK", "UrlFreeLogs", "install_log_redaction", "is_secret_key", "is_secret_path",
+           "quiet_url_loggers", "redact_for_log", "redact_record", "redact_text", "redact_url",
+           "redact_value"]

@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -54,6 +55,11 @@ from statuspage.store import (
 from statuspage.support.service import SupportService
 from statuspage.web.health import Health, file_identity
 from statuspage.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from statuspage.announce import Announcer
+    from statuspage.subscriptions.mailer import Mailer
+    from statuspage.subscriptions.service import SubscriptionService
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("statuspage.events")
@@ -92,6 +98,9 @@ class Runtime:
         self.notifier: Notifier | None = None
         self.incidents: IncidentService | None = None
         self.support: SupportService | None = None
+        self.subscriptions: SubscriptionService | None = None
+        self.mailer: Mailer | None = None
+        self.announcer: Announcer | None = None
         self.server: web.AppRunner | None = None
         self.render_worker = RenderWorker(config)
         self.health = Health(clock)
@@ -192,6 +201,7 @@ class Runtime:
         else:
             self._database_file = file_identity(cfg.storage.path)
         self.notifier = Notifier(cfg, store=self.store, resume=not shared, dispatch=shared)
+        await self._start_subscriptions()
         await self.notifier.start()
         self.incidents = IncidentService(self.store, cfg, self.notifier, self.clock, self.component_status)
         self.support = SupportService(self.store, cfg, self.clock)
@@ -215,11 +225,20 @@ class Runtime:
         self.watch.start()
         self.prober.add_job(self._guarded(self.prune, "prune"), cfg.storage.prune_every, "prune")
         if not shared:
-            # Several instances: the leader's duties run these (cluster/duties.py).
+            # Several instances: the leader's duties run these (cluster/duties.py), and the leader
+            # alone sends subscriber mail (`_lead`).
             self.prober.add_job(self._guarded(self.tick, "incident tick"), TICK_EVERY_S, "incidents")
             if self.support.enabled:
                 self.prober.add_job(self._guarded(self.support_tick, "support tick"), TICK_EVERY_S,
                                     "support")
+            if self.announcer is not None and self.announcer.active:
+                self.prober.add_job(self._guarded(self.announcer.tick, "maintenance notices"), 1.0,
+                                    "announce")
+            if self.mailer is not None:
+                self.mailer.start()
+        if self.subscriptions is not None:
+            self.prober.add_job(self._guarded(self.subscriptions_housekeeping, "subscriptions housekeeping"),
+                                cfg.storage.prune_every, "subscriptions")
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="flush"))
         self._tasks.append(asyncio.create_task(self._render_loop(), name="render"))
         # After a config change every case's figures are recomputed: in the background, as it takes
@@ -233,7 +252,7 @@ class Runtime:
                 config=cfg, store=self.store, push_board=self.push_board, incidents=self.incidents,
                 site_dir=self._served_dir, metrics=self.metrics, clock=self.clock,
                 on_change=self._admin_changed if shared else self.mark_dirty, support=self.support,
-                health=self.health,
+                health=self.health, subscriptions=self.subscriptions,
             )
             self.server = await serve(self.app, cfg.server.host, cfg.server.port, self._sockets,
                                       access_log=cfg.server.access_log, limits=server_limits(cfg))
@@ -276,7 +295,8 @@ class Runtime:
                 lambda: {k: prober.states[k] for k in prober.scheduled if k in prober.states}),
             before_refresh=combiner.round if combiner is not None else None,
             on_changed=self.mark_dirty, on_round=self._leader_round, clock=self.clock,
-            on_tick=self.support_tick if self.support is not None and self.support.enabled else None)
+            on_tick=self.support_tick if self.support is not None and self.support.enabled else None,
+            each_round=self.announcer.tick if self.announcer is not None and self.announcer.active else None)
         self.node = ClusterNode(self.coordinator, self.config.cluster, on_gained=self._gained,
                                 on_lost=self._lost, on_lead=self._lead, on_depose=self._depose)
         self.node.start()
@@ -312,6 +332,8 @@ class Runtime:
     async def _lead(self, epoch: int) -> None:
         assert self.duties is not None
         self._duties_task = asyncio.create_task(self._lead_loop(epoch), name="leader")
+        if self.mailer is not None:
+            self.mailer.start(epoch)  # the leader alone sends subscriber mail, claimed under its epoch
         self._update_cluster_metrics()
         self.mark_dirty()  # the leader writes site.output_dir from now on
 
@@ -328,6 +350,8 @@ class Runtime:
                 await task
         if self.notifier is not None:
             self.notifier.drop_queued()  # claimed rows not sent yet: the next leader claims them again
+        if self.mailer is not None:
+            await self.mailer.close()  # what it sent leaves the outbox; the rest waits for the next leader
         self.health.ok("leader")  # a follower has no leader round to fail
         self._update_cluster_metrics()
         if not self._closing:
@@ -357,6 +381,21 @@ class Runtime:
                 await board.sync()
             except Exception as exc:
                 log.debug("push sync failed: %s", exc.__class__.__name__)
+
+    async def _start_subscriptions(self) -> None:
+        # Before the notifier starts: subscribers are one of its destinations (the same outbox).
+        from statuspage.announce import Announcer
+
+        assert self.store is not None and self.notifier is not None
+        if self.config.subscriptions is not None:
+            from statuspage.subscriptions.mailer import Mailer
+            from statuspage.subscriptions.service import SubscriptionService
+
+            self.subscriptions = SubscriptionService(self.config, self.store, self.clock)
+            await self.subscriptions.start()
+            self.mailer = Mailer(self.config, self.store, self.subscriptions.secret, clock=self.clock)
+            self.subscriptions.on_mail = self.mailer.wake
+        self.announcer = Announcer(self.config, self.store, self.notifier, self.subscriptions, self.clock)
 
     # --- component status and incidents ------------------------------------------------------------
 
@@ -623,6 +662,11 @@ class Runtime:
         if deleted:
             log.info("pruned results=%d", deleted)
 
+    async def subscriptions_housekeeping(self) -> None:
+        """Delete subscription requests never confirmed in time and notices long delivered."""
+        if self.subscriptions is not None and self.is_leader:  # one instance of several does it
+            await self.subscriptions.housekeeping()
+
     def hurry(self) -> None:
         """Cut the wait for running checks short (a second Ctrl-C while stopping)."""
         if self.prober is not None:
@@ -670,9 +714,14 @@ class Runtime:
             await self._follower_worker.close()
         if self.checker is not None:
             await self.checker.close()
+        if self.subscriptions is not None:
+            await self.subscriptions.close()
         if self.notifier is not None:
             # Before the store: what it delivers while closing leaves the outbox in the last flush.
             await self.notifier.close()
+        if self.mailer is not None:
+            # Mail not sent yet stays in the subscriber outbox for the next start.
+            await self.mailer.close()
         if self.store is not None:
             try:
                 await self.store.close()

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from statuspage.cli.commands import cli
 from statuspage.config import Storage, parse_config
-from statuspage.models import CheckResult, MonitorState
+from statuspage.models import CheckResult, Maintenance, MonitorState
 from statuspage.site.render import render_site
-from statuspage.store import OutboxRow, open_store
+from statuspage.store import Notice, OutboxRow, open_store
 from statuspage.support.service import SupportService
 from tests.pg import PgCluster
 from tests.site_data import NOW, open_populated
@@ -92,3 +92,54 @@ def test_migrate_into_an_unreachable_database_is_one_clear_line(tmp_path: Path, 
     assert done.exit_code == 1
     assert "password authentication failed" in done.output and "not-the-password" not in done.output
     assert "Traceback" not in done.output
+
+
+async def test_subscriptions_and_recurring_maintenance_are_copied_and_links_keep_working(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    lite = await open_store(Storage(path=str(tmp_path / "db.sqlite")))
+    weekly = await lite.add_maintenance(Maintenance(
+        0, "nps", "Backup", NOW, NOW + 3600, ("app",), "", NOW - 60, "alice", rrule="FREQ=WEEKLY",
+        timezone="America/Sao_Paulo"))
+    await lite.cancel_maintenance((await lite.add_maintenance(
+        Maintenance(0, "nps", "Once", NOW, NOW + 60, (), "", NOW - 60, "bob"))).id, NOW - 30)
+    await lite.record_maintenance_notices([(weekly.id, 0.0, "scheduled"), (weekly.id, NOW, "started")], NOW)
+    assert await lite.subscription_secret("the-source-key") == "the-source-key"
+    for n, email in enumerate(("ana@x.test", "bia@x.test", "cai@x.test")):
+        await lite.request_subscription(email, "nps", ("app",) if n == 1 else (), "en", f"{n}" * 32, NOW, NOW + 86400)
+    for job in (await lite.due_mail(NOW, 100))[:2]:
+        assert await lite.confirm_subscriber(job.subscriber.id, job.subscriber.salt, NOW + 1)
+        await lite.mail_done([job.id])
+    assert await lite.publish_notice(Notice("incident:d1", "nps", "incident.created", "{}"), NOW + 2) == 2
+    await lite.mail_retry([((await lite.due_mail(NOW + 2, 100))[-1].id, NOW + 90)])
+    ids = [j.subscriber.id for j in await lite.due_mail(NOW + 100, 100)]
+    source = (await lite.due_mail(NOW + 100, 100), await lite.mail_queued(), await lite.subscriber_counts(),
+              [await lite.get_subscriber(i) for i in ids],
+              await lite.list_maintenances(include_cancelled=True),
+              await lite.maintenance_notices_sent([weekly.id]))
+    await lite.close()
+
+    url = pg_cluster.url(pg_cluster.create_database())
+    target = await open_store(Storage(url=url))  # a target that started once made a link key of its own
+    assert await target.subscription_secret("the-target-key") == "the-target-key"
+    await target.close()
+    done = await asyncio.to_thread(CliRunner().invoke, cli, ["migrate", "--from", str(tmp_path / "db.sqlite"),
+                                                              "--to", url])
+    assert done.exit_code == 0, done.output
+    assert "subscribers=3" in done.output and "subscription_deliveries=3" in done.output
+
+    pg = await open_store(Storage(url=url))
+    try:
+        assert (await pg.due_mail(NOW + 100, 100), await pg.mail_queued(), await pg.subscriber_counts(),
+                [await pg.get_subscriber(i) for i in ids],
+                await pg.list_maintenances(include_cancelled=True),
+                await pg.maintenance_notices_sent([weekly.id])) == source
+        # Links already mailed are signed with the source's key; a notice told is not told again;
+        # new rows take ids after the copied ones.
+        assert await pg.subscription_secret("another") == "the-source-key"
+        assert await pg.publish_notice(Notice("incident:d1", "nps", "incident.created", "{}"), NOW + 200) == 0
+        assert await pg.request_subscription("dan@x.test", "nps", (), "en", "d" * 32, NOW, NOW + 86400) == "confirm"
+        assert max(j.subscriber.id for j in await pg.due_mail(NOW + 100, 100)) == max(ids) + 1
+        assert (await pg.add_maintenance(Maintenance(0, "nps", "New", NOW, NOW + 60))).id == weekly.id + 2
+    finally:
+        await pg.close()

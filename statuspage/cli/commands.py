@@ -20,6 +20,7 @@ from statuspage.cli.common import (
     use_site_time,
 )
 from statuspage.cli.incidents import incident, maintenance
+from statuspage.cli.subscribers import subscribers
 from statuspage.config import Config, ConfigError, Monitor, config_warnings
 from statuspage.credentials import exposure_problems
 from statuspage.models import CheckResult
@@ -295,6 +296,7 @@ def render(config_path: Path, out_dir: Path | None) -> None:
 cli.add_command(incident)
 cli.add_command(maintenance)
 cli.add_command(case)
+cli.add_command(subscribers)
 
 
 @cli.command()
@@ -304,7 +306,8 @@ cli.add_command(case)
               help="An empty PostgreSQL database (storage.url).")
 def migrate(source: Path, url: str) -> None:
     """Copy a SQLite history (results, runs, states, latency, incidents, maintenance, outbox, support
-    cases) into PostgreSQL, all or nothing; a database that already holds a history is refused."""
+    cases, subscribers and their mail) into PostgreSQL, all or nothing; a database that already holds a
+    history is refused."""
     from statuspage.store import StoreUnavailable
     from statuspage.store.migrate import MigrateError
     from statuspage.store.migrate import migrate as copy_history

@@ -42,6 +42,12 @@ def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]]) -> T
         store = await open_store(config.storage)
         # Outbox rows it cannot deliver before exiting are sent by `statuspage run` at its next start.
         notifier = Notifier(config, store=store)
+        if config.subscriptions is not None:
+            # Subscribers hear of what is done here too: `statuspage run`'s mailer sends it.
+            from statuspage.announce import Announcer
+            from statuspage.subscriptions.service import SubscriptionService
+
+            Announcer(config, store, notifier, SubscriptionService(config, store))
         await notifier.start()
         try:
             return await action(IncidentService(store, config, notifier))
@@ -199,7 +205,10 @@ def _describe_m(m: Maintenance, config: Config) -> str:
     tz = config.site.timezone
     comps = ", ".join(m.components) if m.components else "all components"
     state = " CANCELLED" if m.cancelled else ""
-    return f"#{m.id} [{m.page}] {_when(m.start, tz)} → {_when(m.end, tz)} {m.title} ({comps}){state}"
+    repeats = f" repeats {m.rrule} ({m.timezone}), next" if m.rrule else ""
+    shown = m.occurrence(time.time())
+    return (f"#{m.id} [{m.page}]{repeats} {_when(shown.start, tz)} → {_when(shown.end, tz)} {m.title} "
+            f"({comps}){state}")
 
 
 @maintenance.command("add")
@@ -212,9 +221,11 @@ def _describe_m(m: Maintenance, config: Config) -> str:
 @click.option("--component", "components", multiple=True, help="Component slug (repeatable); default all.")
 @click.option("--message", default="")
 @click.option("--by", "author", default="")
+@click.option("--rrule", default="", help="Repeat by an RFC 5545 rule in the site's timezone, e.g. "
+              "FREQ=WEEKLY;BYDAY=SU (--start/--end are the first occurrence).")
 def add(config_path: Path, page: str, title: str, start: str, end: str | None, duration: str | None,
-        components: tuple[str, ...], message: str, author: str) -> None:
-    """Schedule a maintenance window."""
+        components: tuple[str, ...], message: str, author: str, rrule: str) -> None:
+    """Schedule a maintenance window (repeating with --rrule)."""
     config = _load(config_path)
     tz = config.site.timezone
     begin = parse_time(start, tz)
@@ -227,7 +238,8 @@ def add(config_path: Path, page: str, title: str, start: str, end: str | None, d
             finish = begin + parse_duration(duration or "")
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--duration") from None
-    m = _run(config, lambda s: s.add_maintenance(page, title, begin, finish, components, message, author))
+    m = _run(config, lambda s: s.add_maintenance(page, title, begin, finish, components, message, author,
+                                                 rrule))
     click.echo(f"scheduled {_describe_m(m, config)}")
 
 

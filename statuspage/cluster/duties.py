@@ -8,9 +8,11 @@ last. The first round after taking leadership reconciles instead: every componen
 its incident, and open automatic incidents whose components all recovered move on. A component whose
 incident maintenance held back becomes a confirmed outage when its window ends (as with one instance).
 Every `TICK_EVERY_S` it also runs the incident tick (auto-resolve, reminders) and `on_tick` (the
-support-case alerts). Every write runs inside `store.fenced(epoch)`, and each action commits together
-with the outbox rows of the notifications it caused (`store.atomic()`): a leader killed right after
-opening an incident never leaves it without its notification.
+support-case alerts), and every round `each_round` (the maintenance notices: told within a round of
+a window's start or end, as one instance tells them within its 1 s tick). Every write runs inside
+`store.fenced(epoch)`, and each action commits together with the outbox rows of the notifications it
+caused (`store.atomic()`): a leader killed right after opening an incident never leaves it without
+its notification.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class LeaderDuties:
         local_states: Callable[[], Mapping[str, MonitorState]],
         on_changed: Callable[[], None],
         on_tick: Callable[[], Awaitable[None]] | None = None,
+        each_round: Callable[[], Awaitable[None]] | None = None,
         on_round: Callable[[Exception | None], None] | None = None,
         clock: Callable[[], float] = time.time,
         before_refresh: Callable[[], Awaitable[object]] | None = None,
@@ -67,6 +70,7 @@ class LeaderDuties:
         self._local_states = local_states
         self._on_changed = on_changed
         self._on_tick = on_tick
+        self._each_round = each_round
         self._on_round = on_round
         """Told how each round went (None: it succeeded; /healthz shows a failing one)."""
         self.clock = clock
@@ -156,6 +160,9 @@ class LeaderDuties:
                         await self._on_tick()
                 for component in opened:  # once committed
                     self._held.pop(component, None)
+            if self._each_round is not None:
+                async with self.store.atomic():
+                    await self._each_round()
         return changed
 
     async def _component_down(self, component: str, since: float) -> None:

@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -31,9 +31,10 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import aiosmtplib
 
-from statuspage.config import Config, Email, Webhook
+from statuspage.config import MAINTENANCE_EVENTS, Apprise, Config, Email, Webhook
 from statuspage.durations import format_duration
-from statuspage.models import AutoText, CaseAlert, ComponentChange, Incident, IncidentUpdate
+from statuspage.models import AutoText, CaseAlert, ComponentChange, Incident, IncidentUpdate, Maintenance
+from statuspage.redaction import quiet_url_loggers
 from statuspage.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,8 @@ class Delivery:
     id: str
     alert: CaseAlert | None = None
     """Set (and `incident` None) for a `case.*` event."""
+    maintenance: Maintenance | None = None
+    """Set (and `incident` None) for a `maintenance.*` event: the window, or the occurrence it is about."""
 
 
 Sender = Callable[[Delivery], Awaitable[None]]
@@ -217,9 +220,11 @@ class _Destination:
     the URL itself: webhook URLs often carry secrets)."""
 
     def __init__(self, name: str, key: str, deliver: Sender, retries: int,
-                 base_delay: float, queue_size: int) -> None:
+                 base_delay: float, queue_size: int, events: Iterable[str] | None = None) -> None:
         self.name = name
         self.key = key
+        self.events = frozenset(events if events is not None else EVENTS + CASE_EVENTS)
+        """The events this receiver takes (webhooks and e-mail: every incident and case event)."""
         self.deliver = deliver
         self.on_done: Callable[[Delivery, str], None] = lambda delivery, key: None
         self.retries = retries
@@ -285,11 +290,30 @@ class Notifier:
         if email is not None:
             self._destinations.append(_Destination(
                 "email", "email", self._email_sender(email), 3, retry_base_delay, queue_size))
+        for n, target in enumerate(config.notifications.apprise):
+            key = "apprise:" + hashlib.sha256(target.url.encode()).hexdigest()[:16]
+            self._destinations.append(_Destination(
+                f"apprise[{n}]", key, self._apprise_sender(target), target.retries, retry_base_delay,
+                queue_size,
+                target.events))
+        self._store_done()
+        self._started = False
+        self._closed = False
+
+    def _store_done(self) -> None:
+        store = self.store
         if store is not None:
             for dest in self._destinations:
                 dest.on_done = lambda delivery, key: store.buffer_outbox_done(delivery.id, key)
-        self._started = False
-        self._closed = False
+
+    def add_destination(self, name: str, key: str, deliver: Sender, events: Iterable[str], retries: int = 20,
+                        retry_base_delay: float = 1.0, queue_size: int = 1000) -> None:
+        """Another receiver of the events in `events` (before `start()`), with the same queue, retries
+        and outbox as the configured ones; `key` names it in the outbox across restarts."""
+        assert not self._started, "destinations are added before start()"
+        self._destinations.append(
+            _Destination(name, key, deliver, retries, retry_base_delay, queue_size, events))
+        self._store_done()
 
     async def start(self) -> None:
         """Start one worker per destination (idempotent), after queueing what the outbox still holds."""
@@ -320,20 +344,25 @@ class Notifier:
             stale = self.clock() - row.at > OUTBOX_MAX_AGE_S
             incident: Incident | None = None
             alert: CaseAlert | None = None
+            maintenance: Maintenance | None = None
             try:
                 if row.event in CASE_EVENTS:
                     alert = CaseAlert(**json.loads(row.incident))
+                elif row.event in MAINTENANCE_EVENTS:
+                    data = json.loads(row.incident)
+                    maintenance = Maintenance(**{**data, "components": tuple(data["components"])})
                 else:
                     incident = incident_from_json(row.incident)
             except (ValueError, TypeError, KeyError):
                 pass
-            if dest is None or stale or (incident is None and alert is None) or dest.queue.full():
+            if dest is None or stale or (incident is None and alert is None and maintenance is None) \
+                    or dest.queue.full():
                 # A receiver no longer configured, a day-old event, an unreadable row: drop it.
                 log.warning("outbox: dropping event=%s destination=%s", row.event, row.destination)
                 if store is not None:
                     store.buffer_outbox_done(row.delivery_id, row.destination)
                 continue
-            dest.queue.put_nowait(Delivery(row.event, incident, row.at, row.delivery_id, alert))
+            dest.queue.put_nowait(Delivery(row.event, incident, row.at, row.delivery_id, alert, maintenance))
             queued += 1
         return queued
 
@@ -363,14 +392,27 @@ class Notifier:
         delivery = Delivery(alert.event, None, self.clock(), uuid.uuid4().hex, alert)
         self._queue(delivery, json.dumps(dataclasses.asdict(alert)) if self.store is not None else "")
 
+    def notify_maintenance(self, event: str, window: Maintenance) -> None:
+        """Queue a `maintenance.*` event (the window, or one occurrence of a recurring one) for the
+        destinations that asked for it (`notifications.apprise[].events`)."""
+        if self._closed or not self._destinations:
+            return
+        if event not in MAINTENANCE_EVENTS:
+            raise ValueError(f"unknown notification event {event!r}")
+        delivery = Delivery(event, None, self.clock(), uuid.uuid4().hex, maintenance=window)
+        self._queue(delivery, json.dumps(dataclasses.asdict(window)) if self.store is not None else "")
+
     def _queue(self, delivery: Delivery, snapshot: str) -> None:
         event = delivery.event
         if self.dispatch and self.store is not None:
             # Several instances: only the outbox is written; the leader claims and delivers the rows.
             for dest in self._destinations:
-                self.store.buffer_outbox(OutboxRow(delivery.id, dest.key, event, snapshot, delivery.at))
+                if event in dest.events:
+                    self.store.buffer_outbox(OutboxRow(delivery.id, dest.key, event, snapshot, delivery.at))
             return
         for dest in self._destinations:
+            if event not in dest.events:
+                continue
             try:
                 dest.queue.put_nowait(delivery)
             except asyncio.QueueFull:
@@ -434,6 +476,65 @@ class Notifier:
             )
 
         return send
+
+
+    def _apprise_sender(self, target: Apprise) -> Sender:
+        async def send(d: Delivery) -> None:
+            title, body = apprise_text(self.config, d)
+            # apprise is synchronous (requests): a worker thread, never the event loop.
+            if not await asyncio.to_thread(_apprise_notify, target.url, title, body):
+                raise RuntimeError("apprise could not deliver it")
+
+        return send
+
+
+# --- apprise (engineers' chat channels) ----------------------------------------------------------------
+
+_MAINTENANCE_WORDS = {
+    "pt-BR": {"maintenance.scheduled": "Manutenção programada", "maintenance.started": "Manutenção iniciada",
+              "maintenance.ended": "Manutenção encerrada", "maintenance.cancelled": "Manutenção cancelada",
+              "components": "Componentes", "all": "todos", "when": "Quando"},
+    "en": {"maintenance.scheduled": "Maintenance scheduled", "maintenance.started": "Maintenance started",
+           "maintenance.ended": "Maintenance ended", "maintenance.cancelled": "Maintenance cancelled",
+           "components": "Components", "all": "all", "when": "When"},
+}
+
+
+def apprise_text(config: Config, d: Delivery) -> tuple[str, str]:
+    """The title and body of a notification for a chat channel: the e-mail's subject and text."""
+    if d.maintenance is not None:
+        m = d.maintenance
+        w = _MAINTENANCE_WORDS[config.site.locale]
+        tz = ZoneInfo(config.site.timezone)
+        page = config.page(m.page)
+        names = {c.slug: c.name for c in page.components} if page else {}
+        span = (f"{datetime.fromtimestamp(m.start, tz):%Y-%m-%d %H:%M} → "
+                f"{datetime.fromtimestamp(m.end, tz):%Y-%m-%d %H:%M %Z}")
+        comps = ", ".join(names.get(c, c) for c in m.components) or w["all"]
+        title = f"[{page.name if page else m.page}] {w[d.event]}: {' '.join(m.title.split())}"
+        lines = [f"{w['when']}: {span}", f"{w['components']}: {comps}"] + ([m.message] if m.message else [])
+        return title[:250], "\n".join(lines)
+    sender = Email(host="localhost", to=["-"])
+    if d.alert is not None:
+        msg = case_email_message(config, sender, d.alert, d.at)
+    else:
+        assert d.incident is not None
+        msg = email_message(config, sender, d.event, d.incident, d.at)
+    return str(msg["Subject"]), str(msg.get_content()).rstrip()
+
+
+def _apprise_notify(url: str, title: str, body: str) -> bool:
+    """Send one notification through apprise (blocking; run in a thread)."""
+    import apprise
+
+    quiet_url_loggers()
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        raise _Permanent("apprise does not take this URL")
+    try:
+        return bool(sender.notify(title=title, body=body))
+    except Exception as exc:  # its message may quote the URL: only the kind of failure goes on
+        raise RuntimeError(f"apprise failed: {type(exc).__name__}") from None
 
 
 # --- support-case alerts ----------------------------------------------------------------------------

@@ -257,19 +257,19 @@ class Policy:
         the window (its incident, if it has one, simply continues).
         """
         mine = sorted(
-            (m for m in windows if not m.cancelled and m.end > m.start
-             and (not m.components or component in m.components)),
-            key=lambda m: m.start,
+            (occurrence for m in windows if not m.cancelled and m.end > m.start
+             and (not m.components or component in m.components)
+             for occurrence in m.occurrences(min(down_since, now) - 31 * 86400.0, now + 1.0)),
         )
-        if any(m.covers(component, now) for m in mine):
+        if any(s <= now < e for s, e in mine):
             return None
         start = down_since
         moved = True
-        while moved:  # windows may overlap or follow each other
+        while moved:  # windows (and occurrences) may overlap or follow each other
             moved = False
-            for m in mine:
-                if m.start <= start < m.end:
-                    start, moved = m.end, True
+            for s, e in mine:
+                if s <= start < e:
+                    start, moved = e, True
         return min(start, now)
 
     def needs_reminder(self, incident: Incident, reminded_at: float | None, now: float) -> bool:
@@ -557,10 +557,13 @@ class IncidentService:
         components: Iterable[str] = (),
         message: str = "",
         author: str = "",
+        rrule: str = "",
         preflight: Callable[[Maintenance], object] | None = None,
     ) -> Maintenance:
-        """Schedule a maintenance window on a page (all components when none are named); `preflight`
-        as in `open_manual`."""
+        """Schedule a maintenance window on a page (all components when none are named); with an
+        RFC 5545 `rrule` it repeats in the site timezone, [start, end) being its first occurrence
+        (moved to the rule's first occurrence at or after `start` when they differ); `preflight` as in
+        `open_manual`."""
         p = self._page(page)
         comps = self._components(p, components)
         title = _text(title, "title", MAX_TITLE, required=True)
@@ -569,13 +572,21 @@ class IncidentService:
         if end <= start:
             raise BadWindow("the maintenance window ends before it starts")
         now = self.clock()
-        if end <= now:
+        tz = self.config.site.timezone
+        if rrule:
+            start, end, rrule = _first_occurrence(rrule, start, end, tz)
+            from statuspage.recurrence import series_end
+
+            if (series_end(rrule, start, end, tz) or now + 1) <= now:
+                raise BadWindow("every occurrence of the recurring window is already over")
+        elif end <= now:
             raise BadWindow("the maintenance window is already over")
         if end - start > 31 * 86400:
             raise BadWindow("a maintenance window may last at most 31 days")
         window = Maintenance(
             id=0, page=page, title=title, start=start, end=end, components=comps, message=message,
-            created_at=now, created_by=_text(author, "author", MAX_AUTHOR),
+            created_at=now, created_by=_text(author, "author", MAX_AUTHOR), rrule=rrule,
+            timezone=tz if rrule else "",
         )
         if preflight is not None:
             preflight(window)
@@ -583,11 +594,13 @@ class IncidentService:
         events.info("maintenance #%d scheduled on %s by %s: %s %s → %s (%s)", window.id, page,
                     _name(window.created_by), _shown(title), self._time(start, "%Y-%m-%d %H:%M"),
                     self._time(end, "%Y-%m-%d %H:%M"), ", ".join(comps) or "every component")
+        if rrule:
+            events.info("maintenance #%d repeats: %s (%s)", window.id, rrule, tz)
         return window
 
     async def cancel_maintenance(self, maintenance_id: int, author: str = "") -> Maintenance:
         """Cancel a maintenance window."""
-        if not await self.store.cancel_maintenance(maintenance_id):
+        if not await self.store.cancel_maintenance(maintenance_id, self.clock()):
             raise NotFound(f"maintenance {maintenance_id} does not exist")
         m = await self.store.get_maintenance(maintenance_id)
         assert m is not None
@@ -597,6 +610,20 @@ class IncidentService:
     def _time(self, at: float, fmt: str = "%H:%M:%S") -> str:
         # The site's timezone: `statuspage run` stamps its log lines in it too.
         return _local(at, self.config.site.timezone, fmt)
+
+
+def _first_occurrence(rrule: str, start: float, end: float, tz: str) -> tuple[float, float, str]:
+    """The normalised rule and its first occurrence at or after `start` (BadWindow when unusable)."""
+    from statuspage.recurrence import RecurrenceError, expand, normalise
+
+    try:
+        rule = normalise(rrule, start, tz)
+    except RecurrenceError as exc:
+        raise BadWindow(f"rrule {exc}") from None
+    first = expand(rule, start, end, tz, start, start + 400 * 86400.0)
+    if not first:
+        raise BadWindow("rrule has no occurrence within a year of the start")
+    return first[0][0], first[0][0] + (end - start), rule
 
 
 def _local(at: float, tz: str, fmt: str) -> str:

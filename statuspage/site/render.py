@@ -28,8 +28,9 @@ from typing import Any, Final
 import jinja2
 from markupsafe import Markup
 
-from statuspage.config import Config
+from statuspage.config import Config, subscription_endpoint
 from statuspage.site import badges, bounds, icons
+from statuspage.site.calendar import maintenances_ics
 from statuspage.site.embed import embed_context
 from statuspage.site.i18n import Translator
 from statuspage.site.links import Links, locale_dir, page_root, site_root
@@ -121,6 +122,7 @@ class _Builder:
     def common(self, links: Links, status: str) -> dict[str, Any]:
         t, now = self.translators[links.locale], self.snapshot.now
         return {
+            "subscribe": subscribe_form(self.config),
             "t": t,
             "v": self.views[links.locale],
             "site": self.config.site,
@@ -220,6 +222,10 @@ class _Builder:
         for name, doc in api.items():
             self.json(f"{root}api/v2/{name}", doc)
         self.badges(page, root, locale)
+        self.emit(f"{root}maintenances.ics", maintenances_ics(
+            self.config, slug, page.calendar, name=f"{page.name} — {t('calendar.name')}",
+            page_url=_page_url(self.config, page, locale),
+            words={"components": t("calendar.components"), "all": t("calendar.all")}))
 
     def badges(self, page: PageView, root: str, locale: str) -> None:
         t, v = self.translators[locale], self.views[locale]
@@ -244,6 +250,22 @@ class _Builder:
             self.badge(f"{base}/uptime-{window}", badges.Badge(
                 f"{comp.name} {t('badge.uptime', window=window)}", v.badge_message(w),
                 v.badge_color(w)))
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeForm:
+    """The pages' subscribe form: where it posts (the live server), whether components are offered."""
+
+    action: str
+    components: bool
+
+
+def subscribe_form(config: Config) -> SubscribeForm | None:
+    """The form when `subscriptions:` is configured, else None (the section then lists the feeds only)."""
+    if config.subscriptions is None:
+        return None
+    return SubscribeForm(f"{subscription_endpoint(config)}/api/subscriptions",
+                         config.subscriptions.components)
 
 
 def _banner_color(banner: str) -> badges.BadgeColor:

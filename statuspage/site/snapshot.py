@@ -17,7 +17,7 @@ import logging
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Final, Literal
@@ -42,6 +42,9 @@ from statuspage.sla import uptime
 from statuspage.store import Store
 from statuspage.support.indicators import SupportSnapshot
 from statuspage.support.service import support_snapshot
+
+CALENDAR_DAYS = 30
+"""maintenances.ics keeps windows that ended this many days ago or less (cancelled ones too)."""
 
 __all__ = [
     "HISTORY_DAYS", "LATENCY_DAYS", "BannerKind", "ComponentView", "HistoryDay", "IncidentView",
@@ -335,6 +338,8 @@ class MaintenanceView:
     component_names: tuple[str, ...]
     """Names of the covered components (every component of the page when the window names none)."""
     component_slugs: tuple[str, ...]
+    rrule: str = ""
+    """The rule of a recurring window (`maintenance` is then its current or next occurrence)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +377,8 @@ class PageView:
     """Every non-cancelled window ending inside the snapshot's span or later, by start time."""
     updated_at: float
     """The last change a visitor could notice: an incident update, a maintenance, a status change."""
+    calendar: tuple[Maintenance, ...] = ()
+    """Every window of the last `CALENDAR_DAYS` days and later, cancelled ones too (maintenances.ics)."""
 
     def component(self, slug: str) -> ComponentView | None:
         """The component with this slug, or None."""
@@ -447,6 +454,16 @@ async def take_snapshot(
                    {slug: summary for slug, (summary, _) in latency.items()},
                    {slug: history for slug, (_, history) in latency.items()})
         for page, position, runs, maintenances, incidents, latency in inputs)
+    since = now - CALENDAR_DAYS * 86400.0
+    calendars = []
+    for page, _, _, checked, _, _ in inputs:
+        seen = {m.id for m in checked}  # build_page has already said which of these it left out
+        windows = await store.list_maintenances(page=page.slug, ending_after=since, include_cancelled=True)
+        calendars.append(tuple(
+            m for m in windows
+            if (all(showable_time(t) for t in (m.start, m.end, m.created_at, m.updated_at)) if m.id in seen
+                else _showable(m.id, "maintenance", (m.start, m.end, m.created_at, m.updated_at)))))
+    pages = tuple(replace(view, calendar=windows) for view, windows in zip(pages, calendars, strict=True))
     support = await support_snapshot(config, store, now)
     return Snapshot(now=now, timezone=tz, target=config.sla.target_ratio, pages=pages, support=support)
 
@@ -569,8 +586,8 @@ def build_page(
     views = tuple(_incident(i, names, now) for i in incidents if i.page == page.slug)
     views = tuple(sorted(views, key=lambda v: (v.incident.started_at, v.incident.id), reverse=True))
     open_views = tuple(v for v in views if v.is_open)
-    ordered = sorted(windows, key=lambda m: (m.start, m.id))
-    maint_views = tuple(_maintenance(m, page, names, now) for m in ordered)
+    ordered = sorted(((m.occurrence(now), m.rrule) for m in windows), key=lambda p: (p[0].start, p[0].id))
+    maint_views = tuple(_maintenance(m, page, names, now, rule) for m, rule in ordered)
     indicator = page_indicator(
         (c.status for c in components if c.status is not None),
         (v.incident.impact for v in open_views),
@@ -758,12 +775,13 @@ def _incident(incident: Incident, names: Mapping[str, str], now: float) -> Incid
     )
 
 
-def _maintenance(m: Maintenance, page: Page, names: Mapping[str, str], now: float) -> MaintenanceView:
+def _maintenance(m: Maintenance, page: Page, names: Mapping[str, str], now: float,
+                 rrule: str = "") -> MaintenanceView:
     status: MaintenanceStatus = "in_progress" if now < m.end else "completed"
     if now < m.start:
         status = "scheduled"
     slugs = m.components or tuple(c.slug for c in page.components)
-    return MaintenanceView(m, status, tuple(names.get(s, s) for s in slugs), tuple(slugs))
+    return MaintenanceView(m, status, tuple(names.get(s, s) for s in slugs), tuple(slugs), rrule)
 
 
 def _history(views: Sequence[IncidentView], now: float, tz: str) -> tuple[HistoryDay, ...]:

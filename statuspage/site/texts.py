@@ -281,6 +281,18 @@ _PT: dict[str, str] = {
     "severity.T2.problem": "Afeta gravemente um usuário ou uma organização, sem alternativa viável.",
     "severity.T3.problem": "Algo não funciona como esperado, mas há uma alternativa simples.",
     "severity.T4.problem": "Algo não funciona como desejado, mas as ferramentas operam normalmente.",
+    "updates.title": "Receba atualizações",
+    "updates.email": "Por e-mail: avisamos quando um incidente começa, muda e termina, e sobre manutenções. "
+                     "Enviamos um link de confirmação; cada mensagem traz um link para cancelar.",
+    "updates.email_label": "Seu e-mail",
+    "updates.components": "Só estes componentes (nenhum marcado: todos)",
+    "updates.subscribe": "Inscrever-se",
+    "updates.feed": "Feed Atom (leitores de RSS)",
+    "updates.calendar": "Calendário de manutenções (.ics, para assinar no seu calendário)",
+    "updates.recurring": "Recorrente",
+    "calendar.name": "Manutenções",
+    "calendar.components": "Componentes",
+    "calendar.all": "todos",
 }
 
 _EN: dict[str, str] = {
@@ -531,6 +543,18 @@ _EN: dict[str, str] = {
     "severity.T2.problem": "Severely affects one user or one organization, with no viable workaround.",
     "severity.T3.problem": "Something does not work as expected, but a simple workaround exists.",
     "severity.T4.problem": "Something does not work as desired, but the tools operate normally.",
+    "updates.title": "Get updates",
+    "updates.email": "By e-mail: we tell you when an incident starts, changes and ends, and about maintenance. "
+                     "We send a confirmation link; every message has a link to unsubscribe.",
+    "updates.email_label": "Your e-mail",
+    "updates.components": "Only these components (none ticked: all)",
+    "updates.subscribe": "Subscribe",
+    "updates.feed": "Atom feed (RSS readers)",
+    "updates.calendar": "Maintenance calendar (.ics, to subscribe to in your calendar)",
+    "updates.recurring": "Recurring",
+    "calendar.name": "Maintenance",
+    "calendar.components": "Components",
+    "calendar.all": "all",
 }
 
 STRINGS: Final[dict[str, dict[str, str]]] = {"pt-BR": _PT, "en": _EN}

@@ -144,14 +144,17 @@ def _component_level(counts: list[int]) -> Level | None:
     return "partial" if down else "up"
 
 
-def _maintenance_intervals(maintenances: Iterable[Maintenance], component: str) -> list[tuple[float, float]]:
-    """The windows that cover `component` (a slug, or a `page/slug` key that also checks the page)."""
+def _maintenance_intervals(maintenances: Iterable[Maintenance], component: str, lo: float = -math.inf,
+                           hi: float = math.inf) -> list[tuple[float, float]]:
+    """The windows that cover `component` (a slug, or a `page/slug` key that also checks the page),
+    a recurring window as each of its occurrences overlapping [lo, hi)."""
     page, _, slug = component.rpartition("/")
-    return [
-        (m.start, m.end)
-        for m in maintenances
-        if m.end > m.start and (not page or m.page == page) and m.covers(slug, m.start)
-    ]
+    out: list[tuple[float, float]] = []
+    for m in maintenances:
+        if m.end > m.start and (not page or m.page == page) and not m.cancelled and (
+                not m.components or slug in m.components):
+            out += m.occurrences(lo, hi) if m.recurring else [(m.start, m.end)]
+    return out
 
 
 def component_segments(
@@ -203,7 +206,9 @@ def component_segments(
             add((cur_start, cur_code, 1))
             add((cur_end, cur_code, -1))
     if events:  # maintenance alone is never covered time, so skip it when there is no data
-        for ms, me in _maintenance_intervals(maintenances, component):
+        lo = min(e[0] for e in events)
+        hi = max(e[0] for e in events)
+        for ms, me in _maintenance_intervals(maintenances, component, lo, hi):
             s, e = max(ms, start), min(me, end)
             if e > s:
                 events += ((s, _IN_MAINTENANCE, 1), (e, _IN_MAINTENANCE, -1))

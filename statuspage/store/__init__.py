@@ -16,16 +16,19 @@ from statuspage.store.base import (
     Coordinator,
     JsonAble,
     LeadershipLost,
+    MailJob,
+    Notice,
     OutboxRow,
     PushRow,
     Store,
     StoreUnavailable,
+    Subscriber,
 )
 from statuspage.store.sqlite import SQLiteStore
 
 __all__ = [
-    "Coordinator", "JsonAble", "LeadershipLost", "OutboxRow", "PushRow", "SQLiteStore", "Store",
-    "StoreUnavailable",
+    "Coordinator", "JsonAble", "LeadershipLost", "MailJob", "Notice", "OutboxRow", "PushRow", "SQLiteStore",
+    "Store", "StoreUnavailable", "Subscriber",
     "database_problem", "open_coordinator", "open_store", "unavailable_reason",
 ]
 

@@ -76,6 +76,49 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A visitor subscribed (or waiting to confirm) to one page's updates by e-mail.
+
+    `components` empty: the whole page. `salt` is random per row and enters every token's MAC.
+    `confirmed_at` None until the confirmation link is used, before `confirm_expires_at`."""
+
+    id: int
+    email: str
+    page: str
+    locale: str
+    salt: str
+    created_at: float
+    confirm_expires_at: float | None = None
+    confirmed_at: float | None = None
+    components: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something subscribers of a page are told once: `key` is unique (a repeat is ignored), `body`
+    is JSON with the texts in every locale (composed by statuspage.subscriptions)."""
+
+    key: str
+    page: str
+    event: str
+    body: str
+    components: tuple[str, ...] = ()
+    """The components it is about (none: the whole page)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailJob:
+    """One subscriber e-mail due: a `confirm`ation, an `already` subscribed reminder, or a `notice`."""
+
+    id: int
+    kind: str
+    attempts: int
+    subscriber: Subscriber
+    notice_id: int | None = None
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PushRow:
     """The last heartbeat of a push monitor as the database shares it between instances."""
 
@@ -280,8 +323,9 @@ class Store(Protocol):
         """Schedule a maintenance window; return it with its id."""
         ...
 
-    async def cancel_maintenance(self, maintenance_id: int) -> bool:
-        """Cancel a window; False if there is no such window."""
+    async def cancel_maintenance(self, maintenance_id: int, at: float | None = None) -> bool:
+        """Cancel a window at `at` (now by default; its iCalendar SEQUENCE goes up); False if there
+        is no such window."""
         ...
 
     async def get_maintenance(self, maintenance_id: int) -> Maintenance | None:
@@ -292,6 +336,83 @@ class Store(Protocol):
         self, page: str | None = None, ending_after: float | None = None, include_cancelled: bool = False
     ) -> list[Maintenance]:
         """Maintenance windows by start time, optionally of one page and still running after a time."""
+        ...
+
+    async def maintenance_notices_sent(self, maintenance_ids: Iterable[int]) -> set[tuple[int, float, str]]:
+        """The (window id, occurrence start, kind) maintenance notices already handed out."""
+        ...
+
+    async def record_maintenance_notices(self, rows: Iterable[tuple[int, float, str]], at: float) -> None:
+        """Remember maintenance notices as handed out (repeats ignored); occurrence rows older than a
+        week go."""
+        ...
+
+    # --- subscriptions (statuspage.subscriptions; SQL in store/subscriptions_sql.py) -------------------
+
+    async def subscription_secret(self, new: str) -> str:
+        """The secret subscription tokens are signed with: the stored one, or `new` stored now."""
+        ...
+
+    async def request_subscription(self, email: str, page: str, components: Iterable[str], locale: str,
+                                   salt: str, now: float, expires_at: float) -> str:
+        """Record a subscription request and queue the mail it calls for, in one transaction; return
+        that mail's kind: `confirm` (a new or still unconfirmed address: a fresh expiry, its choices
+        replaced) or `already` (a confirmed address: nothing changes). At most one such mail waits per
+        subscriber (a repeat queues nothing more and returns the same kind)."""
+        ...
+
+    async def get_subscriber(self, subscriber_id: int) -> Subscriber | None:
+        """One subscriber with its components, or None."""
+        ...
+
+    async def confirm_subscriber(self, subscriber_id: int, salt: str, now: float) -> bool:
+        """Confirm a pending subscriber whose link has not expired; False otherwise (nothing changes)."""
+        ...
+
+    async def delete_subscriber(self, subscriber_id: int) -> bool:
+        """Delete a subscriber, its choices and its pending mail; False when there was none."""
+        ...
+
+    async def erase_address(self, email: str) -> int:
+        """Delete every subscription of an address (LGPD erasure); return how many."""
+        ...
+
+    async def purge_subscriptions(self, now: float, notices_before: float) -> int:
+        """Delete subscribers whose confirmation expired unused, and delivered notices older than
+        `notices_before`; return how many subscribers went."""
+        ...
+
+    async def subscriber_counts(self) -> dict[tuple[str, bool], int]:
+        """(page, confirmed) → subscribers."""
+        ...
+
+    async def publish_notice(self, notice: Notice, now: float) -> int:
+        """Store a notice and queue it for every confirmed subscriber who follows its page or one of
+        its components, in one transaction; return how many mails were queued (0 for a repeated key)."""
+        ...
+
+    async def due_mail(self, now: float, limit: int) -> list[MailJob]:
+        """Subscriber mail due at `now`, confirmations first, oldest first."""
+        ...
+
+    async def claim_mail(self, delivery_ids: Iterable[int], now: float, until: float) -> set[int]:
+        """Claim mail about to be sent: of these deliveries, those still due at `now` move out of reach
+        (`due_mail` skips them) until `until`; return their ids. With several instances the leader
+        claims inside `fenced(epoch)` before sending, so a deposed leader sends nothing more and two
+        leaders never send the same mail; sent mail then leaves (`mail_done`), the rest is due again
+        at `until`."""
+        ...
+
+    async def mail_done(self, delivery_ids: Iterable[int]) -> None:
+        """Remove sent (or abandoned) mail from the outbox, in one transaction."""
+        ...
+
+    async def mail_retry(self, retries: Iterable[tuple[int, float]]) -> None:
+        """Count a failed attempt of each (delivery id, next attempt time)."""
+        ...
+
+    async def mail_queued(self) -> dict[int, int]:
+        """Priority (0 confirmations, 1 notices) → mails waiting."""
         ...
 
     # --- support cases (statuspage.support; SQL in store/support_sql.py) -----------------------------

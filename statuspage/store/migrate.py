@@ -2,8 +2,11 @@
 
 Every table is copied with its ids (monitors, incidents, updates, maintenances, state runs), so links
 between rows and the incident URLs stay the same; the identity sequences then continue after the
-largest copied id. Support cases come with their events, figures and sent alerts. The copy is one
-PostgreSQL transaction: a failure leaves the target as it was.
+largest copied id. Support cases come with their events, figures and sent alerts; subscriptions with
+their subscribers (confirmed or waiting), choices, notices, pending mail and the key their links are
+signed with (links already mailed keep working), and recurring maintenance with the notices already
+told (none is told twice). The copy is one PostgreSQL transaction: a failure leaves the target as it
+was.
 A target that already holds a history is refused, so running the command twice never copies twice.
 """
 
@@ -68,8 +71,10 @@ TABLES: tuple[_Table, ...] = (
            ("id", "incident_id", "status", "message", "author", "at", "components", "auto"),
            {5: float}, identity=True),
     _Table("maintenances", ("id", "page", "title", "message", "components", "start_at", "end_at",
-                            "created_at", "created_by", "cancelled"),
-           {5: float, 6: float, 7: float, 9: _BOOL}, identity=True),
+                            "created_at", "created_by", "cancelled", "rrule", "timezone", "series_end",
+                            "sequence", "updated_at"),
+           {5: float, 6: float, 7: float, 9: _BOOL, 12: float, 14: float}, identity=True),
+    _Table("maintenance_notices", ("maintenance_id", "occurrence", "kind", "at"), {1: float, 3: float}),
     _Table("outbox", ("id", "delivery_id", "destination", "event", "incident", "at"), {5: float},
            identity=True),
     _Table("push_heartbeats", ("monitor_id", "at", "status", "message"), {1: float}),
@@ -81,6 +86,14 @@ TABLES: tuple[_Table, ...] = (
         "updated_at")),
     _Table("support_alerts", ("case_id", "kind", "at"), {2: float}),
     _Table("support_meta", ("key", "value")),
+    _Table("subscribers", ("id", "email", "page", "locale", "salt", "created_at", "confirm_expires_at",
+                           "confirmed_at"), {5: float, 6: float, 7: float}, identity=True),
+    _Table("subscriber_components", ("subscriber_id", "component")),
+    _Table("subscription_notices", ("id", "key", "page", "event", "body", "created_at"), {5: float},
+           identity=True),
+    _Table("subscription_deliveries", ("id", "subscriber_id", "notice_id", "kind", "priority", "attempts",
+                                       "next_at", "created_at"), {6: float, 7: float}, identity=True),
+    _Table("subscription_meta", ("key", "value")),
 )
 
 
@@ -125,15 +138,17 @@ async def migrate(source: Path, url: str) -> MigrateResult:
             # Serialise two migrations started together; the second then sees the first one's rows.
             await pg.execute("LOCK TABLE monitors, results, incidents, state_runs IN EXCLUSIVE MODE")
             held = {name: int(await pg.fetchval(f"SELECT COUNT(*) FROM {name}"))
-                    for name in ("results", "state_runs", "incidents", "maintenances", "support_events")}
+                    for name in ("results", "state_runs", "incidents", "maintenances", "support_events",
+                                 "subscribers")}
             if any(held.values()):
                 what = ", ".join(f"{n} {name}" for name, n in held.items() if n)
                 raise MigrateError(f"database {target.path} already holds a history ({what}); "
                                    "refusing to copy again (migrate into an empty database)")
             # The target's own start may have registered monitors: their ids must be the source's.
-            # A target that started once also noted its support config's fingerprint: the source's wins.
+            # A target that started once also noted its support config's fingerprint and made a key for
+            # subscription links: the source's win (the links already mailed are signed with its key).
             await pg.execute("DELETE FROM monitor_state; DELETE FROM push_heartbeats; DELETE FROM monitors; "
-                             "DELETE FROM support_meta")
+                             "DELETE FROM support_meta; DELETE FROM subscription_meta")
             uri = f"{source.resolve().as_uri()}?mode=ro"
             with closing(sqlite3.connect(uri, uri=True)) as lite:
                 version = int(lite.execute("PRAGMA user_version").fetchone()[0])

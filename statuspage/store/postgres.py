@@ -41,15 +41,18 @@ from statuspage.models import (
     RunRow,
     SupportTotals,
 )
-from statuspage.store import support_pg, support_sql
+from statuspage.store import subscriptions_pg, support_pg, support_sql
 from statuspage.store.base import LeadershipLost, OutboxRow, PushRow, StoreUnavailable, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
+from statuspage.store.pg_subscriptions import PgSubscriptions
 from statuspage.store.rows import (
     auto_json,
     case_from_row,
     case_params,
     event_params,
     locations_json,
+    maintenance_from_row,
+    maintenance_params,
     parse_auto,
     parse_locations,
 )
@@ -159,6 +162,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
     ALTER TABLE incidents ADD COLUMN locations TEXT;
     """,
+    # 7: recurring maintenance, its notices, and visitors' e-mail subscriptions with their outbox
+    # (as SQLite's 7; statuspage.subscriptions).
+    subscriptions_pg.SCHEMA,
 )
 """Kept in lockstep with sqlite.MIGRATIONS: the same version numbers mean the same tables."""
 
@@ -251,7 +257,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.execute("SET application_name = 'statuspage'")
 
 
-class PostgresStore(BufferedStore):
+class PostgresStore(BufferedStore, PgSubscriptions):
     """The PostgreSQL database of one statuspage installation, shared by its instances (implements `Store`).
 
     Create with `await PostgresStore.open(url)`."""
@@ -861,19 +867,16 @@ class PostgresStore(BufferedStore):
     async def add_maintenance(self, m: Maintenance) -> Maintenance:
         """Schedule a maintenance window; return it with its id."""
         async with self._write() as conn:
-            mid = await conn.fetchval(
-                "INSERT INTO maintenances (page, title, message, components, start_at, end_at, created_at, "
-                "created_by, cancelled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                m.page, m.title, m.message, json.dumps(list(m.components)), float(m.start), float(m.end),
-                float(m.created_at or time.time()), m.created_by, bool(m.cancelled))
+            mid = await conn.fetchval(subscriptions_pg.INSERT_MAINTENANCE,
+                                      *maintenance_params(m, m.created_at or time.time()))
         found = await self._maintenances("WHERE id = $1", [mid])
         return found[0]
 
-    async def cancel_maintenance(self, maintenance_id: int) -> bool:
-        """Cancel a window; False if there is no such window."""
+    async def cancel_maintenance(self, maintenance_id: int, at: float | None = None) -> bool:
+        """Cancel a window (its SEQUENCE goes up); False if there is no such window."""
         async with self._write() as conn:
-            status = await conn.execute(
-                "UPDATE maintenances SET cancelled = TRUE WHERE id = $1", maintenance_id)
+            status = await conn.execute(subscriptions_pg.CANCEL_MAINTENANCE,
+                                        float(at if at is not None else time.time()), int(maintenance_id))
         return bool(status == "UPDATE 1")
 
     async def get_maintenance(self, maintenance_id: int) -> Maintenance | None:
@@ -884,15 +887,16 @@ class PostgresStore(BufferedStore):
     async def list_maintenances(
         self, page: str | None = None, ending_after: float | None = None, include_cancelled: bool = False
     ) -> list[Maintenance]:
-        """Maintenance windows by start time, optionally of one page and still running after a time."""
+        """Maintenance windows by start time, optionally of one page and still running after a time
+        (a recurring window: its last occurrence)."""
         where: list[str] = []
         args: list[Any] = []
         if page is not None:
             args.append(page)
             where.append(f"page = ${len(args)}")
         if ending_after is not None:
-            args.append(float(ending_after))
-            where.append(f"end_at > ${len(args)}")
+            where.append(subscriptions_pg.ending_after(len(args) + 1))
+            args += [float(ending_after), float(ending_after)]
         if not include_cancelled:
             where.append("NOT cancelled")
         sql = ("WHERE " + " AND ".join(where)) if where else ""
@@ -900,13 +904,8 @@ class PostgresStore(BufferedStore):
 
     async def _maintenances(self, tail: str, args: Sequence[Any]) -> list[Maintenance]:
         rows = await self._fetch(
-            "SELECT id, page, title, message, components, start_at, end_at, created_at, created_by, "
-            f"cancelled FROM maintenances {tail}", *args)
-        return [
-            Maintenance(id=int(r[0]), page=r[1], title=r[2], message=r[3], components=tuple(json.loads(r[4])),
-                        start=r[5], end=r[6], created_at=r[7], created_by=r[8], cancelled=bool(r[9]))
-            for r in rows
-        ]
+            f"SELECT {subscriptions_pg.MAINTENANCE_COLUMNS} FROM maintenances {tail}", *args)
+        return [maintenance_from_row(r) for r in rows]
 
     # --- support cases (SQL in support_sql.py, numbered by support_pg.py) ---------------------------
 

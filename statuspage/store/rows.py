@@ -1,5 +1,6 @@
 """Row mappings both backends share (SQLite and PostgreSQL store these columns alike): support
-cases (the columns of support_sql.py) and the automatic texts of incidents (schema version 4)."""
+cases (the columns of support_sql.py), the automatic texts of incidents (schema version 4) and
+maintenance windows with their recurrence (subscriptions_sql.MAINTENANCE_COLUMNS, version 7)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from statuspage.models import AutoText, CaseEvent, CaseRow
+from statuspage.models import AutoText, CaseEvent, CaseRow, Maintenance
 
 __all__ = ["auto_json", "case_from_row", "case_params", "event_params", "flag", "locations_json",
-           "parse_auto", "parse_locations"]
+           "maintenance_from_row", "maintenance_params", "parse_auto", "parse_locations"]
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +84,25 @@ def parse_locations(text: str | None) -> tuple[str, ...]:
     except ValueError:
         return ()
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def maintenance_params(m: Maintenance, created_at: float) -> tuple[Any, ...]:
+    """A window as the parameters of `subscriptions_sql.INSERT_MAINTENANCE` (`cancelled` as a bool:
+    SQLite stores 0/1, PostgreSQL a BOOLEAN). `series_end` is when its last occurrence ends (None: a
+    rule without end), so a database finds the windows still running without expanding rules."""
+    series_end: float | None = m.end
+    if m.rrule:
+        from statuspage.recurrence import series_end as last_end
+
+        series_end = last_end(m.rrule, m.start, m.end, m.timezone or "UTC")
+    return (m.page, m.title, m.message, json.dumps(list(m.components)), float(m.start), float(m.end),
+            float(created_at), m.created_by, bool(m.cancelled), m.rrule or None, m.timezone or None,
+            series_end, int(m.sequence), m.updated_at or None)
+
+
+def maintenance_from_row(r: Sequence[Any]) -> Maintenance:
+    """A row of `subscriptions_sql.MAINTENANCE_COLUMNS` back into a `Maintenance`."""
+    return Maintenance(id=int(r[0]), page=r[1], title=r[2], message=r[3], components=tuple(json.loads(r[4])),
+                       start=r[5], end=r[6], created_at=r[7], created_by=r[8], cancelled=bool(r[9]),
+                       rrule=r[10] or "", timezone=r[11] or "", sequence=int(r[12] or 0),
+                       updated_at=float(r[13] or 0.0))

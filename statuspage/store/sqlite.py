@@ -33,8 +33,8 @@ from statuspage.models import (
     RunRow,
     SupportTotals,
 )
-from statuspage.store import support_sql
-from statuspage.store.base import OutboxRow, PushRow, log_schema
+from statuspage.store import subscriptions_sql, support_sql
+from statuspage.store.base import MailJob, Notice, OutboxRow, PushRow, Subscriber, log_schema
 from statuspage.store.buffer import Batch, BufferedStore
 from statuspage.store.rows import (
     auto_json,
@@ -42,6 +42,8 @@ from statuspage.store.rows import (
     case_params,
     event_params,
     locations_json,
+    maintenance_from_row,
+    maintenance_params,
     parse_auto,
     parse_locations,
 )
@@ -121,6 +123,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE results ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
     ALTER TABLE incidents ADD COLUMN locations TEXT;
     """,
+    # 7: recurring maintenance, its notices, and visitors' e-mail subscriptions with their outbox.
+    subscriptions_sql.SCHEMA,
 )
 """Kept in lockstep with postgres.MIGRATIONS: the same version numbers mean the same tables."""
 
@@ -681,21 +685,16 @@ class SQLiteStore(BufferedStore):
 
     async def add_maintenance(self, m: Maintenance) -> Maintenance:
         """Schedule a maintenance window; return it with its id."""
-        mid = await self._write([(
-            "INSERT INTO maintenances (page, title, message, components, start_at, end_at, created_at, "
-            "created_by, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (m.page, m.title, m.message, json.dumps(list(m.components)), m.start, m.end,
-             m.created_at or time.time(), m.created_by, int(m.cancelled)),
-        )])
+        mid = await self._write([(subscriptions_sql.INSERT_MAINTENANCE,
+                                  maintenance_params(m, m.created_at or time.time()))])
         found = await self._maintenances("WHERE id = ?", (mid,))
         return found[0]
 
-    async def cancel_maintenance(self, maintenance_id: int) -> bool:
-        """Cancel a window; False if there is no such window."""
+    async def cancel_maintenance(self, maintenance_id: int, at: float | None = None) -> bool:
+        """Cancel a window (its SEQUENCE goes up); False if there is no such window."""
         async with self._tx:
             cur = await self._conn.execute(
-                "UPDATE maintenances SET cancelled = 1 WHERE id = ?", (maintenance_id,)
-            )
+                subscriptions_sql.CANCEL_MAINTENANCE, (at if at is not None else time.time(), maintenance_id))
             return cur.rowcount == 1
 
     async def get_maintenance(self, maintenance_id: int) -> Maintenance | None:
@@ -706,15 +705,16 @@ class SQLiteStore(BufferedStore):
     async def list_maintenances(
         self, page: str | None = None, ending_after: float | None = None, include_cancelled: bool = False
     ) -> list[Maintenance]:
-        """Maintenance windows by start time, optionally of one page and still running after a time."""
+        """Maintenance windows by start time, optionally of one page and still running after a time
+        (a recurring window: its last occurrence)."""
         where: list[str] = []
         args: list[Any] = []
         if page is not None:
             where.append("page = ?")
             args.append(page)
         if ending_after is not None:
-            where.append("end_at > ?")
-            args.append(ending_after)
+            where.append(subscriptions_sql.ENDING_AFTER)
+            args += [ending_after, ending_after]
         if not include_cancelled:
             where.append("cancelled = 0")
         sql = ("WHERE " + " AND ".join(where)) if where else ""
@@ -722,15 +722,176 @@ class SQLiteStore(BufferedStore):
 
     async def _maintenances(self, tail: str, args: Sequence[Any]) -> list[Maintenance]:
         rows = await self._fetchall(
-            "SELECT id, page, title, message, components, start_at, end_at, created_at, created_by, "
-            f"cancelled FROM maintenances {tail}",
-            args,
-        )
-        return [
-            Maintenance(id=int(r[0]), page=r[1], title=r[2], message=r[3], components=tuple(json.loads(r[4])),
-                        start=r[5], end=r[6], created_at=r[7], created_by=r[8], cancelled=bool(r[9]))
-            for r in rows
-        ]
+            f"SELECT {subscriptions_sql.MAINTENANCE_COLUMNS} FROM maintenances {tail}", args)
+        return [maintenance_from_row(r) for r in rows]
+
+    async def maintenance_notices_sent(self, maintenance_ids: Iterable[int]) -> set[tuple[int, float, str]]:
+        """The (window id, occurrence start, kind) maintenance notices already handed out."""
+        ids = list(dict.fromkeys(maintenance_ids))
+        out: set[tuple[int, float, str]] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            sql = subscriptions_sql.NOTICES_SENT.format(marks=", ".join("?" * len(part)))
+            out |= {(int(m), float(o), str(k)) for m, o, k in await self._fetchall(sql, part)}
+        return out
+
+    async def record_maintenance_notices(self, rows: Iterable[tuple[int, float, str]], at: float) -> None:
+        """Remember maintenance notices as handed out (repeats ignored); occurrence rows older than a
+        week go."""
+        q = subscriptions_sql
+        await self._write([(q.INSERT_NOTICE_SENT, (m, o, k, at)) for m, o, k in rows]
+                          + [(q.PRUNE_NOTICES_SENT, (at - 7 * 86400.0,))])
+
+    # --- subscriptions (SQL in subscriptions_sql.py) ---------------------------------------------------
+
+    async def subscription_secret(self, new: str) -> str:
+        """The secret subscription tokens are signed with: the stored one, or `new` stored now."""
+        q = subscriptions_sql
+        await self._write([(q.INSERT_META, ("token_secret", new))])
+        row = await self._fetchone(q.GET_META, ("token_secret",))
+        return str(row[0])
+
+    async def request_subscription(self, email: str, page: str, components: Iterable[str], locale: str,
+                                   salt: str, now: float, expires_at: float) -> str:
+        """Record a subscription request and queue its mail (`confirm` or `already`) in one transaction."""
+        q = subscriptions_sql
+        chosen = list(components)
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = await self._fetchone(q.FIND_SUBSCRIBER, (email, page))
+                if row is None:
+                    cur = await self._conn.execute(q.INSERT_SUBSCRIBER,
+                                                   (email, page, locale, salt, now, expires_at))
+                    sid, kind = int(cur.lastrowid or 0), "confirm"
+                else:
+                    sid, kind = int(row[0]), ("confirm" if row[7] is None else "already")
+                if kind == "confirm":
+                    await self._conn.execute(q.RENEW_PENDING, (locale, now, expires_at, sid))
+                    await self._conn.execute(q.CLEAR_SUBSCRIBER_COMPONENTS, (sid,))
+                    await self._conn.executemany(q.INSERT_SUBSCRIBER_COMPONENT, [(sid, c) for c in chosen])
+                waiting = await self._fetchone(q.PENDING_MAIL, (sid,))
+                if not int(waiting[0]):
+                    await self._conn.execute(q.QUEUE_MAIL, (sid, kind, now, now))
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        return kind
+
+    async def get_subscriber(self, subscriber_id: int) -> Subscriber | None:
+        """One subscriber with its components, or None."""
+        q = subscriptions_sql
+        row = await self._fetchone(q.GET_SUBSCRIBER, (subscriber_id,))
+        if row is None:
+            return None
+        comps = tuple(str(c[0]) for c in await self._fetchall(q.SUBSCRIBER_COMPONENTS, (subscriber_id,)))
+        return _subscriber(row, comps)
+
+    async def confirm_subscriber(self, subscriber_id: int, salt: str, now: float) -> bool:
+        """Confirm a pending subscriber whose link has not expired; False otherwise."""
+        async with self._tx:
+            cur = await self._conn.execute(subscriptions_sql.CONFIRM, (now, subscriber_id, salt, now))
+            return cur.rowcount == 1
+
+    async def delete_subscriber(self, subscriber_id: int) -> bool:
+        """Delete a subscriber, its choices and its pending mail; False when there was none."""
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                count = 0
+                for sql in subscriptions_sql.DELETE_SUBSCRIBER:
+                    cur = await self._conn.execute(sql, (subscriber_id,))
+                    count = cur.rowcount
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        return count == 1
+
+    async def _delete_subscribers(self, ids: Sequence[int]) -> None:
+        if ids:
+            await self._write([(sql, (sid,)) for sid in ids for sql in subscriptions_sql.DELETE_SUBSCRIBER])
+
+    async def erase_address(self, email: str) -> int:
+        """Delete every subscription of an address (LGPD erasure); return how many."""
+        ids = [int(r[0]) for r in await self._fetchall(subscriptions_sql.SUBSCRIBERS_OF_ADDRESS, (email,))]
+        await self._delete_subscribers(ids)
+        return len(ids)
+
+    async def purge_subscriptions(self, now: float, notices_before: float) -> int:
+        """Delete subscribers whose confirmation expired unused, and old delivered notices."""
+        q = subscriptions_sql
+        ids = [int(r[0]) for r in await self._fetchall(q.EXPIRED_PENDING, (now,))]
+        await self._delete_subscribers(ids)
+        await self._write([(q.PRUNE_NOTICES, (notices_before,))])
+        return len(ids)
+
+    async def subscriber_counts(self) -> dict[tuple[str, bool], int]:
+        """(page, confirmed) → subscribers."""
+        rows = await self._fetchall(subscriptions_sql.COUNT_SUBSCRIBERS)
+        return {(str(p), bool(c)): int(n) for p, c, n in rows}
+
+    async def publish_notice(self, notice: Notice, now: float) -> int:
+        """Store a notice and queue it for its page's confirmed subscribers, in one transaction."""
+        q = subscriptions_sql
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = await self._conn.execute(q.INSERT_NOTICE, (notice.key, notice.page, notice.event,
+                                                                  notice.body, now))
+                queued = 0
+                if cur.rowcount == 1:
+                    row = await self._fetchone(q.NOTICE_ID, (notice.key,))
+                    fan = await self._conn.execute(q.fan_out(len(notice.components)),
+                                                   (int(row[0]), now, now, notice.page, *notice.components))
+                    queued = max(fan.rowcount, 0)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        return queued
+
+    async def due_mail(self, now: float, limit: int) -> list[MailJob]:
+        """Subscriber mail due at `now`, confirmations first, oldest first."""
+        rows = await self._fetchall(subscriptions_sql.DUE_MAIL, (now, int(limit)))
+        out = []
+        for r in rows:
+            sub = Subscriber(id=int(r[3]), email=r[4], page=r[5], locale=r[6], salt=r[7], created_at=0.0,
+                             confirm_expires_at=r[8])
+            notice = None if r[9] is None else Notice(key=r[10], page=r[5], event=r[11], body=r[12])
+            notice_id = None if r[9] is None else int(r[9])
+            out.append(MailJob(int(r[0]), str(r[1]), int(r[2]), sub, notice_id, notice))
+        return out
+
+    async def claim_mail(self, delivery_ids: Iterable[int], now: float, until: float) -> set[int]:
+        """Claim the mail about to be sent until `until`: the ids still due at `now` (see `Store`)."""
+        ids = [int(i) for i in delivery_ids]
+        claimed: set[int] = set()
+        async with self._tx:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for start in range(0, len(ids), 500):
+                    part = ids[start:start + 500]
+                    sql = subscriptions_sql.CLAIM_MAIL.format(marks=", ".join("?" * len(part)))
+                    claimed |= {int(r[0]) for r in await self._fetchall(sql, [until, *part, now])}
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        return claimed
+
+    async def mail_done(self, delivery_ids: Iterable[int]) -> None:
+        """Remove sent (or abandoned) mail from the outbox, in one transaction."""
+        await self._write([(subscriptions_sql.MAIL_DONE, (i,)) for i in delivery_ids])
+
+    async def mail_retry(self, retries: Iterable[tuple[int, float]]) -> None:
+        """Count a failed attempt of each (delivery id, next attempt time)."""
+        await self._write([(subscriptions_sql.MAIL_RETRY, (at, i)) for i, at in retries])
+
+    async def mail_queued(self) -> dict[int, int]:
+        """Priority (0 confirmations, 1 notices) → mails waiting."""
+        return {int(p): int(n) for p, n in await self._fetchall(subscriptions_sql.MAIL_QUEUED)}
 
     # --- support cases (SQL in support_sql.py) ------------------------------------------------------
 
@@ -869,6 +1030,11 @@ async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
         # loop may close, or the thread dies with a traceback on stderr after our one-line error.
         await asyncio.sleep(0.05)
         raise
+
+
+def _subscriber(r: Sequence[Any], components: tuple[str, ...] = ()) -> Subscriber:
+    return Subscriber(id=int(r[0]), email=r[1], page=r[2], locale=r[3], salt=r[4], created_at=r[5],
+                      confirm_expires_at=r[6], confirmed_at=r[7], components=components)
 
 
 def _state_dict(s: MonitorState) -> dict[str, Any]:

@@ -220,6 +220,8 @@ def maintenance_json(config: Config, m: Maintenance, now: float, *, strict: bool
     tr = _iso.tr
     page = config.page(m.page)
     names = {c.slug: c.name for c in page.components} if page else {}
+    series = m
+    m = m.occurrence(now)  # a recurring window: the occurrence in progress, else the next one
     if m.cancelled:
         status = "cancelled"
     elif now < m.start:
@@ -241,6 +243,8 @@ def maintenance_json(config: Config, m: Maintenance, now: float, *, strict: bool
         "created_at": _iso(tr, m.created_at),
         "created_by": m.created_by or None,
         "cancelled": m.cancelled,
+        "rrule": series.rrule or None,
+        "timezone": series.timezone or None,
     }
 
 
@@ -281,7 +285,7 @@ def _service_error(exc: Exception) -> ApiError:
     if isinstance(exc, incident_errors.BadSeverity):
         return ApiError(400, message, "severity")
     if isinstance(exc, incident_errors.BadWindow):
-        return ApiError(400, message, "end")
+        return ApiError(400, message, "rrule" if message.startswith("rrule") else "end")
     if isinstance(exc, incident_errors.BadTime):
         return ApiError(400, message, exc.field)
     return ApiError(400, message)  # BadInput, and any error added later: the request was at fault
@@ -486,7 +490,7 @@ async def _add_maintenance(request: web.Request) -> web.Response:
     who = authenticate(request)
     state = request.app[STATE]
     f = Fields(await _body(request, required=True),
-               ("page", "title", "start", "end", "components", "message"))
+               ("page", "title", "start", "end", "components", "message", "rrule"))
     page = f.choice("page", _page_slugs(state))
     title = f.text("title")
     # Without an offset, the times are the site's wall-clock times (what /admin's form says).
@@ -496,10 +500,11 @@ async def _add_maintenance(request: web.Request) -> web.Response:
         raise ApiError(400, "must be after start", "end")
     components = f.slugs("components", _components_of(state, page), "component")
     message = f.text("message", required=False, max_len=MESSAGE_MAX, multiline=True, allow_empty=True)
+    rrule = f.text("rrule", required=False, max_len=500)
     try:
         window = await state.incidents.add_maintenance(
             page=page, title=title, start=start, end=end, components=components, message=message, author=who,
-            preflight=lambda m: maintenance_json(state.config, m, state.clock(), strict=True),
+            rrule=rrule, preflight=lambda m: maintenance_json(state.config, m, state.clock(), strict=True),
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None

@@ -22,7 +22,8 @@ __all__ = ["config_secrets", "install_server_logging"]
 
 
 def config_secrets(config: Config) -> list[str]:
-    """Every secret value the config holds: admin and push tokens, webhook, Chatwoot and SMTP secrets."""
+    """Every secret value the config holds: admin and push tokens, webhook, Chatwoot and SMTP secrets,
+    the subscribers' SMTP password and apprise URLs."""
     out = [a.token for a in config.admins]
     out += [m.token for _, _, m in config.monitors() if m.token]
     out += [w.secret for w in config.notifications.webhooks if w.secret]
@@ -31,6 +32,10 @@ def config_secrets(config: Config) -> list[str]:
         out.append(email.password)
     if config.support is not None and config.support.chatwoot is not None:
         out.append(config.support.chatwoot.secret)
+    subs = config.subscriptions
+    if subs is not None and subs.smtp is not None and subs.smtp.password:
+        out.append(subs.smtp.password)
+    out += [target.url for target in config.notifications.apprise]  # each apprise URL is all secret
     return out
 
 

@@ -7,6 +7,7 @@ Routes (DESIGN.md section 4):
     GET|POST /api/push/<token>         heartbeat of a push monitor
     *    /api/admin/...                the engineers' API (admin_api.py), bearer tokens
     *    /api/admin/cases..., POST /api/hooks/chatwoot   support cases (support_api.py)
+    *    /api/subscriptions..., /api/admin/subscribers...  visitors' subscriptions (subscriptions_api.py)
     GET  /admin                        the engineers' page (templates/admin.html + static/admin.js)
     GET  /…                            the rendered site from `site_dir`; on a page's own domain
                                        (`pages[].domains`, by Host) that page's folder at `/`,
@@ -30,16 +31,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from statuspage.config import Config
+from statuspage.config import Config, subscription_endpoint
 from statuspage.incidents.service import IncidentService
 from statuspage.probe.checks import PushBoard
 from statuspage.store import Store
+from statuspage.subscriptions.service import SubscriptionService
 from statuspage.support.service import SupportService
 from statuspage.web.admin_api import STATE, AdminState, setup_admin_routes
 from statuspage.web.admin_page import render_admin
@@ -53,6 +55,7 @@ from statuspage.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from statuspage.web.metrics import Metrics
 from statuspage.web.ratelimit import LIMITS, RateLimits, rate_limit_middleware
 from statuspage.web.sitefiles import SiteFiles
+from statuspage.web.subscriptions_api import SubscriptionState, setup_subscription_routes
 from statuspage.web.support_api import SupportState, setup_support_routes
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ PUSH_MSG_MAX = 200
 CONTENT_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
+    ".ics": "text/calendar; charset=utf-8",
     ".atom": "application/atom+xml",
     ".xml": "application/xml",
     ".svg": "image/svg+xml",
@@ -84,6 +88,17 @@ SITE_CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def site_csp(config: Config) -> str:
+    """SITE_CSP, with the subscribe form allowed to post to `subscriptions.endpoint` on another origin."""
+    endpoint = subscription_endpoint(config)
+    if not endpoint:
+        return SITE_CSP
+    parts = urlsplit(endpoint)
+    return f"{SITE_CSP} {parts.scheme}://{parts.netloc}"
+
+
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 _NOT_FOUND_HTML = (
@@ -107,6 +122,7 @@ def build_app(
     on_change: ChangeHook | None = None,
     support: SupportService | None = None,
     health: Health | None = None,
+    subscriptions: SubscriptionService | None = None,
 ) -> web.Application:
     """Assemble the aiohttp application; start it with `serve(app, host, port)` (redacting access log).
 
@@ -127,7 +143,7 @@ def build_app(
     app[_SITE] = site = _Site(Path(site_dir))
     app.on_cleanup.append(lambda _: _close_site(site))
     app[_HEALTH] = health or Health(clock)
-    app[_FRAMING] = page_headers(SITE_CSP, config.server.frame_ancestors)
+    app[_FRAMING] = page_headers(site_csp(config), config.server.frame_ancestors)
     app[LIMITS] = RateLimits(config.server.push_rate_limit, config.server.auth_failure_limit,
                              on_refused=metrics.count_rate_limited)
     app[_METRICS] = metrics
@@ -142,6 +158,7 @@ def build_app(
     setup_admin_routes(app)
     setup_support_routes(app, SupportState(config, support or SupportService(store, config, clock), clock,
                                            on_change))
+    setup_subscription_routes(app, SubscriptionState(config, subscriptions))
     r.add_get("/admin", _admin_page)
     r.add_get("/admin/", _admin_redirect)
     r.add_get("/admin/admin.js", _admin_js)

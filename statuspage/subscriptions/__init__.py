@@ -1,0 +1,1 @@
+"""Visitors' e-mail subscriptions, maintenance notices and calendars (issue 16)."""
