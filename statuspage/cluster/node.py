@@ -24,6 +24,9 @@ from statuspage.store import Coordinator
 
 log = logging.getLogger(__name__)
 
+LEADER_ANSWER_S = 5.0
+"""Seconds the leader's lock connection may take to answer before the leader deposes itself."""
+
 ShardsHook = Callable[[set[int]], Awaitable[None]]
 EpochHook = Callable[[int], Awaitable[None]]
 DeposeHook = Callable[[], Awaitable[None]]
@@ -230,7 +233,11 @@ class ClusterNode:
     async def check_leadership(self) -> None:
         """One leadership round: keep it while the lock connection answers, or try to take it."""
         if self.epoch is not None:
-            if not await self.coordinator.still_leading(timeout=max(1.0, self.settings.poll_every)):
+            # A slow answer is not a lost lock (the lock lives as long as the connection): on a busy
+            # event loop a 1 s limit deposed healthy leaders and flipped leadership back and forth.
+            # Fencing, not this check, keeps a cut-off leader's writes out.
+            limit = max(LEADER_ANSWER_S, 2 * self.settings.poll_every)
+            if not await self.coordinator.still_leading(timeout=limit):
                 await self.depose("lost the leader connection")
             return
         epoch = await self.coordinator.try_lead()
