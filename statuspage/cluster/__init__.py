@@ -12,6 +12,8 @@ The protocol (SQL in store/pg_cluster.py, loops in node.py, the leader's work in
    An instance that dies stops renewing; its leases expire after `lease_ttl` and the others claim
    them within one more `renew_every`. A new owner loads each monitor's confirmation state and run
    tail from the database, and checks it at the same phase of its interval as the old owner did.
+   Those hand-overs (seconds for tens of thousands of monitors) run in order on a task of their own:
+   renewal never waits for them, so a slow hand-over never costs a lease.
    An instance cut off from the database keeps probing (nobody else can claim while the database
    is down for everyone); on reconnection it learns which shards it lost and stops those. Its late
    rows are facts (results keyed by monitor and time) or guarded (a confirmation state only replaces

@@ -206,10 +206,12 @@ class Prober:
         wanted = [k for k in keys if k in self.monitors and k not in self.scheduled]
         if not wanted:
             return
-        saved = await self.store.load_monitor_states()
+        # Only the adopted monitors' rows, each read in one query (not every monitor's, per round).
+        stored = [self.store_keys[k] for k in wanted]
+        saved = await self.store.load_monitor_states(stored)
         tails = await self._load_tails(wanted)
         hour = int(self._clock() // 3600)
-        latency = await self.store.latency_hour(hour)
+        latency = await self.store.latency_hour(hour, stored)
         for key in wanted:
             self.states[key] = saved.get(self.store_keys[key], MonitorState())
             self._restore_push(key)
@@ -232,8 +234,10 @@ class Prober:
             self._slots.forget(key)
             if self._timer is not None:
                 self._timer.remove(key)
-            if self._scheduler is not None:
-                for job_id in (key, f"{key}#push", f"{key}#due"):
+            if self._scheduler is not None and self.monitors[key].token is not None:
+                # Only push monitors have one-off jobs (the others are on the timer): 25,000
+                # released monitors were 75,000 failed lookups.
+                for job_id in (f"{key}#push", f"{key}#due"):
                     with contextlib.suppress(JobLookupError):
                         self._scheduler.remove_job(job_id)
         running = [t for t, k in self._running.items() if k in gone]

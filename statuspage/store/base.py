@@ -155,8 +155,9 @@ class Store(Protocol):
         """Make sure every monitor key has an id; return key → id."""
         ...
 
-    async def load_monitor_states(self) -> dict[str, MonitorState]:
-        """The persisted confirmation state of every monitor, by key."""
+    async def load_monitor_states(self, keys: Iterable[str] | None = None) -> dict[str, MonitorState]:
+        """The persisted confirmation state of every monitor (or only of `keys`: what an instance
+        adopts from another, read in one query), by key."""
         ...
 
     async def monitor_states_since(self, cursor: int) -> tuple[dict[str, MonitorState], int]:
@@ -270,8 +271,8 @@ class Store(Protocol):
         """`latency_hours` of many monitors in a few queries: key → [(epoch hour, JSON)], hours ascending."""
         ...
 
-    async def latency_hour(self, hour: int) -> dict[str, str]:
-        """Every monitor's latency aggregate (JSON) for one epoch hour, by monitor key."""
+    async def latency_hour(self, hour: int, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Every monitor's (or only `keys`') latency aggregate (JSON) for one epoch hour, by key."""
         ...
 
     async def prune_results(self, before: float, chunk: int = 5000) -> int:

@@ -481,10 +481,15 @@ class PostgresStore(BufferedStore, PgSubscriptions):
             await self.register_monitors([key])
         return self._ids[key]
 
-    async def load_monitor_states(self) -> dict[str, MonitorState]:
-        """The persisted confirmation state of every monitor."""
-        rows = await self._fetch(
-            "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id")
+    async def load_monitor_states(self, keys: Iterable[str] | None = None) -> dict[str, MonitorState]:
+        """The persisted confirmation state of every monitor (or only of `keys`, in one query)."""
+        if keys is None:
+            rows = await self._fetch(
+                "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id")
+        else:
+            rows = await self._fetch(
+                "SELECT m.key, s.data FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id "
+                "WHERE s.monitor_id = ANY($1::bigint[])", [await self._id(k) for k in set(keys)])
         out: dict[str, MonitorState] = {}
         for key, data in rows:
             try:
@@ -696,12 +701,19 @@ class PostgresStore(BufferedStore, PgSubscriptions):
             mid, int(since_hour))
         return [(int(h), str(d)) for h, d in rows]
 
-    async def latency_hour(self, hour: int) -> dict[str, str]:
-        """Every monitor's latency aggregate (JSON) for one epoch hour: what a restart merges into."""
-        rows = await self._fetch(
-            "SELECT m.key, l.data FROM latency_hourly l JOIN monitors m ON m.id = l.monitor_id "
-            "WHERE l.hour = $1",
-            int(hour))
+    async def latency_hour(self, hour: int, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Every monitor's (or only `keys'`, in one query) latency aggregate (JSON) for one epoch hour:
+        what a restart merges into."""
+        if keys is None:
+            rows = await self._fetch(
+                "SELECT m.key, l.data FROM latency_hourly l JOIN monitors m ON m.id = l.monitor_id "
+                "WHERE l.hour = $1",
+                int(hour))
+        else:
+            rows = await self._fetch(
+                "SELECT m.key, l.data FROM latency_hourly l JOIN monitors m ON m.id = l.monitor_id "
+                "WHERE l.hour = $1 AND l.monitor_id = ANY($2::bigint[])",
+                int(hour), [await self._id(k) for k in set(keys)])
         return {str(k): str(d) for k, d in rows}
 
     async def prune_results(self, before: float, chunk: int = 5000) -> int:

@@ -285,8 +285,9 @@ class SQLiteStore(BufferedStore):
             await self.register_monitors([key])
         return self._ids[key]
 
-    async def load_monitor_states(self) -> dict[str, MonitorState]:
-        """The persisted confirmation state of every monitor."""
+    async def load_monitor_states(self, keys: Iterable[str] | None = None) -> dict[str, MonitorState]:
+        """The persisted confirmation state of every monitor (or only of `keys`)."""
+        wanted = None if keys is None else set(keys)
         out: dict[str, MonitorState] = {}
         # A few thousand rows at a time: at 50,000 monitors every row's JSON held at once was ~20 MB
         # beside the states themselves (the render worker reads them at each render).
@@ -295,6 +296,8 @@ class SQLiteStore(BufferedStore):
         ) as cur:
             while rows := await cur.fetchmany(_BATCH * 4):
                 for key, data in rows:
+                    if wanted is not None and key not in wanted:
+                        continue
                     try:
                         out[key] = MonitorState(**json.loads(data))
                     except (TypeError, ValueError):
@@ -493,14 +496,16 @@ class SQLiteStore(BufferedStore):
         )
         return [(int(h), str(d)) for h, d in rows]
 
-    async def latency_hour(self, hour: int) -> dict[str, str]:
-        """Every monitor's latency aggregate (JSON) for one epoch hour: what a restart merges into."""
+    async def latency_hour(self, hour: int, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Every monitor's (or only `keys`') latency aggregate (JSON) for one epoch hour: what a
+        restart merges into."""
         rows = await self._fetchall(
             "SELECT m.key, l.data FROM latency_hourly l JOIN monitors m ON m.id = l.monitor_id "
             "WHERE l.hour = ?",
             (hour,),
         )
-        return {str(k): str(d) for k, d in rows}
+        wanted = None if keys is None else set(keys)
+        return {str(k): str(d) for k, d in rows if wanted is None or k in wanted}
 
     async def prune_results(self, before: float, chunk: int = 5000) -> int:
         """Delete raw results older than `before`, in small transactions so probing never waits long."""
