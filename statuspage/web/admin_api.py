@@ -251,15 +251,16 @@ def maintenance_json(config: Config, m: Maintenance, now: float, *, strict: bool
 # --- handlers -------------------------------------------------------------------------------------------
 
 
-async def _changed(state: AdminState) -> None:
-    if state.on_change is None:
+async def run_change_hook(hook: Callable[[], Awaitable[None] | None] | None) -> None:
+    """Call an API's `on_change` hook (re-render) after a committed write. Never raises: the write is
+    committed, and a failed re-render is retried by the next periodic render."""
+    if hook is None:
         return
     try:
-        result = state.on_change()
+        result = hook()
         if inspect.isawaitable(result):
             await result
     except Exception:
-        # The write is committed; a failed re-render is retried by the next periodic render.
         log.exception("on_change hook failed")
 
 
@@ -429,7 +430,7 @@ async def _open_incident(request: web.Request) -> web.Response:
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(incident_json(state.config, incident, state.clock()), 201)
 
 
@@ -441,7 +442,7 @@ async def _acknowledge(request: web.Request) -> web.Response:
         incident = await state.incidents.acknowledge(_path_id(request), who)
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(incident_json(state.config, incident, state.clock()))
 
 
@@ -456,7 +457,7 @@ async def _post_update(request: web.Request) -> web.Response:
                                                      preflight=_answerable(state, strict=False))
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(incident_json(state.config, incident, state.clock()), 201)
 
 
@@ -470,7 +471,7 @@ async def _resolve(request: web.Request) -> web.Response:
                                                  preflight=_answerable(state, strict=False))
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(incident_json(state.config, incident, state.clock()))
 
 
@@ -508,7 +509,7 @@ async def _add_maintenance(request: web.Request) -> web.Response:
         )
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(maintenance_json(state.config, window, state.clock()), 201)
 
 
@@ -520,5 +521,5 @@ async def _cancel_maintenance(request: web.Request) -> web.Response:
         window = await state.incidents.cancel_maintenance(_path_id(request), author=who)
     except incident_errors.IncidentError as exc:
         raise _service_error(exc) from None
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(maintenance_json(state.config, window, state.clock()))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ from statuspage.site.i18n import Translator
 from statuspage.support import service as errors
 from statuspage.support.chatwoot import events_from_webhook
 from statuspage.support.service import SupportService
-from statuspage.web.admin_api import SEVERITIES, authenticate
+from statuspage.web.admin_api import SEVERITIES, authenticate, run_change_hook
 from statuspage.web.http_api import ApiError, Fields, json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -133,17 +132,6 @@ def _case_id(value: str, field: str | None = None) -> str:
     return value
 
 
-async def _changed(state: SupportState) -> None:
-    if state.on_change is None:
-        return
-    try:
-        result = state.on_change()
-        if inspect.isawaitable(result):
-            await result
-    except Exception:
-        log.exception("on_change hook failed")
-
-
 def _error(exc: errors.SupportError) -> ApiError:
     message = str(exc) or type(exc).__name__
     if isinstance(exc, errors.UnknownCase):
@@ -189,7 +177,7 @@ async def _open_case(request: web.Request) -> web.Response:
     except errors.SupportError as exc:
         raise _error(exc) from None
     log.info("case opened case=%s channel=%s by=%s new=%s", case_id, channel, who, created)
-    await _changed(state)
+    await run_change_hook(state.on_change)
     return json_response(case_json(state.config, case, state.clock()), 201 if created else 200)
 
 
@@ -228,7 +216,7 @@ async def _post_event(request: web.Request) -> web.Response:
         raise _error(exc) from None
     log.info("case event case=%s kind=%s by=%s new=%s", case_id, kind, who, new)
     if new:
-        await _changed(state)
+        await run_change_hook(state.on_change)
     return json_response(case_json(state.config, case, state.clock()), 201 if new else 200)
 
 
@@ -263,6 +251,6 @@ async def _chatwoot(request: web.Request) -> web.Response:
         raise _error(exc) from None
     log.info("chatwoot case=%s events=%d new=%s", delivery.case_id, len(delivery.events), new)
     if new:
-        await _changed(state)
+        await run_change_hook(state.on_change)
     return json_response({"case": delivery.case_id, "recorded": int(new), "ignored": None,
                           "first_response_s": case.first_response_s if case else None})
