@@ -38,7 +38,6 @@ COMPONENTS_PER_PAGE = 20
 CATEGORIES: tuple[tuple[str, str], ...] = (
     ("apscheduler", "scheduler (APScheduler jobs)"),
     ("probe/timer.py", "scheduler (timer)"),
-    ("probe/lag.py", "scheduler (slot clock)"),
     ("pydantic", "config objects (pydantic)"),
     ("statuspage/config.py", "config objects"),
     ("probe/runtime.py", "config objects"),

@@ -19,32 +19,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from statuspage.probe.lag import SlotClock, Start
 from tests.conftest import free_port, wait_for, write_config
-
-
-@pytest.mark.parametrize(("events", "starts"), [
-    ([("fire", 0.0), ("start",), ("fire", 10.0), ("start",)], [Start(0.0, 0, 0), Start(10.0, 0, 0)]),
-    # Frozen from 12 to 55: the slots 20, 30, 40 were merged into 50; the run is late since 20.
-    ([("fire", 10.0), ("start",), ("fire", 50.0), ("start",)], [Start(10.0, 0, 0), Start(20.0, 3, 0)]),
-    # A check still running at 20 and 30: those slots were refused (dropped, not owed); 40 is on time.
-    ([("fire", 10.0), ("start",), ("refuse",), ("refuse",), ("fire", 40.0), ("start",)],
-     [Start(10.0, 0, 0), Start(40.0, 0, 2)]),
-    # Refused at 20, then frozen past 30 and 40: merged into 50, late since 30.
-    ([("fire", 10.0), ("start",), ("refuse",), ("fire", 50.0), ("start",)],
-     [Start(10.0, 0, 0), Start(30.0, 2, 1)]),
-], ids=["on-time", "frozen", "overlapping-check", "both"])
-def test_slot_clock(events: list[tuple[object, ...]], starts: list[Start]) -> None:
-    clock, seen = SlotClock(), []
-    for event in events:
-        if event[0] == "fire":
-            clock.fired("m", float(event[1]))  # type: ignore[arg-type]
-        elif event[0] == "refuse":
-            clock.refused("m")
-        else:
-            seen.append(clock.start("m", 10.0))
-    assert seen == starts
-    assert clock.start("m", 10.0) is None  # nothing fired: not an interval run
 
 
 def _metrics(port: int) -> dict[tuple[str, tuple[str, ...]], float]:

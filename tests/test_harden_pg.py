@@ -1,8 +1,8 @@
 """The hardening of issue 12 on PostgreSQL and with several instances: a database that is stopped or
 refuses writes is on /healthz and answers admin writes 503 with the reason, the shared write buffer
 keeps (bounded) what it cannot write, paging of the admin incident list, one line per unusable
-database in every command, `storage.url`'s password judged as a secret, and the lag of a monitor an
-instance probes again after another one did."""
+database in every command, and `storage.url`'s password judged as a secret. (The lag of a monitor an
+instance probes again after another one did is in test_scale_timer.py.)"""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from statuspage.cli.commands import cli
 from statuspage.config import Storage, load_config_text
 from statuspage.credentials import weak_secrets
 from statuspage.models import CheckResult, Incident, MonitorState
-from statuspage.probe.lag import SlotClock
 from statuspage.runner import Runtime
 from statuspage.store import StoreUnavailable, buffer, database_problem, open_store, unavailable_reason
 from tests.conftest import free_port, write_config
@@ -213,16 +212,3 @@ def test_the_password_in_storage_url_is_a_secret_judged_for_placeholders() -> No
     assert judged("postgresql://statuspage:postgres@db/statuspage")  # a common default
     assert judged("postgresql://statuspage:k8Qw2@db/statuspage") == []  # its strength is the server's rule
     assert judged("postgresql://statuspage@db/statuspage") == []  # peer, certificates, .pgpass
-
-
-def test_a_monitor_probed_again_after_another_instance_did_is_on_time() -> None:
-    # Released at 30 (another instance took it), adopted back at 300: the slots in between were
-    # probed elsewhere, not skipped here.
-    slots = SlotClock()
-    for at in (10.0, 20.0, 30.0):
-        slots.fired(KEY, at)
-        assert slots.start(KEY, 10.0) is not None
-    slots.forget(KEY)
-    slots.fired(KEY, 300.0)
-    start = slots.start(KEY, 10.0)
-    assert start is not None and (start.intended, start.late, start.overlap) == (300.0, 0, 0)

@@ -1,5 +1,5 @@
 """The one timer that drives every monitor's interval runs (issue 17): APScheduler's semantics
-(coalesce, one run at a time) with the lag counted from each run's intended start (probe/lag.py)."""
+(coalesce, one run at a time) with the lag counted from each run's intended start."""
 
 from __future__ import annotations
 
@@ -46,6 +46,28 @@ def test_a_slot_that_comes_while_the_previous_check_runs_is_refused_not_owed() -
     assert timer.due_runs(31.0) == [Fire("a", 20.0, 0, 2, True)]  # 20 and 30 both refused
     busy.clear()
     assert timer.due_runs(40.0) == [Fire("a", 40.0, 0, 0, False)]
+
+
+def test_a_refused_slot_then_a_freeze_count_both_kinds_of_skip() -> None:
+    # Refused at 20 (the check still ran), then frozen past 30 and 40: one run at 55, late since 30.
+    busy = {"a"}
+    timer = _timer(busy)
+    timer.add("a", 20.0, 10.0)
+    assert timer.due_runs(20.0) == [Fire("a", 20.0, 0, 1, True)]
+    busy.clear()
+    assert timer.due_runs(55.0) == [Fire("a", 30.0, 2, 0, False)]
+
+
+def test_a_monitor_probed_again_after_another_instance_did_is_on_time() -> None:
+    # Released at 30 (another instance took it), adopted back at 300: the slots in between were
+    # probed elsewhere, not skipped here.
+    timer = _timer()
+    timer.add("a", 10.0, 10.0)
+    for at in (10.0, 20.0, 30.0):
+        assert timer.due_runs(at) == [Fire("a", at, 0, 0, False)]
+    timer.remove("a")
+    timer.add("a", 300.0, 10.0)
+    assert timer.due_runs(300.0) == [Fire("a", 300.0, 0, 0, False)]
 
 
 def test_removed_and_rescheduled_monitors() -> None:

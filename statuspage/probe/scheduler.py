@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -27,7 +26,6 @@ from statuspage.config import Config, Monitor
 from statuspage.locations.quorum import location_key
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
 from statuspage.probe.checks import Checker, Push, PushStatus
-from statuspage.probe.lag import SlotClock
 from statuspage.probe.states import RunIds, Transition, apply_check
 from statuspage.probe.timer import Fire, SlotTimer
 from statuspage.store import Store
@@ -43,7 +41,7 @@ class CheckEvent:
     state: MonitorState
     transition: Transition | None
     lag: float
-    """Seconds between the intended and the actual start of the check (probe/lag.py)."""
+    """Seconds between the intended and the actual start of the check (probe/timer.py)."""
     duration: float
     """Seconds the check took."""
 
@@ -60,7 +58,7 @@ TransitionHook = Callable[[str, CheckEvent], Awaitable[None]]
 SkipHook = Callable[[str, int], None]
 """Called with (reason, how many) when scheduled checks produce no result: `local` (the prober's own
 machine was short of resources), `late` (slots merged into a later run because the process could not
-run them in time) or `overlap` (the monitor's previous check was still running); see probe/lag.py."""
+run them in time) or `overlap` (the monitor's previous check was still running); see probe/timer.py."""
 
 SKIP_LOG_EVERY_S = 60.0
 
@@ -106,8 +104,6 @@ class Prober:
         self.states: dict[str, MonitorState] = {}
         self._tails: dict[str, list[RunRow]] = {}
         self._ids = RunIds()
-        self._first_run: dict[str, float] = {}
-        self._slots = SlotClock()
         self._latency: dict[str, tuple[int, LatencyAggregate]] = {}
         self._limit = asyncio.Semaphore(config.scheduler.max_concurrency)
         self._scheduler: AsyncIOScheduler | None = None
@@ -157,7 +153,6 @@ class Prober:
         """Put every monitor (all, or only `keys`) on the timer, first runs spread over the first
         interval; start APScheduler for housekeeping jobs and push monitors' one-off runs."""
         scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_listener(self._on_scheduler_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
         scheduler.start()
         self._scheduler = scheduler
         # Wall-clock time, as APScheduler's: the slots are UTC epoch seconds.
@@ -231,7 +226,6 @@ class Prober:
         gone = {k for k in keys if k in self.scheduled}
         for key in gone:
             self.scheduled.discard(key)
-            self._slots.forget(key)
             if self._timer is not None:
                 self._timer.remove(key)
             if self._scheduler is not None and self.monitors[key].token is not None:
@@ -301,28 +295,7 @@ class Prober:
         for task in list(self._running):
             task.cancel()
 
-    def _on_scheduler_event(self, event: JobSubmissionEvent) -> None:
-        # Called by APScheduler as it submits (or refuses) a run, before the run's task starts.
-        if event.job_id not in self.monitors:
-            return
-        if event.code == EVENT_JOB_SUBMITTED and event.scheduled_run_times:
-            self._slots.fired(event.job_id, event.scheduled_run_times[-1].timestamp())
-        elif event.code == EVENT_JOB_MAX_INSTANCES:
-            self._slots.refused(event.job_id)
-
-    def scheduled_lag(self, key: str, started: float) -> float:
-        """Seconds since the intended start of the run of `key` starting at `started` (never modulo the
-        interval: a run standing in for skipped slots is late since the first of them); the skipped
-        slots are counted in `statuspage_checks_skipped_total` (reasons `late`, `overlap`)."""
-        start = self._slots.start(key, self.monitors[key].interval_s)
-        if start is None:  # not fired by the interval trigger: late only against its first slot
-            first = self._first_run.get(key, started)
-            return max(0.0, started - first) if started >= first else 0.0
-        self.skipped("late", start.late, f"monitor={key}")
-        self.skipped("overlap", start.overlap, f"monitor={key}")
-        return max(0.0, started - start.intended)
-
-    async def _run_job(self, key: str, intended: float | None = None) -> None:
+    async def _run_job(self, key: str, intended: float) -> None:
         if self._stopping:
             return
         task = asyncio.current_task()
@@ -331,8 +304,8 @@ class Prober:
         try:
             async with self._limit:
                 now = self._clock()
-                # A one-off run (a push deadline or heartbeat) is late only against its own time.
-                lag = self.scheduled_lag(key, now) if intended is None else max(0.0, now - intended)
+                # Every run has its own intended start: the timer's slot, a push deadline or heartbeat.
+                lag = max(0.0, now - intended)
                 await self.run_check(key, lag)
         except asyncio.CancelledError:
             # Only shutdown cancels a check: it ends without a result, and without a traceback.

@@ -6,7 +6,8 @@ that was 70 MB and a large share of the CPU per check. Here a monitor costs one 
 heap item, and a wake-up pops what is due.
 
 Semantics are APScheduler's as the prober used them (`coalesce=True`, `max_instances=1`), with the
-lag reckoned as probe/lag.py defines it:
+lag (`statuspage_schedule_lag_seconds`) counted from the intended start of *that* run — never modulo the
+interval, which hid a frozen process's lag behind one interval and left skipped runs uncounted:
 
 - A monitor's slots are `first + k × interval`. A run fired for slot `due` when `now` is past later
   slots too (the process was frozen or overloaded) stands in for all of them: one run, its intended
