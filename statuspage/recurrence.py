@@ -80,6 +80,10 @@ def normalise(text: str, start: float, tz: str) -> str:
         raise RecurrenceError(f"FREQ must be one of {', '.join(ALLOWED_FREQ)}")
     if "COUNT" in parts and "UNTIL" in parts:
         raise RecurrenceError("COUNT and UNTIL cannot both be given")
+    for name in ("INTERVAL", "COUNT"):
+        # RFC 5545 3.3.10: both are positive integers (INTERVAL=0 would make an invalid iCalendar file).
+        if name in parts and not (parts[name].isdigit() and int(parts[name]) >= 1):
+            raise RecurrenceError(f"{name} must be a whole number of at least 1")
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_utc(parts["UNTIL"], tz)
     canonical = ";".join(f"{k}={parts[k]}" for k in _PARTS if k in parts)

@@ -88,7 +88,10 @@ def test_until_and_count_end_the_series() -> None:
     ("FREQ=WEEKLY;FREQ=DAILY", "FREQ is given twice"),
     ("FREQ=WEEKLY;UNTIL=yesterday", "UNTIL YESTERDAY is not a date"),
     ("FREQ", "is not NAME=VALUE"),
-], ids=["empty", "hourly", "bad-day", "count-and-until", "dtstart", "twice", "bad-until", "no-value"])
+    ("FREQ=DAILY;INTERVAL=0", "INTERVAL must be a whole number of at least 1"),
+    ("FREQ=WEEKLY;COUNT=-1", "COUNT must be a whole number of at least 1"),
+], ids=["empty", "hourly", "bad-day", "count-and-until", "dtstart", "twice", "bad-until", "no-value",
+        "interval-zero", "count-negative"])
 def test_bad_rules_say_what_is_wrong(rule: str, problem: str) -> None:
     with pytest.raises(RecurrenceError, match=problem):
         normalise(rule, utc("2026-03-01 14:00"), "America/New_York")
