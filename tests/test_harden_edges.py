@@ -146,7 +146,7 @@ async def test_healthz_is_503_with_the_reason_while_renders_fail(tmp_path: Path)
                              for s in ("T1", "T2", "T3", "T4")}}}, {},
      "sla.severities.T1.limit", "is longer than 3650 days"),
     ({"incidents": {"auto_resolve_after": ".inf"}}, {}, "incidents.auto_resolve_after", "is longer than"),
-    ({}, {"cert_warn_days": 10**20}, "pages[0].components[0].monitors[0].cert_warn_days", "less than or equal"),
+    ({}, {"cert_warn_days": 10**20}, "pages[0].components[0].monitors[0].cert_warn_days", "must be at most 3650"),
     ({"site": {"title": "\ud800"}}, {}, "site.title", '"\\ud800" is not text'),
 ], ids=["interval-inf", "timeout-nan", "limit-huge", "auto-resolve-inf", "cert-days-huge", "lone-surrogate"])
 def test_config_values_at_the_edge_are_refused_naming_the_key(
