@@ -174,5 +174,5 @@ def test_cli_refuses_a_maintenance_past_2099(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "is outside the years 2000 to 2099" in result.output
     result = runner.invoke(cli, ["maintenance", "add", "--config", str(config), "--page", "nps", "--title", "x",
                                  "--start", "2099-12-30T23:00", "--duration", "99999d"])
-    assert result.exit_code == 1 and "end is outside the years 2000 to 2099" in result.output
+    assert result.exit_code == 2 and "'--duration': end is outside the years 2000 to 2099" in result.output
     assert "Traceback" not in result.output

@@ -1,4 +1,6 @@
-"""The `statuspage` command line (click). User mistakes are one line and exit code 1, never a traceback."""
+"""The `statuspage` command line (click). User mistakes are one line, never a traceback: a bad value
+on the command line is click's usage error (exit 2, naming the option); a bad config, a missing
+database or a refused action exits 1 (`check` has its monitoring-plugin codes)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from statuspage.cli.common import (
     use_site_time,
 )
 from statuspage.cli.incidents import incident, maintenance
+from statuspage.cli.params import MONTH, POSTGRES_URL
 from statuspage.cli.subscribers import subscribers
 from statuspage.config import Config, ConfigError, Monitor, config_warnings
 from statuspage.credentials import exposure_problems
@@ -60,6 +63,14 @@ def validate(config_path: Path) -> None:
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
 
+def at_location(config: Config, name: str) -> Config:
+    """The config for `--location NAME`, or click's usage error naming the option."""
+    try:
+        return config.at_location(name)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--location "), param_hint="'--location'") from None
+
+
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 """`statuspage check` exit codes, as monitoring plugins (Nagios, Icinga, Sensu) define them."""
 
@@ -84,10 +95,7 @@ def check(config_path: Path, as_json: bool, location: str | None = None) -> None
     """
     config = load_or_exit(config_path)
     if location is not None:
-        try:
-            config = config.at_location(location)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        config = at_location(config, location)
     results = asyncio.run(_check_all(config))
     where = config.probe.location
     if as_json:
@@ -180,10 +188,7 @@ def run(config_path: Path, no_serve: bool, access_log: bool, location: str | Non
 
     config = load_or_exit(config_path)
     if location is not None:
-        try:
-            config = config.at_location(location)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        config = at_location(config, location)
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
     if access_log:
@@ -244,7 +249,7 @@ def main() -> None:
 
 @cli.command()
 @config_option
-@click.option("--month", default=None, metavar="YYYY-MM",
+@click.option("--month", default=None, metavar="YYYY-MM", type=MONTH,
               help="Calendar month (site timezone); default: this one.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report(config_path: Path, month: str | None, as_json: bool) -> None:
@@ -255,10 +260,7 @@ def report(config_path: Path, month: str | None, as_json: bool) -> None:
 
     config = load_or_exit(config_path)
     now = time.time()
-    try:
-        year, mon = parse_month(month, now, config.site.timezone)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    year, mon = parse_month(month, now, config.site.timezone)  # MONTH checked the form
     require_database(config)
     data = asyncio.run(build_report(config, now, year, mon))
     support = asyncio.run(support_month(config, now, f"{year:04d}-{mon:02d}"))
@@ -302,7 +304,8 @@ cli.add_command(subscribers)
 @cli.command()
 @click.option("--from", "source", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite database to copy (storage.path).")
-@click.option("--to", "url", required=True, metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
+@click.option("--to", "url", required=True, type=POSTGRES_URL,
+              metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
               help="An empty PostgreSQL database (storage.url).")
 def migrate(source: Path, url: str) -> None:
     """Copy a SQLite history (results, runs, states, latency, incidents, maintenance, outbox, support
@@ -313,8 +316,6 @@ def migrate(source: Path, url: str) -> None:
     from statuspage.store.migrate import migrate as copy_history
     from statuspage.store.postgres import redact_url
 
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise click.ClickException("--to must be a postgresql://user:password@host:5432/database URL")
     try:
         result = asyncio.run(copy_history(source, url))
     except (MigrateError, StoreUnavailable) as exc:
