@@ -875,7 +875,8 @@ class Probe(_Model):
         # With locations listed and no location given, an instance probes from the first one.
         if isinstance(data, dict) and data.get("locations") and "location" not in data:
             first = data["locations"][0] if isinstance(data["locations"], list) else None
-            if isinstance(first, str):
+            # Derived from locations[0]: a bad name is reported there once, not again as location.
+            if isinstance(first, str) and _SLUG.match(first):
                 return {**data, "location": first}
         return data
 
@@ -1489,6 +1490,8 @@ def _format_error(err: Any, data: Any) -> list[str]:
         return [f"{path}: is required"]
     if kind in _BOUNDS and found:
         return [_bound_line(path, loc, kind, ctx, value)]
+    if kind == "literal_error" and found:
+        return [f"{path}: {shown} is invalid: must be {str(ctx.get('expected', '')).replace(chr(39), '')}"]
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
         if raw != shown:

@@ -43,8 +43,10 @@ def test_a_union_key_is_one_line_saying_what_it_accepts(
     ({"site": {"base_url": "${NOPE:?}"}, "subscriptions": {"endpoint": "${NOPE:?}", "smtp": {"host": "h"}}},
      ["site.base_url: environment variable NOPE is not set",
       "subscriptions.endpoint: environment variable NOPE is not set"]),
-    ({"site": {"locale": "fr"}}, ["site.locale: \"fr\" is invalid: input should be 'pt-BR' or 'en'"]),
-], ids=["unset-token", "required-url", "derived-endpoint", "derived-locales"])
+    ({"site": {"locale": "fr"}}, ['site.locale: "fr" is invalid: must be pt-BR or en']),
+    ({"probe": {"locations": ["São Paulo", "va"]}, "storage": {"url": "postgresql://u:p@db.example/status"}},
+     ['probe.locations[0]: "São Paulo" is not a slug (lowercase letters, digits, - and _)']),
+], ids=["unset-token", "required-url", "derived-endpoint", "derived-locales", "derived-location"])
 def test_one_error_per_root_cause(extra: dict[str, Any], expected: list[str]) -> None:
     assert problems(extra) == expected
 
