@@ -67,8 +67,10 @@ ADD = ("maintenance", "add", "--page", "nps", "--title", "x", "--start", "2099-0
     (("check", "--location", "tokyo"), "--location", '"tokyo" is not a probe location'),
     (("run", "--location", "tokyo"), "--location", '"tokyo" is not a probe location'),
     (("report", "--month", "11/2026"), "--month", '"11/2026" is not a month like 2026-11'),
+    (("maintenance", "list", "--page", "xyz"), "--page", 'page "xyz" does not exist (pages: nps)'),
+    (("render", "--out", "/dev/null/site"), "--out", "cannot write the site into /dev/null/site: Not a directory"),
 ], ids=["rrule-overlap", "rrule-overlap-dst", "rrule-syntax", "rrule-interval", "duration", "duration-zero",
-        "end", "start", "page", "component", "check-location", "run-location", "month"])
+        "end", "start", "page", "component", "check-location", "run-location", "month", "list-page", "render-out"])
 def test_a_bad_value_is_a_usage_error_naming_its_option(cfg: Path, args: tuple[str, ...], option: str,
                                                         says: str) -> None:
     result = CliRunner().invoke(cli, [*args, "--config", str(cfg)])
@@ -81,6 +83,12 @@ def test_a_window_shorter_than_the_gap_is_scheduled(cfg: Path) -> None:
     result = CliRunner().invoke(cli, [*ADD, "--duration", "22h", "--rrule", "FREQ=DAILY", "--config", str(cfg)])
     assert result.exit_code == 0, result.output
     assert "repeats FREQ=DAILY" in result.output
+
+
+def test_demo_refuses_a_port_that_does_not_exist() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--port", "99999"])
+    assert result.exit_code == 2 and "Invalid value for '--port'" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_migrate_refuses_a_url_that_is_not_postgresql_without_showing_it() -> None:

@@ -207,7 +207,8 @@ def run(config_path: Path, no_serve: bool, access_log: bool, location: str | Non
 
 
 @cli.command()
-@click.option("--port", default=8080, show_default=True, type=int, help="Port of the live site.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the live site.")
 @click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo keeps its database and config.yaml (wiped at start).")
 @click.option("--out", "out_dir", default="site", show_default=True, type=click.Path(file_okay=False),
@@ -290,8 +291,16 @@ def render(config_path: Path, out_dir: Path | None) -> None:
             await store.close()
         return result.written, result.unchanged, result.seconds
 
-    written, unchanged, seconds = asyncio.run(go())
     target = out_dir or Path(config.site.output_dir)
+    try:
+        written, unchanged, seconds = asyncio.run(go())
+    except OSError as exc:  # not a folder, not writable, a full disk: one line, not a traceback
+        if exc.filename is None:
+            raise  # not a file of the site (a connection): StatuspageGroup's to name
+        problem = f"cannot write the site into {target}: {exc.strerror or exc}"
+        if out_dir is not None:
+            raise click.BadParameter(problem, param_hint="'--out'") from None
+        raise click.ClickException(f"{problem} (site.output_dir)") from None
     click.echo(f"rendered {target}/: {written} files written, {unchanged} unchanged in {seconds:.2f}s")
 
 

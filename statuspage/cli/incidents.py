@@ -280,6 +280,9 @@ def add(config_path: Path, page: str, title: str, start: str, end: str | None, d
 def list_maintenance(config_path: Path, page: str | None, show_all: bool) -> None:
     """Active and upcoming maintenance windows."""
     config = _load(config_path)
+    if page is not None and config.page(page) is None:
+        pages = ", ".join(p.slug for p in config.pages)
+        raise click.BadParameter(f'page "{page}" does not exist (pages: {pages})', param_hint="'--page'")
     now = time.time()
 
     async def action(svc: IncidentService) -> list[Maintenance]:
