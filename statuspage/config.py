@@ -1097,17 +1097,12 @@ class Config(_Model):
     def at_location(self, name: str) -> Config:
         """This config for an instance probing from `name` (`statuspage run --location`).
 
-        Raises ConfigError when `name` is not one of `probe.locations` (with none listed: when it is
-        not `probe.location`, the one location there is — a name the config does not know would
-        be recorded as a location nothing else knows either)."""
+        Raises ConfigError when `probe.locations` lists the locations and `name` is not one of them
+        (with none listed, `name` renames the one location there is, as `probe.location` would)."""
         listed = self.probe.locations
         if listed and name not in listed:
             raise ConfigError([f"--location {_show(name)} is not one of probe.locations "
                                f"({', '.join(listed)})"])
-        if not listed and name != self.probe.location:
-            raise ConfigError([f"--location {_show(name)} is not a probe location: probe.locations lists "
-                               f"none, and this config probes from {_show(self.probe.location)} "
-                               "(probe.location)"])
         try:
             _slug(name)
         except ValueError as exc:

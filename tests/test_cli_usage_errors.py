@@ -64,19 +64,41 @@ ADD = ("maintenance", "add", "--page", "nps", "--title", "x", "--start", "2099-0
      "--page", 'page "nope" does not exist'),
     (("incident", "open", "--page", "nps", "--title", "t", "--severity", "T1", "--component", "db"), "--component",
      "db"),
-    (("check", "--location", "tokyo"), "--location", '"tokyo" is not a probe location'),
-    (("run", "--location", "tokyo"), "--location", '"tokyo" is not a probe location'),
     (("report", "--month", "11/2026"), "--month", '"11/2026" is not a month like 2026-11'),
     (("maintenance", "list", "--page", "xyz"), "--page", 'page "xyz" does not exist (pages: nps)'),
     (("render", "--out", "/dev/null/site"), "--out", "cannot write the site into /dev/null/site: Not a directory"),
 ], ids=["rrule-overlap", "rrule-overlap-dst", "rrule-syntax", "rrule-interval", "duration", "duration-zero",
-        "end", "start", "page", "component", "check-location", "run-location", "month", "list-page", "render-out"])
+        "end", "start", "page", "component", "month", "list-page", "render-out"])
 def test_a_bad_value_is_a_usage_error_naming_its_option(cfg: Path, args: tuple[str, ...], option: str,
                                                         says: str) -> None:
     result = CliRunner().invoke(cli, [*args, "--config", str(cfg)])
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '{option}'" in result.output and says in result.output, result.output
     assert "Usage: " in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--location", "tokyo"), "Invalid value for '--location': \"tokyo\" is not a probe location"),
+    (("--bogus",), "No such option '--bogus'"),
+], ids=["location", "unknown-option"])
+def test_check_exits_unknown_on_a_usage_error_as_monitoring_plugins_do(cfg: Path, args: tuple[str, ...],
+                                                                         says: str) -> None:
+    # For `check`, 2 is CRITICAL: a mistyped option must not page anyone as "down".
+    result = CliRunner().invoke(cli, ["check", *args, "--config", str(cfg)])
+    assert result.exit_code == 3 and says in result.output and "Usage: " in result.output, result.output
+
+
+def test_check_exits_unknown_on_a_bad_config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("probe: {quorum: banana}\npages: []\n")
+    result = CliRunner().invoke(cli, ["check", "--config", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 3 and "probe.quorum: \"banana\" must be a whole number or majority" in result.output
+
+
+def test_run_may_name_its_one_location(cfg: Path) -> None:
+    from statuspage.cli.commands import at_location
+    from statuspage.config import load_config
+
+    assert at_location(load_config(cfg, env={}), "solo").probe.location == "solo"
 
 
 def test_a_window_shorter_than_the_gap_is_scheduled(cfg: Path) -> None:

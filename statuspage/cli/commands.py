@@ -14,6 +14,7 @@ import click
 
 from statuspage.cli.cases import case
 from statuspage.cli.common import (
+    PluginCommand,
     StatuspageGroup,
     config_option,
     load_or_exit,
@@ -63,8 +64,15 @@ def validate(config_path: Path) -> None:
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
 
-def at_location(config: Config, name: str) -> Config:
-    """The config for `--location NAME`, or click's usage error naming the option."""
+def at_location(config: Config, name: str, *, known: bool = False) -> Config:
+    """The config for `--location NAME`, or click's usage error naming the option. With `known`
+    (`check`, which only reports where it probed from) the name must be one the config has: one of
+    `probe.locations`, or with none listed `probe.location` (`run` may name its one location)."""
+    listed, own = config.probe.locations, config.probe.location
+    if known and not listed and name != own:
+        shown = json.dumps(name, ensure_ascii=False)
+        raise click.BadParameter(f'{shown} is not a probe location: probe.locations lists none, and this '
+                                 f'config probes from "{own}" (probe.location)', param_hint="'--location'")
     try:
         return config.at_location(name)
     except ConfigError as exc:
@@ -75,7 +83,7 @@ EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 """`statuspage check` exit codes, as monitoring plugins (Nagios, Icinga, Sensu) define them."""
 
 
-@cli.command()
+@cli.command(cls=PluginCommand)
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per monitor, for machines.")
 @click.option("--location", default=None, metavar="NAME",
@@ -89,13 +97,14 @@ def check(config_path: Path, as_json: bool, location: str | None = None) -> None
       1 WARNING   some monitor is degraded (slow), none is down
       2 CRITICAL  some monitor is down
       3 UNKNOWN   some monitor could not be judged (a push monitor: only
-                  `statuspage run` receives heartbeats), none is down or degraded
+                  `statuspage run` receives heartbeats), none is down or degraded;
+                  or the config or an option is bad (nothing was probed)
     The worst wins in the order CRITICAL > WARNING > UNKNOWN > OK (monitoring-plugins'
     max_state_alt). In --json a monitor that could not be judged has "outcome": "unknown".
     """
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, EXIT_UNKNOWN)
     if location is not None:
-        config = at_location(config, location)
+        config = at_location(config, location, known=True)
     results = asyncio.run(_check_all(config))
     where = config.probe.location
     if as_json:
