@@ -17,7 +17,8 @@ import zoneinfo
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import yaml
@@ -103,6 +104,31 @@ def _http_url(value: Any) -> str:
 
 
 HttpUrl = Annotated[str, BeforeValidator(_http_url)]
+
+
+def _mailbox(value: Any) -> str:
+    """One RFC 5322 mailbox, `status@example.com` or `Status <status@example.com>` (parsed by the
+    standard library's header parser: a value it finds any defect in is refused)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} is not an e-mail address")
+    from email.headerregistry import HeaderRegistry
+
+    text = value.strip()
+    try:
+        header = HeaderRegistry()("From", text)
+        addresses = header.addresses  # type: ignore[attr-defined]  # an AddressHeader
+        ok = not header.defects and len(addresses) == 1
+        ok = ok and bool(addresses[0].username and addresses[0].domain)
+    except (ValueError, IndexError, TypeError):  # the parser raises on some malformed input ("a@")
+        ok = False
+    if not ok or not text.isprintable():
+        raise ValueError(f"{_show(value)} is not an e-mail address (like status@example.com or "
+                         "\"Status <status@example.com>\")")
+    return text
+
+
+Mailbox = Annotated[str, BeforeValidator(_mailbox)]
+"""An RFC 5322 mailbox: `status@example.com` or `Status <status@example.com>`."""
 
 
 def _status_codes(value: Any) -> tuple[int, ...]:
@@ -232,7 +258,9 @@ class Site(_Model):
             return data
         locales = data.get("locales")
         if locales is None:
-            return {**data, "locales": [data.get("locale", "pt-BR")]}
+            locale = data.get("locale", "pt-BR")
+            # Derived from `locale`: a bad locale is reported once, under its own key, not again here.
+            return {**data, "locales": [locale if locale in ("pt-BR", "en") else "pt-BR"]}
         if isinstance(locales, list):
             if not locales:
                 raise ValueError("locales is empty: list the site's locales, the default first")
@@ -662,8 +690,8 @@ class Email(_Model):
     starttls: bool = False
     username: str = ""
     password: str = ""
-    sender: str = Field(default="statuspage@localhost", alias="from", min_length=3)
-    to: list[str] = Field(min_length=1)
+    sender: Mailbox = Field(default="statuspage@localhost", alias="from")
+    to: list[Mailbox] = Field(min_length=1)
     timeout: Duration = Field(default=10.0, gt=0)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -757,7 +785,9 @@ class Subscriptions(_Model):
 
     endpoint: str = ""
     smtp: SubscriptionSmtp | None = None
-    sender: str = Field(default="", alias="from")
+    sender: Annotated[str, BeforeValidator(lambda v: v if v == "" else _mailbox(v))] = Field(
+        default="", alias="from")
+    """The From of subscriber mail, an RFC 5322 mailbox (default: `notifications.email.from`)."""
     rate: Rate = (10, 1.0)
     connections: int = Field(default=2, ge=1, le=20)
     confirm_within: Duration = Field(default=86400.0, ge=60)
@@ -845,7 +875,8 @@ class Probe(_Model):
         # With locations listed and no location given, an instance probes from the first one.
         if isinstance(data, dict) and data.get("locations") and "location" not in data:
             first = data["locations"][0] if isinstance(data["locations"], list) else None
-            if isinstance(first, str):
+            # Derived from locations[0]: a bad name is reported there once, not again as location.
+            if isinstance(first, str) and _SLUG.match(first):
                 return {**data, "location": first}
         return data
 
@@ -1066,7 +1097,8 @@ class Config(_Model):
     def at_location(self, name: str) -> Config:
         """This config for an instance probing from `name` (`statuspage run --location`).
 
-        Raises ConfigError when `probe.locations` lists the locations and `name` is not one of them."""
+        Raises ConfigError when `probe.locations` lists the locations and `name` is not one of them
+        (with none listed, `name` renames the one location there is, as `probe.location` would)."""
         listed = self.probe.locations
         if listed and name not in listed:
             raise ConfigError([f"--location {_show(name)} is not one of probe.locations "
@@ -1130,7 +1162,9 @@ class _BadReference(ValueError):
     """A `${…}` that is not one of the supported forms."""
 
 
-def interpolate(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
+def interpolate(
+    value: Any, env: Mapping[str, str], path: str, problems: list[str], failed: set[str] | None = None
+) -> Any:
     """Replace environment references in every string of `value`, with POSIX shell semantics.
 
     `${VAR}` (unset is a problem; empty stays empty), `${VAR:-default}` (default when unset or
@@ -1138,13 +1172,23 @@ def interpolate(value: Any, env: Mapping[str, str], path: str, problems: list[st
     naming the key path, when unset or empty / unset), `${VAR:+alt}` / `${VAR+alt}` (alt when set
     and non-empty / set), and `$$` for a literal `$`. Defaults may themselves hold references.
     Anything else that starts with `${` is a problem naming the key path; a lone `$` stays as it is.
+    The key paths whose substitution failed are added to `failed` (their values are not validated).
     """
     if isinstance(value, dict):
-        return {k: interpolate(v, env, _join(path, str(k)), problems) for k, v in value.items()}
+        return {k: interpolate(v, env, _join(path, str(k)), problems, failed) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+        return [interpolate(v, env, f"{path}[{i}]", problems, failed) for i, v in enumerate(value)]
     if not isinstance(value, str) or "$" not in value:
         return value
+    before = len(problems)
+    try:
+        return _interpolate_text(value, env, path, problems)
+    finally:
+        if failed is not None and len(problems) > before:
+            failed.add(path)
+
+
+def _interpolate_text(value: str, env: Mapping[str, str], path: str, problems: list[str]) -> str:
     try:
         text, end = _expand(value, 0, env, path, problems, nested=False)
     except _BadReference as exc:
@@ -1278,6 +1322,149 @@ def _lookup(data: Any, loc: tuple[int | str, ...]) -> tuple[bool, Any]:
     return True, cur
 
 
+def _validation_problems(errors: list[Any], data: Any, failed: set[str]) -> list[str]:
+    """pydantic's errors as one line per root cause, in their order.
+
+    A union field (`probe.quorum: int | majority`) fails once per branch, each error's location
+    extended by the branch's name past the scalar the user wrote: those become one line saying what
+    the key accepts. A key whose `${…}` substitution failed was already reported, so nothing under
+    it is reported again."""
+    # Each entry is a finished line, or the key path of a union whose line is written at the end.
+    entries: list[str | tuple[int | str, ...]] = []
+    unions: dict[tuple[int | str, ...], list[Any]] = {}
+    for err in errors:
+        loc: tuple[int | str, ...] = tuple(err["loc"])
+        cut = _union_cut(loc, data)
+        if cut is None:
+            entries += _format_error(err, data)
+        else:
+            if cut not in unions:
+                entries.append(cut)
+            unions.setdefault(cut, []).append(err)
+    out: list[str] = []
+    for entry in entries:
+        line = entry if isinstance(entry, str) else _union_line(entry, unions[entry], data)
+        if not _under_failed(line, failed) and line not in out:
+            out.append(line)
+    return out
+
+
+def _under_failed(line: str, failed: set[str]) -> bool:
+    """True when `line` is about a key path (or a key under one) whose substitution failed."""
+    return any(line.startswith(f) and line[len(f):len(f) + 1] in (":", ".", "[") for f in failed if f)
+
+
+def _union_cut(loc: tuple[int | str, ...], data: Any) -> tuple[int | str, ...] | None:
+    """The key path of a union field when `loc` goes on past the scalar value found there (pydantic
+    names the union's branch next: `int`, `literal['majority']`); None otherwise."""
+    cur = data
+    for i, part in enumerate(loc):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            cur = cur[part]
+        elif i and not isinstance(cur, dict | list):
+            return loc[:i]
+        else:
+            return None
+    return None
+
+
+_FORMS = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number", "string_type": "text",
+    "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
+    "dict_type": "a mapping", "model_type": "a mapping",
+}
+
+
+def _union_line(cut: tuple[int | str, ...], errors: list[Any], data: Any) -> str:
+    """`probe.quorum: "banana" must be a whole number or majority`."""
+    path = _loc_path(cut) or "(top level)"
+    _, value = _lookup(data, cut)
+    forms: list[str] = []
+    for err in errors:
+        if err["type"] == "value_error":  # a branch with its own validator explains best
+            return _format_error({**err, "loc": cut}, data)[0]
+        if err["type"] == "literal_error":
+            form = str((err.get("ctx") or {}).get("expected", "")).replace("'", "")
+        else:
+            form = _FORMS.get(err["type"]) or str(err["msg"]).removeprefix("Input should be ")
+        if form and form not in forms:
+            forms.append(form)
+    return f"{path}: {_show_at(path, value)} must be {' or '.join(forms)}"
+
+
+_BOUNDS = {
+    "greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than"),
+}
+
+
+def _bound_line(path: str, loc: tuple[int | str, ...], kind: str, ctx: dict[str, Any], value: Any) -> str:
+    """`defaults.interval: must be at least 1s (got 500ms)`: a duration's bound in its unit and the
+    value as written; other numbers plainly."""
+    key, words = _BOUNDS[kind]
+    limit = ctx.get(key)
+    if _is_duration(loc) and isinstance(limit, int | float):
+        words = {"more than": "longer than", "less than": "shorter than"}.get(words, words)
+        got = value.strip() if isinstance(value, str) else f"{_number(value)} seconds"
+        return f"{path}: must be {words} {format_duration(float(limit))} (got {got})"
+    return f"{path}: must be {words} {_number(limit)} (got {_show_at(path, value)})"
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _is_duration(loc: tuple[int | str, ...]) -> bool:
+    """True when the key at `loc` of a Config is a `Duration` (read from the models' annotations)."""
+    tp: Any = Config
+    metadata: list[Any] = []
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(part, int):
+            args = get_args(tp)
+            if get_origin(tp) not in (list, tuple) or not args:
+                return False
+            tp, metadata = args[0], []
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
+            fields = tp.model_fields
+            field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+            if field is None:
+                return False
+            tp, metadata = field.annotation, list(field.metadata)
+        elif get_origin(tp) is dict:
+            tp, metadata = get_args(tp)[1], []
+        else:
+            return False
+    return _duration_in(metadata) or _duration_in([tp])
+
+
+def _duration_in(items: list[Any]) -> bool:
+    for item in items:
+        if isinstance(item, BeforeValidator) and item.func is _duration:
+            return True
+        if get_origin(item) is Annotated and _duration_in(list(get_args(item)[1:])):
+            return True
+        if get_origin(item) in (Union, UnionType) and _duration_in(list(get_args(item))):
+            return True
+    return False
+
+
+def _unwrap(tp: Any) -> Any:
+    """`X | None` → X; `Annotated[X, …]` → X."""
+    if get_origin(tp) is Annotated:
+        return _unwrap(get_args(tp)[0])
+    if get_origin(tp) in (Union, UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return tp
+
+
 def _format_error(err: Any, data: Any) -> list[str]:
     loc: tuple[int | str, ...] = tuple(err["loc"])
     path = _loc_path(loc) or "(top level)"
@@ -1296,6 +1483,10 @@ def _format_error(err: Any, data: Any) -> list[str]:
         return [f"{path}: unknown key (value {shown})"]
     if kind == "missing":
         return [f"{path}: is required"]
+    if kind in _BOUNDS and found:
+        return [_bound_line(path, loc, kind, ctx, value)]
+    if kind == "literal_error" and found:
+        return [f"{path}: {shown} is invalid: must be {str(ctx.get('expected', '')).replace(chr(39), '')}"]
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
         if raw != shown:
@@ -1334,14 +1525,14 @@ def parse_config(data: Any, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError([f"(top level): the config must be a mapping of sections, not {_show(data)}"])
     problems: list[str] = []
     data_raw = data
-    data = interpolate(data, os.environ if env is None else env, "", problems)
+    failed: set[str] = set()
+    data = interpolate(data, os.environ if env is None else env, "", problems, failed)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            for line in _format_error(err, data):
-                if line not in problems:
-                    problems.append(line)
+        for line in _validation_problems(exc.errors(), data, failed):
+            if line not in problems:
+                problems.append(line)
         raise ConfigError(problems) from None
     except _Problems as exc:  # pragma: no cover - pydantic wraps these, kept for safety
         raise ConfigError(problems + exc.problems) from None

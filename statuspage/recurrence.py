@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as _rrule
 
-__all__ = ["ALLOWED_FREQ", "MAX_OCCURRENCES", "RecurrenceError", "expand", "normalise", "series_end"]
+__all__ = ["ALLOWED_FREQ", "MAX_OCCURRENCES", "RecurrenceError", "expand", "normalise", "series_end",
+           "shortest_gap"]
 
 ALLOWED_FREQ = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 """Maintenance repeats at most daily (several times a day with BYHOUR)."""
@@ -166,3 +168,16 @@ def series_end(rule: str, start: float, end: float, tz: str) -> float | None:
     if last is None:
         return end
     return _epoch(last, ZoneInfo(tz)) + (end - start)
+
+
+GAP_HORIZON = 800 * 86400.0
+"""How far `shortest_gap` looks: past two of every DST change, month length and leap day."""
+
+
+def shortest_gap(rule: str, start: float, end: float, tz: str) -> float | None:
+    """The shortest time in seconds from one occurrence's start to the next one's, over the
+    occurrences starting within `GAP_HORIZON` of `start` (the first occurrence; `end` its end); None
+    with fewer than two. A window lasting this long or longer overlaps the next occurrence."""
+    starts = [s for s, _ in expand(rule, start, end, tz, start, start + GAP_HORIZON)]
+    gaps = [b - a for a, b in pairwise(starts)]
+    return min(gaps) if gaps else None

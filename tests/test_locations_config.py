@@ -66,13 +66,17 @@ async def test_check_prints_the_location_it_probed_from(tmp_path: Path, unused_t
     runner = await start_app(app, unused_tcp_port)
     try:
         monitor = {"name": "api", "url": f"http://127.0.0.1:{unused_tcp_port}/"}
-        cfg = write_config(tmp_path / "config.yaml", {"pages": [{"slug": "nps", "name": "NPS", "components": [
-            {"slug": "api", "name": "API", "monitors": [monitor]}]}]})
+        cfg = write_config(tmp_path / "config.yaml", {"probe": {"location": "sp"}, "pages": [
+            {"slug": "nps", "name": "NPS", "components": [{"slug": "api", "name": "API", "monitors": [monitor]}]}]})
         runner_cli = CliRunner()
         plain = await asyncio.to_thread(runner_cli.invoke, cli, ["check", "--config", str(cfg), "--location", "sp"])
         assert plain.exit_code == 0 and "Probed from location sp.\n" in plain.output
         as_json = await asyncio.to_thread(runner_cli.invoke, cli, ["check", "--config", str(cfg), "--json"])
-        assert json.loads(as_json.output[as_json.output.index("[\n"):])[0]["location"] == "local"
+        assert json.loads(as_json.output[as_json.output.index("[\n"):])[0]["location"] == "sp"
+        # A location the config does not know is a usage error (check's UNKNOWN), not a new name for this one.
+        tokyo = await asyncio.to_thread(runner_cli.invoke, cli, ["check", "--config", str(cfg), "--location", "tokyo"])
+        assert tokyo.exit_code == 3 and "Invalid value for '--location': \"tokyo\" is not a probe location: " \
+            "probe.locations lists none" in tokyo.output
     finally:
         await runner.cleanup()
 

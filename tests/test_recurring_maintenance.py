@@ -201,4 +201,4 @@ def test_the_cli_schedules_and_lists_a_recurring_window(tmp_path: Path) -> None:
     assert "Backups" in listed.output and "repeats FREQ=WEEKLY;BYDAY=SU" in listed.output
     bad = runner.invoke(cli, ["maintenance", "add", "--config", str(cfg), "--page", "nps", "--title", "x",
                               "--start", "2099-03-01T09:00", "--duration", "1h", "--rrule", "FREQ=WEEKLY;BYDAY=XX"])
-    assert bad.exit_code == 1 and "rrule is not a valid RRULE" in bad.output
+    assert bad.exit_code == 2 and "Invalid value for '--rrule': is not a valid RRULE" in bad.output

@@ -89,4 +89,4 @@ def test_report_command_text_and_json(tmp_path: Path, backend: Backend) -> None:
     assert text.exit_code == 0
     assert "Plataforma" in text.output and "MISSED" in text.output
     bad = runner.invoke(cli, ["report", "--config", str(cfg), "--month", "11/2026"])
-    assert bad.exit_code == 1 and '"11/2026" is not a month like 2026-11' in bad.output
+    assert bad.exit_code == 2 and 'Invalid value for \'--month\': "11/2026" is not a month like 2026-11' in bad.output

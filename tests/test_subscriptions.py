@@ -234,6 +234,16 @@ async def test_subscribe_abuse_is_rate_limited_and_answers_the_same_for_any_addr
         injected = await env.http.post("/api/subscriptions", json={"email": "a@b.test\r\nBcc: x@y.test", "page": "nps"},
                                        headers={"X-Forwarded-For": "203.0.113.201"})
         assert injected.status == 400
+        # A locale the site does not have is refused, naming the site's (it was silently pt-BR).
+        french = await env.http.post("/api/subscriptions", json={"email": "f@cliente.test", "page": "nps",
+                                                                 "locale": "fr"},
+                                     headers={"X-Forwarded-For": "203.0.113.202"})
+        assert (french.status, await french.json()) == (
+            400, {"error": "is not a locale of this site (use pt-BR or en)", "field": "locale"})
+        form = await env.http.post("/api/subscriptions", data={"email": "f@cliente.test", "page": "nps",
+                                                               "locale": "fr"},
+                                   headers={"X-Forwarded-For": "203.0.113.203", "Accept": "text/html"})
+        assert form.status == 400 and "locale: is not a locale of this site" in await form.text()
     finally:
         await close_subscription_env(env)
 

@@ -53,7 +53,7 @@ def _run(config: Config, action: Callable[[SupportService], Awaitable[T]]) -> T:
 
 
 def _when(config: Config, text: str | None) -> float | None:
-    return None if text is None else parse_time(text, config.site.timezone)
+    return None if text is None else parse_time(text, config.site.timezone, "--at")
 
 
 def _line(c: CaseRow) -> str:
@@ -84,7 +84,7 @@ def open_case(config_path: Path, case_id: str, channel: str, page: str | None, s
     """Open a case (the helpdesk's id, never a name or an e-mail)."""
     config = _load(config_path)
     if page is not None and config.page(page) is None:
-        raise click.BadParameter(f"unknown page {page!r}", param_hint="--page")
+        raise click.BadParameter(f"unknown page {page!r}", param_hint="'--page'")
     row, created = _run(config, lambda s: s.open_case(case_id, channel, at=_when(config, at_text),  # type: ignore[arg-type]
                                                       page=page, severity=severity))  # type: ignore[arg-type]
     click.echo(("opened " if created else "already open: ") + _line(row))

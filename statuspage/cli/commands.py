@@ -1,4 +1,6 @@
-"""The `statuspage` command line (click). User mistakes are one line and exit code 1, never a traceback."""
+"""The `statuspage` command line (click). User mistakes are one line, never a traceback: a bad value
+on the command line is click's usage error (exit 2, naming the option); a bad config, a missing
+database or a refused action exits 1 (`check` has its monitoring-plugin codes)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import click
 
 from statuspage.cli.cases import case
 from statuspage.cli.common import (
+    PluginCommand,
     StatuspageGroup,
     config_option,
     load_or_exit,
@@ -20,6 +23,7 @@ from statuspage.cli.common import (
     use_site_time,
 )
 from statuspage.cli.incidents import incident, maintenance
+from statuspage.cli.params import MONTH, POSTGRES_URL
 from statuspage.cli.subscribers import subscribers
 from statuspage.config import Config, ConfigError, Monitor, config_warnings
 from statuspage.credentials import exposure_problems
@@ -60,11 +64,26 @@ def validate(config_path: Path) -> None:
     click.echo(f"{config_path}: ok ({len(config.pages)} pages, {monitors} monitors)")
 
 
+def at_location(config: Config, name: str, *, known: bool = False) -> Config:
+    """The config for `--location NAME`, or click's usage error naming the option. With `known`
+    (`check`, which only reports where it probed from) the name must be one the config has: one of
+    `probe.locations`, or with none listed `probe.location` (`run` may name its one location)."""
+    listed, own = config.probe.locations, config.probe.location
+    if known and not listed and name != own:
+        shown = json.dumps(name, ensure_ascii=False)
+        raise click.BadParameter(f'{shown} is not a probe location: probe.locations lists none, and this '
+                                 f'config probes from "{own}" (probe.location)', param_hint="'--location'")
+    try:
+        return config.at_location(name)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--location "), param_hint="'--location'") from None
+
+
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 """`statuspage check` exit codes, as monitoring plugins (Nagios, Icinga, Sensu) define them."""
 
 
-@cli.command()
+@cli.command(cls=PluginCommand)
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per monitor, for machines.")
 @click.option("--location", default=None, metavar="NAME",
@@ -78,16 +97,14 @@ def check(config_path: Path, as_json: bool, location: str | None = None) -> None
       1 WARNING   some monitor is degraded (slow), none is down
       2 CRITICAL  some monitor is down
       3 UNKNOWN   some monitor could not be judged (a push monitor: only
-                  `statuspage run` receives heartbeats), none is down or degraded
+                  `statuspage run` receives heartbeats), none is down or degraded;
+                  or the config or an option is bad (nothing was probed)
     The worst wins in the order CRITICAL > WARNING > UNKNOWN > OK (monitoring-plugins'
     max_state_alt). In --json a monitor that could not be judged has "outcome": "unknown".
     """
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, EXIT_UNKNOWN)
     if location is not None:
-        try:
-            config = config.at_location(location)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        config = at_location(config, location, known=True)
     results = asyncio.run(_check_all(config))
     where = config.probe.location
     if as_json:
@@ -180,10 +197,7 @@ def run(config_path: Path, no_serve: bool, access_log: bool, location: str | Non
 
     config = load_or_exit(config_path)
     if location is not None:
-        try:
-            config = config.at_location(location)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+        config = at_location(config, location)
     for line in config_warnings(config):
         click.echo(f"warning: {line}", err=True)
     if access_log:
@@ -202,7 +216,8 @@ def run(config_path: Path, no_serve: bool, access_log: bool, location: str | Non
 
 
 @cli.command()
-@click.option("--port", default=8080, show_default=True, type=int, help="Port of the live site.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the live site.")
 @click.option("--data-dir", default="data/demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo keeps its database and config.yaml (wiped at start).")
 @click.option("--out", "out_dir", default="site", show_default=True, type=click.Path(file_okay=False),
@@ -244,7 +259,7 @@ def main() -> None:
 
 @cli.command()
 @config_option
-@click.option("--month", default=None, metavar="YYYY-MM",
+@click.option("--month", default=None, metavar="YYYY-MM", type=MONTH,
               help="Calendar month (site timezone); default: this one.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report(config_path: Path, month: str | None, as_json: bool) -> None:
@@ -255,10 +270,7 @@ def report(config_path: Path, month: str | None, as_json: bool) -> None:
 
     config = load_or_exit(config_path)
     now = time.time()
-    try:
-        year, mon = parse_month(month, now, config.site.timezone)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    year, mon = parse_month(month, now, config.site.timezone)  # MONTH checked the form
     require_database(config)
     data = asyncio.run(build_report(config, now, year, mon))
     support = asyncio.run(support_month(config, now, f"{year:04d}-{mon:02d}"))
@@ -288,8 +300,16 @@ def render(config_path: Path, out_dir: Path | None) -> None:
             await store.close()
         return result.written, result.unchanged, result.seconds
 
-    written, unchanged, seconds = asyncio.run(go())
     target = out_dir or Path(config.site.output_dir)
+    try:
+        written, unchanged, seconds = asyncio.run(go())
+    except OSError as exc:  # not a folder, not writable, a full disk: one line, not a traceback
+        if exc.filename is None:
+            raise  # not a file of the site (a connection): StatuspageGroup's to name
+        problem = f"cannot write the site into {target}: {exc.strerror or exc}"
+        if out_dir is not None:
+            raise click.BadParameter(problem, param_hint="'--out'") from None
+        raise click.ClickException(f"{problem} (site.output_dir)") from None
     click.echo(f"rendered {target}/: {written} files written, {unchanged} unchanged in {seconds:.2f}s")
 
 
@@ -302,7 +322,8 @@ cli.add_command(subscribers)
 @cli.command()
 @click.option("--from", "source", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite database to copy (storage.path).")
-@click.option("--to", "url", required=True, metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
+@click.option("--to", "url", required=True, type=POSTGRES_URL,
+              metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
               help="An empty PostgreSQL database (storage.url).")
 def migrate(source: Path, url: str) -> None:
     """Copy a SQLite history (results, runs, states, latency, incidents, maintenance, outbox, support
@@ -313,8 +334,6 @@ def migrate(source: Path, url: str) -> None:
     from statuspage.store.migrate import migrate as copy_history
     from statuspage.store.postgres import redact_url
 
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise click.ClickException("--to must be a postgresql://user:password@host:5432/database URL")
     try:
         result = asyncio.run(copy_history(source, url))
     except (MigrateError, StoreUnavailable) as exc:

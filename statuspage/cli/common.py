@@ -112,14 +112,45 @@ def use_site_time(timezone: str, *, announce: bool = True) -> None:
         logging.getLogger(__name__).info("times in this log are %s (site.timezone), as on the site", timezone)
 
 
-def load_or_exit(path: Path) -> Config:
-    """Load the config, or print every problem and exit 1."""
+def load_or_exit(path: Path, code: int = 1) -> Config:
+    """Load the config, or print every problem and exit `code` (1; `check`: 3, UNKNOWN)."""
     try:
         return load_config(path)
     except ConfigError as exc:
         for line in exc.problems:
             click.echo(f"error: {line}", err=True)
-        raise SystemExit(1) from None
+        raise SystemExit(code) from None
+
+
+class PluginUsageError(click.UsageError):
+    """A usage error of a monitoring-plugin command: UNKNOWN (3)."""
+
+    exit_code = 3
+
+
+class PluginCommand(click.Command):
+    """A command whose exit codes are a monitoring plugin's (`check`): there 2 means CRITICAL, so a
+    usage error exits 3, UNKNOWN, as the Monitoring Plugins guidelines say for invalid arguments
+    (click's message naming the option is unchanged)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _unknown(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _unknown(exc) from None
+
+
+def _unknown(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, PluginUsageError):
+        return exc
+    return PluginUsageError(exc.format_message(), exc.ctx)
 
 
 DATABASE = "statuspage.database"

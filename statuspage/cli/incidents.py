@@ -19,9 +19,18 @@ from zoneinfo import ZoneInfo
 import click
 
 from statuspage.cli.common import config_option, load_or_exit, require_database
+from statuspage.cli.params import DURATION, RRULE
 from statuspage.config import Config
-from statuspage.durations import format_duration, parse_duration
-from statuspage.incidents.service import IncidentError, IncidentService
+from statuspage.durations import format_duration
+from statuspage.incidents.service import (
+    BadInput,
+    BadTime,
+    BadWindow,
+    IncidentError,
+    IncidentService,
+    UnknownComponent,
+    UnknownPage,
+)
 from statuspage.models import INCIDENT_STATUSES, Incident, Maintenance, accepted_time_problem
 from statuspage.store import open_store
 
@@ -33,8 +42,10 @@ def _load(config_path: Path) -> Config:
     return config
 
 
-def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]]) -> T:
-    """Run one service action with a store and a notifier, turning mistakes into one-line errors."""
+def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]], window: str = "--end") -> T:
+    """Run one service action with a store and a notifier, turning mistakes into one-line errors: a
+    value given on the command line that the service refuses is a usage error (exit 2) naming its
+    option (`window`: the option that set the window's end); anything else exits 1."""
 
     async def go() -> T:
         from statuspage.incidents.notify import Notifier
@@ -57,17 +68,39 @@ def _run(config: Config, action: Callable[[IncidentService], Awaitable[T]]) -> T
 
     try:
         return asyncio.run(go())
+    except BadInput as exc:
+        raise _usage_error(exc, window) from None
     except IncidentError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def parse_time(text: str, tz: str) -> float:
-    """ISO 8601 to epoch seconds; a time without offset is in the site's timezone."""
+def _usage_error(exc: BadInput, window: str) -> click.UsageError:
+    """A value the service refused, as click's usage error naming the option that gave it."""
+    text = str(exc)
+    if isinstance(exc, UnknownPage):
+        return click.BadParameter(text, param_hint="'--page'")
+    if isinstance(exc, UnknownComponent):
+        return click.BadParameter(text, param_hint="'--component'")
+    if isinstance(exc, BadTime):
+        option = window if exc.field == "end" else f"--{exc.field}"
+        return click.BadParameter(text, param_hint=f"'{option}'")
+    if isinstance(exc, BadWindow):
+        if text.startswith("rrule "):
+            return click.BadParameter(text.removeprefix("rrule "), param_hint="'--rrule'")
+        return click.BadParameter(text, param_hint=f"'{window}'")
+    return click.UsageError(text)
+
+
+def parse_time(text: str, tz: str, option: str | None = None) -> float:
+    """ISO 8601 to epoch seconds; a time without offset is in the site's timezone. A bad one is
+    click's usage error naming `option` (`--start`)."""
+    hint = f"'{option}'" if option else None
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
-            f'"{text}" is not a time like 2026-11-24T22:00 or 2026-11-24T22:00-03:00') from None
+            f'"{text}" is not a time like 2026-11-24T22:00 or 2026-11-24T22:00-03:00', param_hint=hint
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(tz))
     try:
@@ -76,7 +109,7 @@ def parse_time(text: str, tz: str) -> float:
         at = math.inf
     problem = accepted_time_problem(at)
     if problem is not None:
-        raise click.BadParameter(f'"{text}" {problem}')
+        raise click.BadParameter(f'"{text}" {problem}', param_hint=hint)
     return at
 
 
@@ -217,29 +250,26 @@ def _describe_m(m: Maintenance, config: Config) -> str:
 @click.option("--title", required=True)
 @click.option("--start", required=True, help="ISO 8601; without an offset it is in the site's timezone.")
 @click.option("--end", default=None, help="ISO 8601 end (or use --duration).")
-@click.option("--duration", default=None, help="Length like 2h (instead of --end).")
+@click.option("--duration", default=None, type=DURATION, help="Length like 2h (instead of --end).")
 @click.option("--component", "components", multiple=True, help="Component slug (repeatable); default all.")
 @click.option("--message", default="")
 @click.option("--by", "author", default="")
-@click.option("--rrule", default="", help="Repeat by an RFC 5545 rule in the site's timezone, e.g. "
-              "FREQ=WEEKLY;BYDAY=SU (--start/--end are the first occurrence).")
-def add(config_path: Path, page: str, title: str, start: str, end: str | None, duration: str | None,
+@click.option("--rrule", default="", type=RRULE,
+              help="Repeat by an RFC 5545 rule in the site's timezone, e.g. FREQ=WEEKLY;BYDAY=SU "
+              "(--start/--end are the first occurrence; each must end before the next starts).")
+def add(config_path: Path, page: str, title: str, start: str, end: str | None, duration: float | None,
         components: tuple[str, ...], message: str, author: str, rrule: str) -> None:
-    """Schedule a maintenance window (repeating with --rrule)."""
-    config = _load(config_path)
-    tz = config.site.timezone
-    begin = parse_time(start, tz)
+    """Schedule a maintenance window (repeating with --rrule: each occurrence must end before the
+    next one starts)."""
     if (end is None) == (duration is None):
         raise click.UsageError("give exactly one of --end and --duration")
-    if end is not None:
-        finish = parse_time(end, tz)
-    else:
-        try:
-            finish = begin + parse_duration(duration or "")
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--duration") from None
+    config = _load(config_path)
+    tz = config.site.timezone
+    begin = parse_time(start, tz, "--start")
+    finish = parse_time(end, tz, "--end") if end is not None else begin + (duration or 0.0)
     m = _run(config, lambda s: s.add_maintenance(page, title, begin, finish, components, message, author,
-                                                 rrule))
+                                                 rrule),
+             window="--end" if end is not None else "--duration")
     click.echo(f"scheduled {_describe_m(m, config)}")
 
 
@@ -250,6 +280,9 @@ def add(config_path: Path, page: str, title: str, start: str, end: str | None, d
 def list_maintenance(config_path: Path, page: str | None, show_all: bool) -> None:
     """Active and upcoming maintenance windows."""
     config = _load(config_path)
+    if page is not None and config.page(page) is None:
+        pages = ", ".join(p.slug for p in config.pages)
+        raise click.BadParameter(f'page "{page}" does not exist (pages: {pages})', param_hint="'--page'")
     now = time.time()
 
     async def action(svc: IncidentService) -> list[Maintenance]:

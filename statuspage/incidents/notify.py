@@ -514,7 +514,7 @@ def apprise_text(config: Config, d: Delivery) -> tuple[str, str]:
         title = f"[{page.name if page else m.page}] {w[d.event]}: {' '.join(m.title.split())}"
         lines = [f"{w['when']}: {span}", f"{w['components']}: {comps}"] + ([m.message] if m.message else [])
         return title[:250], "\n".join(lines)
-    sender = Email(host="localhost", to=["-"])
+    sender = Email(host="localhost", to=["apprise@localhost"])  # only its texts are used
     if d.alert is not None:
         msg = case_email_message(config, sender, d.alert, d.at)
     else:

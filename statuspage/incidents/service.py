@@ -614,7 +614,7 @@ class IncidentService:
 
 def _first_occurrence(rrule: str, start: float, end: float, tz: str) -> tuple[float, float, str]:
     """The normalised rule and its first occurrence at or after `start` (BadWindow when unusable)."""
-    from statuspage.recurrence import RecurrenceError, expand, normalise
+    from statuspage.recurrence import RecurrenceError, expand, normalise, shortest_gap
 
     try:
         rule = normalise(rrule, start, tz)
@@ -623,7 +623,15 @@ def _first_occurrence(rrule: str, start: float, end: float, tz: str) -> tuple[fl
     first = expand(rule, start, end, tz, start, start + 400 * 86400.0)
     if not first:
         raise BadWindow("rrule has no occurrence within a year of the start")
-    return first[0][0], first[0][0] + (end - start), rule
+    begin, length = first[0][0], end - start
+    # Overlapping occurrences are one long window shown as many (twice in calendars, two notices at
+    # once): each must end before the next starts (a DST change makes a daily gap 23 h).
+    gap = shortest_gap(rule, begin, begin + length, tz)
+    if gap is not None and length >= gap:
+        raise BadWindow(f"rrule repeats as often as every {format_duration(gap)}, so windows of "
+                        f"{format_duration(length)} would overlap: make the window shorter than "
+                        f"{format_duration(gap)}")
+    return begin, begin + length, rule
 
 
 def _local(at: float, tz: str, fmt: str) -> str:

@@ -1,5 +1,10 @@
 """`statuspage report`: uptime vs target per page and component for a calendar month, error budget,
-burn-rate state, and the incidents' SLA compliance. Built from state runs, never raw results."""
+burn-rate state, and the incidents' SLA compliance. Built from state runs, never raw results.
+
+Uptime and budgets are computed on measured time, so the table follows the public page's coverage
+rule (issue 13, `statuspage.site.view`): a window measured over less than `MIN_COVERAGE` of its
+length says "not enough data yet" instead of a figure; up to `FULL_COVERAGE` the figure says how
+much was measured."""
 
 from __future__ import annotations
 
@@ -15,6 +20,24 @@ from statuspage.models import StateRun, component_key
 from statuspage.sla import uptime
 from statuspage.sla.compliance import SeverityMonth, compliance
 from statuspage.store import Store, open_store
+
+MIN_COVERAGE = 0.05
+"""Below this share of a window measured, no figure: "not enough data yet" (as on the public page)."""
+FULL_COVERAGE = 0.99
+"""From this share of a window measured, the figure alone; below, with "(measured over N % …)"."""
+
+
+def enough(coverage: float) -> bool:
+    """True when a window is measured enough for its figures to mean something (`MIN_COVERAGE`)."""
+    return coverage >= MIN_COVERAGE
+
+
+def _measured(coverage: float, figure: str) -> str:
+    if not enough(coverage):
+        return "not enough data yet"
+    if coverage < FULL_COVERAGE:
+        return f"{figure} (measured over {coverage * 100:.0f} % of the window)"
+    return figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +65,7 @@ class Figures:
             "target": self.target,
             "met": self.met,
             "coverage": self.month.coverage,
+            "enough_data": enough(self.month.coverage),
             "downtime_s": self.month.downtime,
             "maintenance_s": self.month.maintenance,
             "budget_month": _budget_json(self.budget_month),
@@ -56,7 +80,8 @@ class Figures:
 
 def _budget_json(b: uptime.ErrorBudget) -> dict[str, Any]:
     return {"allowed_s": b.allowed, "consumed_s": b.consumed, "remaining_s": b.remaining,
-            "remaining_share": b.remaining_share}
+            "remaining_share": b.remaining_share, "coverage": b.window.coverage,
+            "enough_data": enough(b.window.coverage)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +170,13 @@ def format_uptime_table(pages: Sequence[PageFigures]) -> str:
 def _row(f: Figures, label: str) -> tuple[str, ...]:
     u = f.month.uptime
     verdict = "no data" if f.met is None else ("met" if f.met else "MISSED")
+    if u is not None and not enough(f.month.coverage):
+        verdict = "not judged yet"
     firing = [f"{b.long_window / 3600:g}h" for b in f.burn if b.fires]
     return (
         label,
-        "-" if u is None else f"{u * 100:.3f}%",
+        # The COVERAGE column beside it says how much was measured; below the minimum, no figure.
+        "-" if u is None else (f"{u * 100:.3f}%" if enough(f.month.coverage) else "not enough data yet"),
         f"{f.target * 100:g}% {verdict}",
         f"{f.month.coverage * 100:.1f}%",
         format_duration(f.month.downtime),
@@ -162,7 +190,8 @@ def _left(b: uptime.ErrorBudget) -> str:
     if b.remaining_share is None:
         return "-"
     sign = "-" if b.remaining < 0 else ""
-    return f"{sign}{format_duration(abs(b.remaining))} ({b.remaining_share * 100:.0f}%)"
+    figure = f"{sign}{format_duration(abs(b.remaining))} ({b.remaining_share * 100:.0f}%)"
+    return _measured(b.window.coverage, figure)
 
 
 @dataclass(frozen=True, slots=True)

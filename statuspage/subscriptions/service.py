@@ -141,11 +141,15 @@ class SubscriptionService:
                 chosen.append(comp)
         if len(chosen) == len(known) or not self.settings.components:
             chosen = []  # every component is the whole page (and later components too)
-        lang = (
-            locale
-            if isinstance(locale, str) and locale in self.config.site.locales
-            else self.config.site.locale
-        )
+        # Not given: the site's default. Given but not one of the site's: refused, not silently
+        # replaced (the subscriber would get mail in a language they did not ask for).
+        locales = self.config.site.locales
+        if locale is None or locale == "":
+            lang = self.config.site.locale
+        elif isinstance(locale, str) and locale in locales:
+            lang = locale
+        else:
+            raise BadRequest(f"is not a locale of this site (use {' or '.join(locales)})", "locale")
         return Request(address, conf.slug, tuple(sorted(chosen)), lang)
 
     def submit(self, request: Request, client: str) -> None:

@@ -176,7 +176,7 @@ async def _subscribe(request: web.Request) -> web.Response:
     lang = _lang(config, fields.get("locale"))
     page = fields.get("page") if isinstance(fields.get("page"), str) else None
     try:
-        checked = service.check(fields.get("email"), fields.get("page"), comps, lang)
+        checked = service.check(fields.get("email"), fields.get("page"), comps, fields.get("locale"))
         service.submit(checked, client_address(request))
     except RateLimited as exc:
         after = retry_after(exc.retry_after)
