@@ -3,9 +3,10 @@ monitor's confirmation state (wherever it was probed), and delivering the outbox
 
 The leader cannot rely on its own prober's transitions (most monitors are probed elsewhere), so it
 re-reads the confirmation states from the database every `poll_every` seconds, or at once when an
-instance announces a confirmed change, and compares each component's major outage with what it saw
-last. The first round after taking leadership reconciles instead: every component down gets (or keeps)
-its incident, and open automatic incidents whose components all recovered move on. A component whose
+instance announces a confirmed change, and asks the outage tracker (incidents/outages.py, the one a
+single `statuspage run` uses too) what each component's status asks for since the last round. The
+first round after taking leadership reconciles instead: every component down gets (or keeps) its
+incident, and open automatic incidents whose components all recovered move on. A component whose
 incident maintenance held back becomes a confirmed outage when its window ends (as with one instance).
 Every `TICK_EVERY_S` it also runs the incident tick (auto-resolve, reminders) and `on_tick` (the
 support-case alerts), and every round `each_round` (the maintenance notices: told within a round of
@@ -99,9 +100,9 @@ class LeaderDuties:
         self.states = states
 
     def _sighting(self, component: str) -> Sighting:
-        page, _, comp = component.partition("/")
+        """The component as `status` sees it, with its monitors' states (for the outage tracker)."""
         states = tuple(self.states.get(m, MonitorState()) for m in self._monitors_of.get(component, []))
-        return Sighting(component, self.status(page, comp), states)
+        return Sighting(component, component_status(states), states)
 
     async def reconcile(self, epoch: int) -> None:
         """First round as leader: incidents for every outage, monitoring for every recovery missed."""
