@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from statuspage.incidents.outages import OutageTracker, Sighting
-from statuspage.models import MonitorState
+from statuspage.models import MonitorState, component_key
 from statuspage.probe.states import component_status
 
 COMPONENTS = 50_000
@@ -56,7 +56,9 @@ def main() -> dict[str, float]:
 
     def inline() -> int:  # the loop LeaderDuties.evaluate ran before the tracker
         acted = 0
-        for key, monitors in monitors_of.items():
+        for key in monitors_of:
+            page, _, comp = key.partition("/")  # as LeaderDuties.status(page, comp) looked it up
+            monitors = monitors_of.get(component_key(page, comp), [])
             now_major = component_status([states.get(m, MonitorState()) for m in monitors]) == "major_outage"
             if now_major == major.get(key, False):
                 continue
