@@ -186,7 +186,7 @@ class LeaderDuties:
                 log.warning("cluster: leader write refused, stepping down: %s", exc)
                 return
             except Exception as exc:
-                # The database refused (full, away): nothing was acted on (`_major` moves only once
+                # The database refused (full, away): nothing was acted on (the tracker moves only once
                 # committed), so the next round acts on it, backdated as always.
                 failures += 1
                 if failures == 1 or failures % 10 == 0:
