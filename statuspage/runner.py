@@ -34,6 +34,7 @@ from statuspage.cluster.pushes import SharedPushBoard
 from statuspage.config import Config
 from statuspage.durations import format_duration
 from statuspage.incidents.notify import Notifier
+from statuspage.incidents.outages import HoldForMaintenance, OutageAction, OutageTracker, Sighting
 from statuspage.incidents.service import IncidentService
 from statuspage.locations.combiner import QuorumCombiner
 from statuspage.models import ComponentStatus, component_key
@@ -108,9 +109,8 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty = asyncio.Event()
         self._run_states: dict[str, str] = {}
-        self._major: dict[str, bool] = {}
-        self._held: dict[str, float] = {}
-        """Components confirmed down whose incident maintenance held back: key → outage start."""
+        self.outages = OutageTracker()
+        """Components in major outage, and those whose incident maintenance holds back."""
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
@@ -407,44 +407,40 @@ class Runtime:
         states = [self.prober.states[k] for k in self._monitors_of.get(component_key(page, component), [])]
         return component_status(states)
 
+    def _sighting(self, component: str) -> Sighting:
+        assert self.prober is not None
+        page, _, comp = component.partition("/")
+        states = tuple(self.prober.states[m] for m in self._monitors_of.get(component, []))
+        return Sighting(component, self.component_status(page, comp), states)
+
+    async def _act(self, action: OutageAction) -> bool:
+        """Carry out what the outage tracker asked; True when an incident changed."""
+        assert self.incidents is not None
+        done = await self.incidents.carry_out(action)
+        self.outages.done(done)  # only once acted on: a failed write is asked again (`tick`)
+        return not isinstance(done, HoldForMaintenance)
+
     async def _reconcile_incidents(self) -> None:
         # After a restart: outages confirmed before the stop get (or keep) their incident, and an
         # automatic incident whose components all recovered while we were away moves on.
-        assert self.prober is not None and self.incidents is not None and self.store is not None
-        for key, monitors in self._monitors_of.items():
-            page, _, comp = key.partition("/")
-            major = self.component_status(page, comp) == "major_outage"
-            self._major[key] = major
-            if major:
-                starts = [self.prober.states[m].down_since or self.clock() for m in monitors]
-                await self._component_down(key, max(starts))
-        for incident in await self.store.list_incidents(open_only=True):
-            if incident.automatic and incident.status != "monitoring" and not any(
-                    self._major.get(component_key(incident.page, c)) for c in incident.components):
-                for comp in incident.components:
-                    await self.incidents.component_recovered(incident.page, comp, self.clock())
+        assert self.incidents is not None and self.store is not None
+        now = self.clock()
+        sightings = [self._sighting(key) for key in self._monitors_of]
+        windows = {page: await self.incidents.maintenance_windows(page, now)
+                   for page in {s.page for s in sightings if s.major}}
+        open_incidents = await self.store.list_incidents(open_only=True)
+        for action in self.outages.reconcile(sightings, open_incidents, now, windows):
+            await self._act(action)
 
     async def _incident_hook(self, component: str, event: CheckEvent) -> None:
-        assert self.incidents is not None and event.transition is not None and self.prober is not None
-        page, _, comp = component.partition("/")
-        major = self.component_status(page, comp) == "major_outage"
-        was = self._major.get(component, False)
-        if major and not was:
-            starts = [self.prober.states[m].down_since for m in self._monitors_of[component]]
-            # The component is fully down from the moment its last monitor went down.
-            await self._component_down(component, max(s for s in starts if s is not None))
-        elif was and not major:
-            self._held.pop(component, None)
-            await self.incidents.component_recovered(page, comp, event.transition.at)
-        # Only once acted on: a write that failed (disk full) is tried again from `tick`.
-        self._major[component] = major
-
-    async def _component_down(self, component: str, since: float) -> None:
         assert self.incidents is not None
-        page, _, comp = component.partition("/")
-        if await self.incidents.component_down(page, comp, since) is None:
-            # Maintenance covers it: the incident tick opens one if it is still down when that ends.
-            self._held[component] = since
+        sighting = self._sighting(component)
+        now = self.clock()
+        windows = (await self.incidents.maintenance_windows(sighting.page, now)
+                   if self.outages.starts_outage(sighting) else [])
+        action = self.outages.change(sighting, now, windows)
+        if action is not None:
+            await self._act(action)
 
     async def tick(self) -> None:
         """Auto-resolve and reminders; outages that outlast their maintenance window become incidents;
@@ -455,14 +451,11 @@ class Runtime:
         except Exception as exc:
             log.debug("incidents still wait for the database: %s", exc)  # /healthz says why
         changed = False
-        for component, since in list(self._held.items()):
-            if not self._major.get(component):
-                self._held.pop(component, None)
-                continue
-            page, _, comp = component.partition("/")
-            if await self.incidents.component_still_down(page, comp, since) is not None:
-                self._held.pop(component, None)
-                changed = True
+        now = self.clock()
+        windows = {page: await self.incidents.maintenance_windows(page, after)
+                   for page, after in self.outages.windows_needed(now).items()}
+        for action in self.outages.due(windows, now):
+            changed = await self._act(action) or changed
         if await self.incidents.tick() or changed:
             self.mark_dirty()
 

@@ -3,9 +3,10 @@ monitor's confirmation state (wherever it was probed), and delivering the outbox
 
 The leader cannot rely on its own prober's transitions (most monitors are probed elsewhere), so it
 re-reads the confirmation states from the database every `poll_every` seconds, or at once when an
-instance announces a confirmed change, and compares each component's major outage with what it saw
-last. The first round after taking leadership reconciles instead: every component down gets (or keeps)
-its incident, and open automatic incidents whose components all recovered move on. A component whose
+instance announces a confirmed change, and asks the outage tracker (incidents/outages.py, the one a
+single `statuspage run` uses too) what each component's status asks for since the last round. The
+first round after taking leadership reconciles instead: every component down gets (or keeps) its
+incident, and open automatic incidents whose components all recovered move on. A component whose
 incident maintenance held back becomes a confirmed outage when its window ends (as with one instance).
 Every `TICK_EVERY_S` it also runs the incident tick (auto-resolve, reminders) and `on_tick` (the
 support-case alerts), and every round `each_round` (the maintenance notices: told within a round of
@@ -25,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from statuspage.config import Config
 from statuspage.incidents.notify import Notifier
+from statuspage.incidents.outages import HoldForMaintenance, OutageTracker, Sighting
 from statuspage.incidents.service import IncidentService
 from statuspage.models import ComponentStatus, MonitorState, component_key
 from statuspage.probe.states import component_status
@@ -33,12 +35,6 @@ from statuspage.store import LeadershipLost, Store
 log = logging.getLogger(__name__)
 
 TICK_EVERY_S = 5.0
-
-
-def recovery_time(states: list[MonitorState], fallback: float) -> float:
-    """When a component left its major outage: the earliest recovery among its monitors now up."""
-    times = [s.recovered_at for s in states if s.confirmed == "up" and s.recovered_at is not None]
-    return min(times) if times else fallback
 
 
 class LeaderDuties:
@@ -78,9 +74,8 @@ class LeaderDuties:
         self._stored: dict[str, MonitorState] = {}
         self._cursor = 0
         self.wake = asyncio.Event()
-        self._major: dict[str, bool] = {}
-        self._held: dict[str, float] = {}
-        """Components confirmed down whose incident maintenance held back: key → outage start."""
+        self.outages = OutageTracker()
+        """Components in major outage, and those whose incident maintenance holds back."""
         self._monitors_of: dict[str, list[str]] = {}
         for page, comp, mon in config.monitors():
             self._monitors_of.setdefault(component_key(page.slug, comp.slug), []).append(mon.key)
@@ -104,87 +99,59 @@ class LeaderDuties:
         states.update(self._local_states())
         self.states = states
 
+    def _sighting(self, component: str) -> Sighting:
+        """The component as `status` sees it, with its monitors' states (for the outage tracker)."""
+        states = tuple(self.states.get(m, MonitorState()) for m in self._monitors_of.get(component, []))
+        return Sighting(component, component_status(states), states)
+
     async def reconcile(self, epoch: int) -> None:
         """First round as leader: incidents for every outage, monitoring for every recovery missed."""
         await self.refresh(full=True)
         now = self.clock()
-        self._held = {}
+        sightings = [self._sighting(key) for key in self._monitors_of]
         # All or nothing (a failure is retried whole), notifications included.
         async with self.store.fenced(epoch), self.store.atomic():
-            for key, monitors in self._monitors_of.items():
-                page, _, comp = key.partition("/")
-                major = self.status(page, comp) == "major_outage"
-                self._major[key] = major
-                if major:
-                    starts = [self.states[m].down_since or now for m in monitors if m in self.states]
-                    await self._component_down(key, max(starts, default=now))
-            for incident in await self.store.list_incidents(open_only=True):
-                if incident.automatic and incident.status != "monitoring" and not any(
-                        self._major.get(component_key(incident.page, c)) for c in incident.components):
-                    for comp in incident.components:
-                        monitors = self._monitors_of.get(component_key(incident.page, comp), [])
-                        at = recovery_time([self.states.get(m, MonitorState()) for m in monitors], now)
-                        await self.incidents.component_recovered(incident.page, comp, at)
+            windows = {page: await self.incidents.maintenance_windows(page, now)
+                       for page in {s.page for s in sightings if s.major}}
+            open_incidents = await self.store.list_incidents(open_only=True)
+            for action in self.outages.reconcile(sightings, open_incidents, now, windows):
+                self.outages.done(await self.incidents.carry_out(action))
 
     async def evaluate(self, epoch: int) -> bool:
         """Act on components whose major outage started or ended since the last round; True if any did."""
         await self.refresh()
         changed = False
         async with self.store.fenced(epoch):
-            for key, monitors in self._monitors_of.items():
-                page, _, comp = key.partition("/")
-                major = self.status(page, comp) == "major_outage"
-                was = self._major.get(key, False)
-                if major == was:
+            for key in self._monitors_of:
+                sighting = self._sighting(key)
+                now = self.clock()
+                windows = (await self.incidents.maintenance_windows(sighting.page, now)
+                           if self.outages.starts_outage(sighting) else [])
+                action = self.outages.change(sighting, now, windows)
+                if action is None:
                     continue
-                states = [self.states.get(m, MonitorState()) for m in monitors]
                 # The incident and its notifications commit together: a leader killed in between
                 # leaves neither, and the next one acts (and notifies) again.
                 async with self.store.atomic():
-                    if major:
-                        starts = [s.down_since for s in states if s.down_since is not None]
-                        # The component is fully down from the moment its last monitor went down.
-                        await self._component_down(key, max(starts, default=self.clock()))
-                    else:
-                        self._held.pop(key, None)
-                        await self.incidents.component_recovered(page, comp,
-                                                                 recovery_time(states, self.clock()))
-                self._major[key] = major  # only once acted on: a failed write is retried next round
+                    done = await self.incidents.carry_out(action)
+                self.outages.done(done)  # only once committed: a failed write is retried next round
                 changed = True
             if self.clock() - self._last_tick >= TICK_EVERY_S:
-                self._last_tick = self.clock()
+                self._last_tick = now = self.clock()
                 async with self.store.atomic():
-                    opened = await self._still_down()
-                    changed = bool(await self.incidents.tick()) or bool(opened) or changed
+                    windows_of = {page: await self.incidents.maintenance_windows(page, after)
+                                  for page, after in self.outages.windows_needed(now).items()}
+                    opened = [await self.incidents.carry_out(a) for a in self.outages.due(windows_of, now)]
+                    changed = bool(await self.incidents.tick()) or changed
                     if self._on_tick is not None:
                         await self._on_tick()
-                for component in opened:  # once committed
-                    self._held.pop(component, None)
+                for done in opened:  # once committed
+                    self.outages.done(done)
+                    changed = changed or not isinstance(done, HoldForMaintenance)
             if self._each_round is not None:
                 async with self.store.atomic():
                     await self._each_round()
         return changed
-
-    async def _component_down(self, component: str, since: float) -> None:
-        page, _, comp = component.partition("/")
-        # Several probe locations: the incident records which of them saw the outage.
-        seen = {loc for m in self._monitors_of.get(component, [])
-                for loc in self.states.get(m, MonitorState()).locations_down.split(",") if loc}
-        if await self.incidents.component_down(page, comp, since, seen) is None:
-            # Maintenance covers it: the tick opens one if it is still down when that ends.
-            self._held[component] = since
-
-    async def _still_down(self) -> list[str]:
-        """Outages that outlast their maintenance window become incidents; return those components."""
-        opened = []
-        for component, since in list(self._held.items()):
-            if not self._major.get(component):
-                self._held.pop(component, None)
-                continue
-            page, _, comp = component.partition("/")
-            if await self.incidents.component_still_down(page, comp, since) is not None:
-                opened.append(component)
-        return opened
 
     async def dispatch(self, epoch: int) -> int:
         """Claim the outbox rows not yet claimed under this epoch and queue them for delivery."""
@@ -219,7 +186,7 @@ class LeaderDuties:
                 log.warning("cluster: leader write refused, stepping down: %s", exc)
                 return
             except Exception as exc:
-                # The database refused (full, away): nothing was acted on (`_major` moves only once
+                # The database refused (full, away): nothing was acted on (the tracker moves only once
                 # committed), so the next round acts on it, backdated as always.
                 failures += 1
                 if failures == 1 or failures % 10 == 0:

@@ -30,6 +30,13 @@ from zoneinfo import ZoneInfo
 from statuspage.config import Config, Page
 from statuspage.durations import format_duration
 from statuspage.incidents.messages import auto_text, word
+from statuspage.incidents.outages import (
+    HoldForMaintenance,
+    MarkRecovered,
+    OpenIncident,
+    OutageAction,
+    outage_start_after_maintenance,
+)
 from statuspage.models import (
     INCIDENT_STATUSES,
     SEVERITY_IMPACT,
@@ -249,28 +256,9 @@ class Policy:
     def outage_start_after_maintenance(
         self, component: str, down_since: float, windows: Iterable[Maintenance], now: float
     ) -> float | None:
-        """A component confirmed down since `down_since` whose incident maintenance held back: the
-        moment its outage counts from, once no window covers it at `now` (the end of the window, or
-        chain of windows, it was down in), or None while one still does.
-
-        A component already down before a window began keeps `down_since`: its outage is older than
-        the window (its incident, if it has one, simply continues).
-        """
-        mine = sorted(
-            (occurrence for m in windows if not m.cancelled and m.end > m.start
-             and (not m.components or component in m.components)
-             for occurrence in m.occurrences(min(down_since, now) - 31 * 86400.0, now + 1.0)),
-        )
-        if any(s <= now < e for s, e in mine):
-            return None
-        start = down_since
-        moved = True
-        while moved:  # windows (and occurrences) may overlap or follow each other
-            moved = False
-            for s, e in mine:
-                if s <= start < e:
-                    start, moved = e, True
-        return min(start, now)
+        """A held outage's start once no window covers it, or None while one does
+        (`outages.outage_start_after_maintenance`)."""
+        return outage_start_after_maintenance(component, down_since, windows, now)
 
     def needs_reminder(self, incident: Incident, reminded_at: float | None, now: float) -> bool:
         """An open, unacknowledged T1 past the reminder delay (once per delay)."""
@@ -354,18 +342,28 @@ class IncidentService:
         self._notify("incident.updated", incident)
         return incident
 
-    async def component_still_down(self, page: str, component: str, down_since: float) -> Incident | None:
-        """A component whose confirmed outage got no incident because maintenance covered it: once
-        no window does, it is a confirmed outage from the window's end (open or join, and notify).
+    async def maintenance_windows(self, page: str, ending_after: float) -> list[Maintenance]:
+        """The page's maintenance windows (cancelled ones included) ending after `ending_after`: what
+        the outage tracker judges holds by."""
+        return await self.store.list_maintenances(page=page, ending_after=ending_after)
 
-        Returns the incident, or None while a window still covers the component."""
-        now = self.clock()
-        windows = await self.store.list_maintenances(page=page, ending_after=min(down_since, now))
-        start = self.policy.outage_start_after_maintenance(component, down_since, windows, now)
-        if start is None:
-            return None
-        log.info("maintenance over, still down page=%s component=%s since=%.3f", page, component, start)
-        return await self.component_down(page, component, start)
+    async def carry_out(self, action: OutageAction) -> OutageAction:
+        """Do what the outage tracker asked (open or join the automatic T1, move it to monitoring, or
+        say that maintenance holds it) and return what was done, for `OutageTracker.done` once
+        committed: a hold when a window covers the component after all (added meanwhile)."""
+        page, _, comp = action.component.partition("/")
+        if isinstance(action, MarkRecovered):
+            await self.component_recovered(page, comp, action.at)
+            return action
+        if isinstance(action, OpenIncident):
+            if action.after_maintenance:
+                log.info("maintenance over, still down page=%s component=%s since=%.3f", page, comp,
+                         action.since)
+            if await self.component_down(page, comp, action.since, action.locations) is not None:
+                return action
+            return HoldForMaintenance(action.component, action.since, action.locations)
+        events.info("no incident for %s/%s: it is under maintenance", page, comp)
+        return action
 
     async def component_recovered(self, page: str, component: str, recovered_at: float) -> Incident | None:
         """A component left major outage: move the automatic incident to monitoring once all are back."""
