@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Final, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from statuspage.config import Component, Config, Monitor, Page
@@ -38,6 +37,7 @@ from statuspage.models import (
     showable_time,
 )
 from statuspage.probe.states import component_status, live_hold, page_indicator
+from statuspage.site.runtime import MonitorSpec, own_host
 from statuspage.sla import uptime
 from statuspage.store import Store
 from statuspage.support.indicators import SupportSnapshot
@@ -481,7 +481,8 @@ def _point(start: float, agg: LatencyAggregate | None) -> LatencyPoint | None:
 
 
 async def _latency(
-    store: Store, key: str, monitors: Sequence[Monitor], now: float, tz: str, cache: LatencyCache | None
+    store: Store, key: str, monitors: Sequence[Monitor | MonitorSpec], now: float, tz: str,
+    cache: LatencyCache | None,
 ) -> _Latency:
     """The 24-hour summary and the hourly/daily charts of one component, its monitors merged."""
     zone = ZoneInfo(tz)
@@ -683,7 +684,9 @@ def _uptime_view(report: uptime.UptimeReport) -> UptimeView:
     )
 
 
-def _live_state(state: MonitorState | None, monitor: Monitor, now: float) -> MonitorState | None:
+def _live_state(
+    state: MonitorState | None, monitor: Monitor | MonitorSpec, now: float
+) -> MonitorState | None:
     """The state while its last check still holds, else None (see `live_hold`: from the check's end,
     long enough for the next check to finish, so a hung check in flight never reads as no data)."""
     if state is None or state.last_at is None:
@@ -758,8 +761,8 @@ def _cert_warnings(comp: Component, monitors: Sequence[MonitorView], now: float)
         # An expired certificate fails the check itself (a tls error), so only the future warns.
         if days and now < expires <= now + days * 86400.0:
             host = view.cert_host
-            own_host = urlsplit(mon.url).hostname if mon is not None and mon.url else None
-            label = view.name if host is None or host == own_host else f"{view.name} ({host})"
+            own = own_host(mon) if mon is not None else None
+            label = view.name if host is None or host == own else f"{view.name} ({host})"
             out.append(CertWarning(label, expires, math.floor((expires - now) / 86400.0), host))
     return tuple(out)
 

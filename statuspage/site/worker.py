@@ -7,8 +7,8 @@ back, so a 20,000-component render delayed checks by seconds. In a process of it
 another core and the prober does not notice it.
 
 The worker is `statuspage.site.worker.run()` in a new interpreter, talking over its stdin/stdout:
-length-prefixed pickles between two processes of the same program (the config first, then one
-request per render).
+length-prefixed pickles between two processes of the same program (the config first, its monitors cut
+down to what a render reads, then one request per render).
 It reads the database through a read-only connection (WAL: it sees the last commit and never blocks
 the writer), writes the site files, fills the snapshot metrics and hands back their exposition text.
 The parent flushes before asking, so a render sees every check recorded so far. When the parent dies,
@@ -37,6 +37,7 @@ import jinja2
 from statuspage.config import Config
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_snapshot
+from statuspage.site.runtime import render_config
 from statuspage.site.snapshot import LatencyCache, RunCache, take_snapshot
 from statuspage.store import StoreUnavailable, open_store
 
@@ -92,7 +93,9 @@ class RenderWorker:
                 sys.executable, "-c", "from statuspage.site.worker import run; run()",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             )
-            self._send((self.config, logging.getLogger().level))
+            # Monitors as the few fields a render reads (site/runtime.py), built for this message only:
+            # at 50,000 monitors the worker holds ~10 MB of them instead of ~45 MB of pydantic models.
+            self._send((render_config(self.config), logging.getLogger().level))
         return self._proc
 
     def _send(self, message: Any) -> None:
