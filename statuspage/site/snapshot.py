@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import struct
 import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -190,32 +191,41 @@ class RunCache:
     recomputes every component's uptime from these runs at its own `now`."""
 
     def __init__(self) -> None:
-        self._runs: dict[str, tuple[object, ...]] = {}
-        """key → (its state's fingerprint when read: last_at, last_ended_at, streak, confirmed,
-        run_state; then the start of the span read, then every run ending after that start).
+        self._runs: dict[str, bytes] = {}
+        """key → its state's fingerprint when read (`_MARK`), the start of the span read, then every
+        run ending after that start (`_ROW` each).
 
-        One flat tuple per monitor, strings interned: at 50,000 monitors the cache is held between
-        renders, and a tuple of tuples, a list and fresh copies of "up" per monitor were ~650 B each."""
+        Packed: at 50,000 monitors the cache is held between renders, and as objects (a tuple, two
+        floats, a RunRow with its own floats and id) it was ~360 B a monitor; packed it is ~100 B."""
+        self._codes: dict[str, int] = {}
+        self._texts: list[str] = []
+        """The outcome and confirmation texts met, by code (a handful: up, degraded, down)."""
 
-    @staticmethod
-    def _mark(state: MonitorState) -> tuple[object, ...]:
+    def _code(self, text: str) -> int:
+        code = self._codes.get(text)
+        if code is None:
+            code = self._codes[text] = len(self._texts)
+            self._texts.append(sys.intern(text))
+        return code
+
+    def _mark(self, state: MonitorState) -> bytes:
         # What every recorded check changes (its start, end and what it confirmed); far smaller than
-        # the state, which the cache would otherwise keep alive beside the next render's.
-        return (state.last_at, state.last_ended_at, state.streak, sys.intern(state.confirmed),
-                sys.intern(state.run_state))
+        # the state, which the cache would otherwise keep alive beside the next render's. None packs
+        # as NaN, whose bytes compare equal to themselves.
+        return _MARK.pack(math.nan if state.last_at is None else state.last_at,
+                          math.nan if state.last_ended_at is None else state.last_ended_at,
+                          state.streak, self._code(state.confirmed), self._code(state.run_state))
 
     def _current(self, key: str, states: Mapping[str, MonitorState], start: float) -> bool:
         kept = self._runs.get(key)
         if kept is None or key not in states:
             return False
-        start_read = kept[_MARK]
-        assert isinstance(start_read, float)
-        return kept[:_MARK] == self._mark(states[key]) and start_read <= start
+        return (kept[:_MARK.size] == self._mark(states[key])
+                and _SPAN.unpack_from(kept, _MARK.size)[0] <= start)
 
-    def _keep(self, key: str, mark: tuple[object, ...], start: float, rows: Sequence[RunRow]) -> None:
-        for row in rows:
-            row.state = sys.intern(row.state)  # type: ignore[assignment]
-        self._runs[key] = (*mark, start, *rows)
+    def _pack(self, mark: bytes, start: float, rows: Iterable[RunRow]) -> bytes:
+        return b"".join([mark, _SPAN.pack(start),
+                         *(_ROW.pack(r.id, self._code(r.state), r.start, r.end, r.open) for r in rows)])
 
     async def runs(self, store: Store, keys: Sequence[str], states: Mapping[str, MonitorState],
                    start: float, end: float) -> list[RunRow]:
@@ -226,25 +236,30 @@ class RunCache:
         # Every run ending after `start`, whenever it starts: a later render's `end` may reach further.
         for row in await store.runs(stale, start, math.inf) if stale else ():
             fresh[row.monitor].append(row)
+        texts, head = self._texts, _MARK.size + _SPAN.size
         out: list[RunRow] = []
         for key in keys:
             if key in fresh:
                 rows = fresh[key]
                 if key in states:
-                    self._keep(key, self._mark(states[key]), start, rows)
+                    self._runs[key] = self._pack(self._mark(states[key]), start, rows)
                 else:
                     self._runs.pop(key, None)  # never checked: nothing to tell its runs' changes by
             else:
                 kept = self._runs[key]
-                rows = [r for r in kept[_MARK + 1:] if isinstance(r, RunRow) and r.end >= start]
-                if kept[_MARK] != start:
-                    self._runs[key] = (*kept[:_MARK], start, *rows)
+                rows = [RunRow(i, key, texts[code], a, b, bool(o))
+                        for i, code, a, b, o in _ROW.iter_unpack(kept[head:]) if b >= start]
+                if _SPAN.unpack_from(kept, _MARK.size)[0] != start:
+                    self._runs[key] = self._pack(kept[:_MARK.size], start, rows)
             out += [r for r in rows if r.start < end]
         return out
 
 
-_MARK: Final = 5
-"""Where a `RunCache` entry's fingerprint ends (the start of the span read comes next)."""
+_MARK: Final = struct.Struct("<ddqHH")
+"""A `RunCache` entry's fingerprint: last_at, last_ended_at, streak, confirmed, run_state (codes)."""
+_SPAN: Final = struct.Struct("<d")
+_ROW: Final = struct.Struct("<qHdd?")
+"""A cached run: id, state (code), start, end, open."""
 
 
 @dataclass(frozen=True, slots=True)
