@@ -46,9 +46,14 @@ def _status_mb(pid: int, key: str) -> float:
 
 
 async def _measure(monitors: int, renders: int, interval: float, every: float) -> dict[str, Any]:
+    # bench/memory_profile.py's config, but without its sys.path entry: `--source` decides which
+    # statuspage is imported, here and in the worker process alike.
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from memory_profile import ROOT as PROFILE_ROOT
     from memory_profile import write_config
 
+    while str(PROFILE_ROOT) in sys.path and os.environ.get("PYTHONPATH") != str(PROFILE_ROOT):
+        sys.path.remove(str(PROFILE_ROOT))
     from statuspage.config import load_config
     from statuspage.models import CheckResult
     from statuspage.probe.checks import Checker, PushBoard
