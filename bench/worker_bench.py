@@ -12,6 +12,12 @@ renders (worker CPU per render from /proc/<pid>/stat, what that is per check at 
 and the worker's peak and current RSS (VmHWM, VmRSS). `--source PATH` runs another checkout (the
 "before" of a comparison in the same run).
 
+`--source` caveat (this bench's and scale_bench's): this checkout's editable install maps the packages
+`statuspage.templates` and `statuspage.static` to ITS templates/ and static/, so another checkout is
+rendered with this one's templates unless it has its own `statuspage/templates` and `statuspage/static`
+(symlinks to its `../templates` and `../static` will do); e.g. `git archive` the other commit into a
+folder and add the two links.
+
 Run: `python bench/worker_bench.py [--monitors 2000,50000] [--renders 5] [--source PATH]`.
 """
 
