@@ -25,6 +25,7 @@ import scale_bench
 import scaleout_bench
 import support_bench
 import uptime_bench
+import worker_bench
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\n== memory per monitor (tracemalloc)", flush=True)
     counts = "5000" if args.quick else "5000,20000"
     results["memory"] = memory_profile.main(["--monitors", counts, "--top", "8"])
+    print("\n== render worker (steady renders: its CPU per render and peak RSS)", flush=True)
+    worker_counts = "2000" if args.quick else "2000,50000"
+    results["worker"] = worker_bench.main(["--monitors", worker_counts, "--renders", "3"])
     print("\n== scale", flush=True)
     results["scale"] = scale_bench.main((["--quick"] if args.quick else []) + rest)
     print("\n== scale-out (50,000 monitors, two instances, one PostgreSQL)", flush=True)

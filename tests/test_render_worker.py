@@ -135,3 +135,26 @@ async def test_the_worker_exits_when_the_process_is_killed(tmp_path: Path, spawn
             break
         await asyncio.sleep(0.1)
     assert not any(_alive(c) for c in children), "no orphan outlives a killed statuspage"
+
+
+async def test_the_worker_gets_monitors_as_the_few_fields_a_render_reads(tmp_path: Path) -> None:
+    """What the parent sends: every page and component as configured, each monitor a MonitorSpec with
+    the values of its Monitor (certificate host included); the parent's own config is untouched."""
+    import pickle
+
+    from statuspage.site.runtime import MonitorSpec, render_config
+
+    config, store, _ = await open_populated(tmp_path)
+    await store.close()
+    sent = render_config(config)
+    assert sent.site == config.site and sent.sla == config.sla and sent.storage == config.storage
+    for page, mine in zip(config.pages, sent.pages, strict=True):
+        assert (mine.slug, mine.name, [c.slug for c in mine.components]) == (
+            page.slug, page.name, [c.slug for c in page.components])
+        for comp, copied in zip(page.components, mine.components, strict=True):
+            for mon, spec in zip(comp.monitors, copied.monitors, strict=True):
+                assert isinstance(spec, MonitorSpec) and not isinstance(mon, MonitorSpec)
+                assert (spec.key, spec.name, spec.type, spec.interval_s, spec.timeout_s, spec.cert_warn_days) == (
+                    mon.key, mon.name, mon.type, mon.interval_s, mon.timeout_s, mon.cert_warn_days)
+                assert spec.url_host == ("127.0.0.1" if mon.url else None)
+    assert len(pickle.dumps(sent)) < len(pickle.dumps(config))

@@ -16,6 +16,7 @@ from statuspage.probe.checks import Checker
 from statuspage.probe.scheduler import Prober
 from statuspage.site.metrics import SnapshotMetrics
 from statuspage.site.render import environment, render_site
+from statuspage.site.runtime import render_config
 from statuspage.site.snapshot import LatencyCache, RunCache
 from statuspage.site.worker import _render
 from statuspage.store.sqlite import SQLiteStore
@@ -36,13 +37,15 @@ class Script:
 
     def __init__(self, config: Config, store: SQLiteStore, tmp: Path) -> None:
         self.config, self.store, self.tmp = config, store, tmp
+        # What the worker process holds: monitors cut down to what a render reads (site/runtime.py).
+        self.worker_config = render_config(config)
         self.prober = Prober(config, store, Checker())  # never checks: results are fed to record()
         self.latency, self.runs = LatencyCache(), RunCache()
         self.metrics = SnapshotMetrics()
         self.renders = 0
 
     async def check(self, at: float, outcome: str = "up", keys: tuple[str, ...] = HTTP,
-                    latency: float = 95.0) -> None:
+                    latency: float = 95.0, cert: tuple[float, str] | None = None) -> None:
         for i, key in enumerate(keys):
             started = at + i * 0.5
             if outcome == "down":
@@ -50,13 +53,14 @@ class Script:
                                      ended_at=started + 0.01)
             else:
                 result = CheckResult(key, started, outcome, latency + i, 200, None, "HTTP 200",  # type: ignore[arg-type]
-                                     ended_at=started + latency / 1000)
+                                     ended_at=started + latency / 1000, cert_expires_at=cert and cert[0],
+                                     cert_host=cert and cert[1])
             self.prober.record(result)
         await self.store.flush()
 
     async def render_and_compare(self, now: float) -> int:
         """Render incrementally (the worker's own function and caches) and fully; return files written."""
-        done = await _render(self.config, environment(), self.metrics, now, self.latency, self.runs)
+        done = await _render(self.worker_config, environment(), self.metrics, now, self.latency, self.runs)
         self.renders += 1
         full_dir = self.tmp / f"full-{self.renders}"
         full = await render_site(self.config, self.store, full_dir, now=now)
@@ -82,6 +86,14 @@ async def test_an_incremental_render_is_byte_identical_to_a_full_one_through_a_s
         for step in range(1, 5):
             await script.check(now + step * 30.0, keys=HTTP[: 2 + step])
             await script.render_and_compare(now + step * 30.0 + 1.0)
+        # Certificates about to expire: the monitor's own host (named plainly) and another one met on a
+        # redirect (named with its host): the worker's view of a monitor keeps its URL's host.
+        await script.check(now + 140.0, keys=HTTP[:1], cert=(now + 3 * 86400.0, "127.0.0.1"))
+        await script.check(now + 141.0, keys=HTTP[4:5], cert=(now + 5 * 86400.0, "cdn.example.net"))
+        assert await script.render_and_compare(now + 142.0) > 0
+        site = Path(config.site.output_dir)
+        nps, cxm = (site / "nps" / "index.html").read_text(), (site / "cxm" / "index.html").read_text()
+        assert "cert-warning" in nps and "(127.0.0.1)" not in nps and "web (cdn.example.net)" in cxm
         now += 150.0
         # An outage: two failed checks confirm it, backdated to the first (rewriting a run already read).
         await script.check(now, "down", keys=("cxm/api/health",))
@@ -121,4 +133,4 @@ async def test_an_incremental_render_is_byte_identical_to_a_full_one_through_a_s
         await script.render_and_compare(NOW + 15 * H + 70.0)
     finally:
         await store.close()
-    assert script.renders == 18
+    assert script.renders == 19

@@ -14,11 +14,11 @@ window, so it grows with it: 72 min for 24 h, 8.4 h for 7 days, 36 h for 30 days
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from statuspage.models import IncidentUpdate, Severity
 from statuspage.site import charts
@@ -53,6 +53,17 @@ _STATUS_CLASS: Final[dict[str, str]] = {
 
 _BANNER_CLASSES: Final = frozenset({
     "operational", "monitoring", "maintenance", "degraded", "partial", "major"})
+
+
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    """A text as a template prints it: what XML cannot carry dropped (the environment's `finalize`),
+    then HTML-escaped."""
+    if not value.isprintable():
+        value = _NOT_XML.sub("", value)
+    return str(escape(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,24 @@ class View:
         if ratio >= self.target - 0.005:
             return "minor"
         return "major" if ratio >= _CRITICAL_BELOW else "critical"
+
+    def bar_cells(self, bars: Sequence[uptime.DailyBar], prefix: str, close: str) -> Markup:
+        """The day inputs, bars and tips of `_macros.html`'s `bars` (each bar's three lines, escaped and
+        stripped of what XML cannot carry as the template's output is, no newline after the last).
+
+        Written here rather than as a template loop: 90 bars per component, three lines each, were
+        the larger part of a render's CPU in the template engine; this is the same text."""
+        name, tip_close = _text(prefix), _text(close)
+        lines: list[str] = []
+        for index, bar in enumerate(bars, start=1):
+            text = _text(self.bar_text(bar))
+            level = _text(self.bar_level(bar))
+            lines.append(
+                f'<input class="day-input" type="radio" name="{name}" id="{name}-{index}">\n'
+                f'<label class="bar {level}" for="{name}-{index}"><span class="vh">{text}</span></label>\n'
+                f'<p class="day-tip" aria-hidden="true"><span>{text}</span> <label class="day-close" '
+                f'for="{name}-x" title="{tip_close}">×</label></p>')
+        return Markup("\n".join(lines))
 
     def bar_text(self, bar: uptime.DailyBar) -> str:
         """What a bar says: the day, its uptime, how much of it was measured, and its outages with
