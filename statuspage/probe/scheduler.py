@@ -27,7 +27,7 @@ from statuspage.locations.quorum import location_key
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
 from statuspage.probe.checks import Checker, Push, PushStatus
 from statuspage.probe.states import RunIds, Transition, apply_check
-from statuspage.probe.timer import Fire, SlotTimer
+from statuspage.probe.timer import Fire, SlotTimer, wake_gap
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ class Prober:
         scheduler.start()
         self._scheduler = scheduler
         # Wall-clock time, as APScheduler's: the slots are UTC epoch seconds.
-        self._timer = SlotTimer(self._fire, self._busy.__contains__)
+        shortest = min((m.interval_s for m in self.monitors.values()), default=30.0)
+        self._timer = SlotTimer(self._fire, self._busy.__contains__, min_gap=wake_gap(shortest))
         chosen = list(self.monitors) if keys is None else list(keys)
         for key in chosen:
             self._schedule(key)
