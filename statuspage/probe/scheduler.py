@@ -188,13 +188,7 @@ class Prober:
         if fire.late:
             self.skipped("late", fire.late, f"monitor={key}")
         self._busy.add(key)
-        asyncio.get_running_loop().create_task(self._run_slot(key, fire.intended))
-
-    async def _run_slot(self, key: str, intended: float) -> None:
-        try:
-            await self._run_job(key, intended)
-        finally:
-            self._busy.discard(key)
+        asyncio.get_running_loop().create_task(self._run_job(key, fire.intended, slot=True))
 
     async def adopt(self, keys: Iterable[str]) -> None:
         """Start probing monitors another instance probed until now: their confirmation state, run
@@ -296,8 +290,12 @@ class Prober:
         for task in list(self._running):
             task.cancel()
 
-    async def _run_job(self, key: str, intended: float) -> None:
+    async def _run_job(self, key: str, intended: float, slot: bool = False) -> None:
+        """Run one check of `key` meant to start at `intended`; `slot`: an interval run of the timer,
+        whose monitor is busy until it ends (one coroutine, not a wrapper: it is every check's)."""
         if self._stopping:
+            if slot:
+                self._busy.discard(key)
             return
         task = asyncio.current_task()
         assert task is not None
@@ -315,6 +313,8 @@ class Prober:
             log.exception("check job failed monitor=%s", key)
         finally:
             self._running.pop(task, None)
+            if slot:
+                self._busy.discard(key)
 
     async def run_check(self, key: str, lag: float = 0.0) -> CheckEvent:
         """Check one monitor now, confirm, record; return the event."""
@@ -338,8 +338,9 @@ class Prober:
         event = self.record(result, lag, duration)
         if mon.type == "push":
             self._arm_deadline(key)
-        log.debug("check monitor=%s outcome=%s ms=%s error=%s", key, result.outcome,
-                  None if result.latency_ms is None else round(result.latency_ms), result.error)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("check monitor=%s outcome=%s ms=%s error=%s", key, result.outcome,
+                      None if result.latency_ms is None else round(result.latency_ms), result.error)
         if self._on_check is not None:
             try:
                 self._on_check(event)
