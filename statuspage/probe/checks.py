@@ -612,6 +612,8 @@ async def _read_prefix(content: aiohttp.StreamReader, limit: int) -> tuple[bytes
         if not chunk:
             return bytes(buf), True
         buf += chunk
+        if content.at_eof():  # the whole body came in one read (most do): no second wait for b""
+            return bytes(buf), True
     return bytes(buf), content.at_eof()
 
 
