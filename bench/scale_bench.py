@@ -132,6 +132,9 @@ class Sample:
     """CPU of the PostgreSQL server's processes (0 with SQLite, whose work is in-process)."""
     main_cpu_s: float = 0.0
     """CPU of the statuspage process alone (the rest of `cpu_s` is its render worker's)."""
+    main_wakeups: int = 0
+    """Voluntary context switches of the statuspage process's threads so far: how often it slept and
+    was woken (at a few checks a second each wake-up of an idle process costs more than the work)."""
 
 
 @dataclass
@@ -248,6 +251,18 @@ def proc_cpu_s(pid: int) -> float:
     text = Path(f"/proc/{pid}/stat").read_text()
     fields = text[text.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of proc(5)
+
+
+def proc_wakeups(pid: int) -> int:
+    """Voluntary context switches of every thread of a process (each one a sleep and a wake-up)."""
+    total = 0
+    with contextlib.suppress(FileNotFoundError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+    return total
 
 
 def tree_cpu_s(pid: int) -> float:
@@ -718,7 +733,8 @@ class Statuspage:
         scrape_s = time.monotonic() - started
         checks, buckets = parse_metrics(text)
         return Sample(time.monotonic(), checks, buckets, tree_cpu_s(self.pid), self.db_size(), scrape_s,
-                      self.bench.postgres_cpu_s() if self.pg is not None else 0.0, proc_cpu_s(self.pid))
+                      self.bench.postgres_cpu_s() if self.pg is not None else 0.0, proc_cpu_s(self.pid),
+                      proc_wakeups(self.pid))
 
     def sleep_until(self, deadline: float) -> None:
         """Sleep, watching that the process stays up."""
@@ -788,6 +804,7 @@ def run_scenario(bench: Bench, scenario: Scenario, floor_s: float | None) -> Res
         main_us = (last.main_cpu_s - first.main_cpu_s) / checks * 1e6
         extra["cpu_main_per_check_us"] = round(main_us, 1)
         extra["cpu_worker_per_check_us"] = round((last.cpu_s - first.cpu_s) / checks * 1e6 - main_us, 1)
+        extra["wakeups_main_per_check"] = round((last.main_wakeups - first.main_wakeups) / checks, 2)
     lag = bucket_delta(first.lag_buckets, last.lag_buckets)
     growth = last.db_used - first.db_used
     monitor_days = scenario.monitors * window / DAY
@@ -1086,7 +1103,8 @@ def summary_line(r: Result) -> str:
             f"lag p50 {_fmt_ms(r.lag_p50_s)} p99 {_fmt_ms(r.lag_p99_s)}, "
             f"CPU/check {_fmt_us(r.cpu_per_check_s)}" + (f" ({ratio:.2f}× bare)" if ratio else "")
             + f" (main {r.extra.get('cpu_main_per_check_us')} µs, "
-            f"worker {r.extra.get('cpu_worker_per_check_us')} µs)"
+            f"worker {r.extra.get('cpu_worker_per_check_us')} µs, "
+            f"{r.extra.get('wakeups_main_per_check')} wake-ups of the main process per check)"
             + f", peak RSS {r.peak_rss_mb:.0f} MB (main {r.extra.get('rss_main_peak_mb')}, children "
             f"{r.extra.get('rss_children_peak_mb')}), /metrics scrape {r.scrape_s:.2f}s, "
             f"startup {r.startup_s:.1f}s, every monitor checked once after {r.extra.get('all_checked_s')}s, "

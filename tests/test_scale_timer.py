@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from statuspage.probe.timer import Fire, SlotTimer
+from statuspage.probe.timer import Fire, SlotTimer, wake_gap
 
 
 def _timer(busy: set[str] | None = None) -> SlotTimer:
@@ -114,3 +114,32 @@ def test_slots_never_drift(interval: float) -> None:
         now += interval / 3
     assert all(f.late == 0 for f in seen)
     assert [f.intended for f in seen] == pytest.approx([1000.0 + k * interval for k in range(len(seen))])
+
+
+def test_the_wake_up_gap_is_a_thousandth_of_the_shortest_interval_within_5_to_50_ms() -> None:
+    # At 2,000 monitors every 30 s one wake-up per check cost more CPU than the checks' own work.
+    assert [wake_gap(s) for s in (1.0, 5.0, 10.0, 30.0, 60.0, 3600.0)] == [
+        0.005, 0.005, 0.01, 0.03, 0.05, 0.05]
+
+
+async def test_slots_closer_than_the_gap_share_one_wake_up() -> None:
+    fired: list[tuple[Fire, float]] = []
+    timer = SlotTimer(lambda fire: fired.append((fire, time.time())), lambda key: False, min_gap=0.2)
+    start = time.time()
+    timer.add("a", start + 0.01, 10.0)
+    timer.start()
+    try:
+        for _ in range(100):
+            if fired:
+                break
+            await asyncio.sleep(0.01)
+        timer.add("b", time.time() + 0.01, 10.0)  # due before the gap is over: waits for it
+        for _ in range(100):
+            if len(fired) >= 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        timer.stop()
+    (_, a_at), (b, b_at) = fired[:2]
+    assert b_at - a_at >= 0.2 - 0.002
+    assert b_at - b.intended >= 0.1  # late by the gap, and the lag counts from the intended slot

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import logging
 import socket
@@ -402,11 +403,12 @@ class Checker:
         if result.ended_at is None and monitor.type != "push":
             # The time a check waited counts with its result (a hung check covers its whole wait).
             result = replace(result, ended_at=max(at, self._clock()))
-        logger.debug(
-            "check monitor=%s outcome=%s ms=%s error=%s",
-            monitor.key, result.outcome,
-            None if result.latency_ms is None else round(result.latency_ms), result.error,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "check monitor=%s outcome=%s ms=%s error=%s",
+                monitor.key, result.outcome,
+                None if result.latency_ms is None else round(result.latency_ms), result.error,
+            )
         return result
 
     async def check_http(self, monitor: Monitor, at: float) -> CheckResult:
@@ -527,11 +529,9 @@ class Checker:
     async def _addresses(self, host: str, port: int, family: int = socket.AF_UNSPEC) -> list[str]:
         """The host's addresses through the checker's resolver (an IP literal is its own; `family` 0
         is what the HTTP connector asks, so its lookup is then answered from the cache)."""
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-            return [host.strip("[]")]
-        except ValueError:
-            pass
+        literal = _ip_literal(host)
+        if literal is not None:
+            return [literal]
         if self._resolver is None:
             if self._closed:
                 raise RuntimeError("the checker is closed")
@@ -579,6 +579,17 @@ class Checker:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _ip_literal(host: str) -> str | None:
+    """The address when `host` is an IP literal (brackets of IPv6 dropped), else None. Cached: it was
+    asked at every check, and parsing the address (or failing to) cost ~5 µs of each."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return host.strip("[]")
+
+
 async def _connect_any(
     addresses: list[str], port: int
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -601,6 +612,8 @@ async def _read_prefix(content: aiohttp.StreamReader, limit: int) -> tuple[bytes
         if not chunk:
             return bytes(buf), True
         buf += chunk
+        if content.at_eof():  # the whole body came in one read (most do): no second wait for b""
+            return bytes(buf), True
     return bytes(buf), content.at_eof()
 
 
@@ -628,7 +641,9 @@ class _Chain:
         self.first = first_hop(monitor.method, monitor.url, monitor.headers)
         self.hops: list[Hop] = [self.first]
         self._jar: aiohttp.CookieJar | None = None
-        self._sent: set[tuple[str, str, str]] = set()
+        self._sent: list[tuple[Hop, str]] = []
+        """Each request sent and its Cookie header; spelled out (`str(url)`) only when a redirect
+        asks whether it loops: most checks have no redirect, and that text cost every one of them."""
 
     @property
     def redirects(self) -> int:
@@ -642,13 +657,17 @@ class _Chain:
             parts += [f"{m.key}={m.coded_value}" for m in self._jar.filter_cookies(hop.url).values()]
         return name, "; ".join(parts)
 
-    def headers(self, hop: Hop) -> dict[str, str]:
-        """The hop's headers, with the cookies this chain collected for its URL."""
+    def headers(self, hop: Hop) -> dict[str, str] | None:
+        """The hop's headers, with the cookies this chain collected for its URL (None: no header of
+        its own, the session's defaults alone)."""
+        if not hop.headers and self._jar is None:
+            self._sent.append((hop, ""))
+            return None
         headers = dict(hop.headers)
         name, cookie = self._cookie(hop)
         if cookie:
             headers[name] = cookie
-        self._sent.add((hop.method, str(hop.url), cookie))
+        self._sent.append((hop, cookie))
         return headers
 
     def keep_cookies(self, resp: aiohttp.ClientResponse) -> None:
@@ -666,7 +685,8 @@ class _Chain:
 
     def seen(self, hop: Hop) -> bool:
         """True when this exact request (method, URL, cookies) was already sent in this chain."""
-        return (hop.method, str(hop.url), self._cookie(hop)[1]) in self._sent
+        sent = {(h.method, str(h.url), cookie) for h, cookie in self._sent}
+        return (hop.method, str(hop.url), self._cookie(hop)[1]) in sent
 
 
 def _count(redirects: int) -> str:

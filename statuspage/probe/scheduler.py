@@ -27,7 +27,7 @@ from statuspage.locations.quorum import location_key
 from statuspage.models import CheckResult, LatencyAggregate, MonitorState, RunRow, component_key
 from statuspage.probe.checks import Checker, Push, PushStatus
 from statuspage.probe.states import RunIds, Transition, apply_check
-from statuspage.probe.timer import Fire, SlotTimer
+from statuspage.probe.timer import Fire, SlotTimer, wake_gap
 from statuspage.store import Store
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ class Prober:
         scheduler.start()
         self._scheduler = scheduler
         # Wall-clock time, as APScheduler's: the slots are UTC epoch seconds.
-        self._timer = SlotTimer(self._fire, self._busy.__contains__)
+        shortest = min((m.interval_s for m in self.monitors.values()), default=30.0)
+        self._timer = SlotTimer(self._fire, self._busy.__contains__, min_gap=wake_gap(shortest))
         chosen = list(self.monitors) if keys is None else list(keys)
         for key in chosen:
             self._schedule(key)
@@ -187,13 +188,7 @@ class Prober:
         if fire.late:
             self.skipped("late", fire.late, f"monitor={key}")
         self._busy.add(key)
-        asyncio.get_running_loop().create_task(self._run_slot(key, fire.intended))
-
-    async def _run_slot(self, key: str, intended: float) -> None:
-        try:
-            await self._run_job(key, intended)
-        finally:
-            self._busy.discard(key)
+        asyncio.get_running_loop().create_task(self._run_job(key, fire.intended, slot=True))
 
     async def adopt(self, keys: Iterable[str]) -> None:
         """Start probing monitors another instance probed until now: their confirmation state, run
@@ -295,8 +290,12 @@ class Prober:
         for task in list(self._running):
             task.cancel()
 
-    async def _run_job(self, key: str, intended: float) -> None:
+    async def _run_job(self, key: str, intended: float, slot: bool = False) -> None:
+        """Run one check of `key` meant to start at `intended`; `slot`: an interval run of the timer,
+        whose monitor is busy until it ends (one coroutine, not a wrapper: it is every check's)."""
         if self._stopping:
+            if slot:
+                self._busy.discard(key)
             return
         task = asyncio.current_task()
         assert task is not None
@@ -314,6 +313,8 @@ class Prober:
             log.exception("check job failed monitor=%s", key)
         finally:
             self._running.pop(task, None)
+            if slot:
+                self._busy.discard(key)
 
     async def run_check(self, key: str, lag: float = 0.0) -> CheckEvent:
         """Check one monitor now, confirm, record; return the event."""
@@ -337,8 +338,9 @@ class Prober:
         event = self.record(result, lag, duration)
         if mon.type == "push":
             self._arm_deadline(key)
-        log.debug("check monitor=%s outcome=%s ms=%s error=%s", key, result.outcome,
-                  None if result.latency_ms is None else round(result.latency_ms), result.error)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("check monitor=%s outcome=%s ms=%s error=%s", key, result.outcome,
+                      None if result.latency_ms is None else round(result.latency_ms), result.error)
         if self._on_check is not None:
             try:
                 self._on_check(event)

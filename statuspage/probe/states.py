@@ -33,6 +33,9 @@ def confirm(
         streak_start = state.streak_start if state.streak else result.at
     else:
         streak, streak_start = 0, None
+    needed = confirm_down if state.confirmed == "up" else confirm_up
+    # One copy of the state per check (the usual case): `replace` is the costliest step of a check's
+    # confirmation, and a second one for the run state doubled it.
     new = replace(
         state,
         streak=streak,
@@ -47,8 +50,8 @@ def confirm(
         ),
         cert_host=result.cert_host if result.cert_expires_at is not None else state.cert_host,
         last_ended_at=result.end,
+        run_state=result.outcome if state.confirmed == "up" and not is_down else state.run_state,
     )
-    needed = confirm_down if state.confirmed == "up" else confirm_up
     if contradicts and streak >= needed:
         assert streak_start is not None
         if state.confirmed == "up":
@@ -58,8 +61,6 @@ def confirm(
         new = replace(new, confirmed="up", streak=0, streak_start=None, down_since=None,
                       run_state=result.outcome, recovered_at=streak_start)
         return new, Transition("up", streak_start)
-    if state.confirmed == "up" and not is_down:
-        new = replace(new, run_state=result.outcome)
     return new, None
 
 

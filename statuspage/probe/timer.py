@@ -15,9 +15,12 @@ interval, which hid a frozen process's lag behind one interval and left skipped 
 - A slot that comes while the monitor's previous run still goes is refused: no run, counted as an
   `overlap` skip (dropped, not owed: the running check covers that time).
 
-Wake-ups are at least `min_gap` seconds apart (5 ms): at 50,000 monitors every 30 s a slot falls
-due every 0.6 ms, and one event-loop wake-up per check cost more than the few milliseconds of lag
-that starting them by the handful adds.
+Wake-ups are at least `min_gap` seconds apart (5 ms by default): at 50,000 monitors every 30 s a
+slot falls due every 0.6 ms, and one event-loop wake-up per check cost more than the few milliseconds
+of lag that starting them by the handful adds. The prober asks for `wake_gap(shortest interval)`: a
+thousandth of the interval (30 ms at 30 s, 5–50 ms), since at a few checks a second each wake-up of an
+otherwise idle process (cold caches, the response arriving by itself) cost more CPU than the check's
+own work; checks started together also get their responses in the same wake-ups.
 
 Pure apart from the event loop handle: `due_runs(now)` is the whole policy and takes the time.
 """
@@ -31,7 +34,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Fire", "SlotTimer"]
+__all__ = ["Fire", "SlotTimer", "wake_gap"]
+
+MIN_GAP_S = 0.005
+MAX_GAP_S = 0.050
+GAP_SHARE = 0.001
+"""The share of the shortest interval by which a run may start late to share a wake-up."""
+
+
+def wake_gap(interval: float) -> float:
+    """Seconds between the timer's wake-ups for monitors whose shortest interval is `interval`:
+    a thousandth of it, within 5–50 ms (the lag it adds is counted: runs keep their intended start)."""
+    return min(MAX_GAP_S, max(MIN_GAP_S, interval * GAP_SHARE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +84,7 @@ class SlotTimer:
         busy: Callable[[str], bool],
         *,
         clock: Callable[[], float] = time.time,
-        min_gap: float = 0.005,
+        min_gap: float = MIN_GAP_S,
     ) -> None:
         self._on_fire = on_fire
         self._busy = busy
