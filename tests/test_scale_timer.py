@@ -122,6 +122,14 @@ def test_the_wake_up_gap_is_a_thousandth_of_the_shortest_interval_within_5_to_50
         0.005, 0.005, 0.01, 0.03, 0.05, 0.05]
 
 
+def test_the_wake_up_gap_waits_for_eight_runs_when_they_come_slowly() -> None:
+    # 2,000 @ 30 s (66.7/s): the 30 ms cap; 20,000 (666.7/s): 12 ms; 50,000 (1,666.7/s): 5 ms, where a
+    # 30 ms gap started 50 checks per burst and tripled the lag p99.
+    gaps = [wake_gap(30.0, n / 30.0) for n in (2_000, 20_000, 50_000)]
+    assert [round(g, 6) for g in gaps] == [0.03, 0.012, 0.005]
+    assert wake_gap(1.0, 0.5) == 0.005
+
+
 async def test_slots_closer_than_the_gap_share_one_wake_up() -> None:
     fired: list[tuple[Fire, float]] = []
     timer = SlotTimer(lambda fire: fired.append((fire, time.time())), lambda key: False, min_gap=0.2)

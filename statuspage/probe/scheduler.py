@@ -157,7 +157,8 @@ class Prober:
         self._scheduler = scheduler
         # Wall-clock time, as APScheduler's: the slots are UTC epoch seconds.
         shortest = min((m.interval_s for m in self.monitors.values()), default=30.0)
-        self._timer = SlotTimer(self._fire, self._busy.__contains__, min_gap=wake_gap(shortest))
+        rate = sum(1.0 / m.interval_s for m in self.monitors.values())
+        self._timer = SlotTimer(self._fire, self._busy.__contains__, min_gap=wake_gap(shortest, rate))
         chosen = list(self.monitors) if keys is None else list(keys)
         for key in chosen:
             self._schedule(key)
