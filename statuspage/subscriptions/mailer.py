@@ -125,10 +125,17 @@ class Mailer:
         self._retry: list[tuple[int, float]] = []
         self._epoch: int | None = None
         self._stopping = False
+        self._restart: tuple[int | None] | None = None
+        """`start(epoch)` called while `close()` was finishing the sends in flight: started after it."""
 
     def start(self, epoch: int | None = None) -> None:
         """Start the worker (idempotent): first what an earlier process left in the outbox. With
         `epoch` (several instances; this one leads under that epoch) each batch is claimed first."""
+        if self._stopping:
+            # Deposed and leading again while the old worker finishes its sends (the runner's depose
+            # and lead overlap): a no-op here would leave the new leadership without a mailer.
+            self._restart = (epoch,)
+            return
         if self._task is None:
             self._epoch = epoch
             self._task = asyncio.create_task(self._run(), name="subscriber-mail")
@@ -140,7 +147,8 @@ class Mailer:
     async def close(self) -> None:
         """Stop: no new mail is begun, the mails being sent now finish (at most the relay's timeout
         plus `CLOSE_GRACE_S` seconds, then they are cut off), what was accepted is committed and the
-        rest stays in the outbox, due at once (idempotent)."""
+        rest stays in the outbox, due at once (idempotent). A `start()` meanwhile runs after it."""
+        self._restart = None  # a close() called meanwhile (shutting down) cancels that restart
         task = self._task
         if task is not None:
             self._stopping = True
@@ -162,6 +170,9 @@ class Mailer:
                 self._stopping = False
         with contextlib.suppress(Exception):
             await self._commit()
+        restart, self._restart = self._restart, None
+        if restart is not None:
+            self.start(*restart)
 
     async def _run(self) -> None:
         clients: list[aiosmtplib.SMTP | None] = [None] * self.connections
