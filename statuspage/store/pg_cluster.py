@@ -50,6 +50,7 @@ class PgCoordinator:
         self._conn: asyncpg.Connection | None = None
         self._leading = False
         self._listeners: list[Callable[[str], None]] = []
+        self._connecting = asyncio.Lock()
 
     async def open(self) -> None:
         """Connect the small pool used for leases (the leader connection is made on demand)."""
@@ -165,14 +166,18 @@ class PgCoordinator:
     # --- the dedicated connection ----------------------------------------------------------------
 
     async def _connection(self) -> asyncpg.Connection:
-        if self._conn is not None and not self._conn.is_closed():
-            return self._conn
-        self._leading = False
-        conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_S, server_settings=KEEPALIVES)
-        await conn.add_listener(CHANNEL, self._notified)
-        conn.add_termination_listener(self._terminated)
-        self._conn = conn
-        return conn
+        # One at a time: the lease loop (`listen`) and the leader loop (`try_lead`) start together,
+        # and a second connection made meanwhile replaced the one `try_lead` took the lock on; that
+        # one, collected, freed the lock while this instance still led (two leaders at start-up).
+        async with self._connecting:
+            if self._conn is not None and not self._conn.is_closed():
+                return self._conn
+            self._leading = False
+            conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT_S, server_settings=KEEPALIVES)
+            await conn.add_listener(CHANNEL, self._notified)
+            conn.add_termination_listener(self._terminated)
+            self._conn = conn
+            return conn
 
     def _notified(self, conn: Any, pid: int, channel: str, payload: str) -> None:
         for callback in self._listeners:

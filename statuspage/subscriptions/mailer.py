@@ -14,6 +14,10 @@ It claims each batch before sending it (`Store.claim_mail` inside `fenced(epoch)
 meanwhile sends nothing more, and while a new leader takes over, the mail the old one is sending stays
 out of the new one's reach for `CLAIM_S` seconds, so no subscriber gets a message twice from two
 leaders. (A leader killed mid-batch leaves its unsent mail to the next one after those seconds.)
+A deposed leader's `close()` lets the mails being handed to the relay finish and records them: a send
+cut off after the relay took the DATA, but before its answer, stayed claimed and was sent again by the
+next leader once the claim ran out — one subscriber got "Maintenance scheduled" twice from a leader
+change alone. The rest of the batch goes back to the outbox at once.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ COMMIT_EVERY_S = 0.1
 """How often sent mails leave the outbox while a batch goes out: what a crash may send twice."""
 CLAIM_S = 30.0
 """Several instances: how long the leader holds a batch it is sending (far longer than a batch takes)."""
+CLOSE_GRACE_S = 1.0
+"""`close()` waits for the sends in flight up to the relay's timeout plus this; then it cuts them off
+(at-least-once, as a crash: those mails may go out again once their claim runs out)."""
 
 
 class Pacer:
@@ -117,10 +124,18 @@ class Mailer:
         self._envelope_from = parseaddr(self.sender)[1] or self.sender
         self._retry: list[tuple[int, float]] = []
         self._epoch: int | None = None
+        self._stopping = False
+        self._restart: tuple[int | None] | None = None
+        """`start(epoch)` called while `close()` was finishing the sends in flight: started after it."""
 
     def start(self, epoch: int | None = None) -> None:
         """Start the worker (idempotent): first what an earlier process left in the outbox. With
         `epoch` (several instances; this one leads under that epoch) each batch is claimed first."""
+        if self._stopping:
+            # Deposed and leading again while the old worker finishes its sends (the runner's depose
+            # and lead overlap): a no-op here would leave the new leadership without a mailer.
+            self._restart = (epoch,)
+            return
         if self._task is None:
             self._epoch = epoch
             self._task = asyncio.create_task(self._run(), name="subscriber-mail")
@@ -130,19 +145,39 @@ class Mailer:
         self._wake.set()
 
     async def close(self) -> None:
-        """Stop at once; what was accepted is committed, the rest stays in the outbox (idempotent)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop: no new mail is begun, the mails being sent now finish (at most the relay's timeout
+        plus `CLOSE_GRACE_S` seconds, then they are cut off), what was accepted is committed and the
+        rest stays in the outbox, due at once (idempotent). A `start()` meanwhile runs after it."""
+        self._restart = None  # a close() called meanwhile (shutting down) cancels that restart
+        task = self._task
+        if task is not None:
+            self._stopping = True
+            self._wake.set()
+            try:
+                async with asyncio.timeout(self.relay.timeout + CLOSE_GRACE_S):
+                    await asyncio.shield(task)
+            except TimeoutError:
+                task.cancel()  # the relay hangs: cut off
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            except asyncio.CancelledError:
+                task.cancel()  # close() itself was cancelled: so is the worker
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise
+            finally:
+                self._task = None
+                self._stopping = False
         with contextlib.suppress(Exception):
             await self._commit()
+        restart, self._restart = self._restart, None
+        if restart is not None:
+            self.start(*restart)
 
     async def _run(self) -> None:
         clients: list[aiosmtplib.SMTP | None] = [None] * self.connections
         try:
-            while True:
+            while not self._stopping:
                 try:
                     jobs = await self.store.due_mail(self.clock(), self.batch)
                 except Exception:
@@ -159,6 +194,8 @@ class Mailer:
                         jobs = []
                 if not jobs:
                     self._wake.clear()
+                    if self._stopping:
+                        break
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(1.0):
                             await self._wake.wait()
@@ -225,11 +262,14 @@ class Mailer:
     async def _worker(
         self, queue: asyncio.Queue[MailJob], clients: list[aiosmtplib.SMTP | None], n: int
     ) -> None:
-        while not queue.empty():
+        while not queue.empty() and not self._stopping:
             job = queue.get_nowait()
             wait = self.pacer.delay()
             if wait > 0:
                 await asyncio.sleep(wait)
+                if self._stopping:
+                    queue.put_nowait(job)  # not begun: handed back with the rest
+                    return
             try:
                 client = clients[n]
                 if client is None or not client.is_connected:
