@@ -579,6 +579,23 @@ def bench_context(keep: bool = False, source: Path = ROOT) -> Iterator[Bench]:
             shutil.rmtree(root, ignore_errors=True)
 
 
+def bracket_floor(bench: Bench, o: Options, scenario: Scenario, result: Result,
+                  floors: dict[tuple[bool, float], float]) -> None:
+    """Measure the floor again right after `scenario` and give `result` the mean of the floor before
+    and after it. This machine's speed drifts by a third within minutes (a shared VM: the bare
+    request at 667/s measured 285–408 µs within ten minutes of a quiet evening), so a floor taken
+    once at the start made the same code read 1.07× or 1.32×; bracketing each run halves that."""
+    key = (scenario.tls, scenario.rate)
+    before = floors.get(key)
+    if before is None or scenario.prune_rows or result.cpu_per_check_s is None:
+        return
+    after = measure_floor(bench, scenario.tls, scenario.rate, o.floor_seconds)["cpu_per_request_s"]
+    result.floor_s = (before + after) / 2
+    result.extra["floor_before_us"] = round(before * 1e6, 1)
+    result.extra["floor_after_us"] = round(after * 1e6, 1)
+    floors[key] = after  # the next run at this rate starts from the latest figure
+
+
 def measure_floor(bench: Bench, tls: bool, rate: float, seconds: float) -> dict[str, float]:
     """CPU per bare aiohttp request against the target, paced at `rate`."""
     path = "/bare"
@@ -1041,6 +1058,7 @@ def run(o: Options) -> dict[str, Any]:
                   + ("until the prune ends" if scenario.prune_rows else f"{scenario.window:g}s") + ") ...",
                   flush=True)
             result = run_scenario(bench, scenario, floors.get((scenario.tls, scenario.rate)))
+            bracket_floor(bench, o, scenario, result, floors)
             out["results"][name] = result
             print("  " + summary_line(result), flush=True)
             if name == "5kpg" and "5k" in out["results"]:
@@ -1102,6 +1120,8 @@ def summary_line(r: Result) -> str:
     return (f"{r.achieved_per_s:.1f}/{r.expected_per_s:.1f} checks/s ({r.checks_ratio:.1%}), "
             f"lag p50 {_fmt_ms(r.lag_p50_s)} p99 {_fmt_ms(r.lag_p99_s)}, "
             f"CPU/check {_fmt_us(r.cpu_per_check_s)}" + (f" ({ratio:.2f}× bare)" if ratio else "")
+            + (f" (bare {r.extra['floor_before_us']} µs before, {r.extra['floor_after_us']} after)"
+               if "floor_after_us" in r.extra else "")
             + f" (main {r.extra.get('cpu_main_per_check_us')} µs, "
             f"worker {r.extra.get('cpu_worker_per_check_us')} µs, "
             f"{r.extra.get('wakeups_main_per_check')} wake-ups of the main process per check)"
