@@ -192,16 +192,16 @@ class SQLiteStore(BufferedStore):
         """Every read inside sees one commit (a WAL read snapshot), however long it takes and whatever
         the writer commits meanwhile: a render never mixes two instants."""
         async with self._tx:
-            await self._conn.execute("BEGIN")
             try:
+                await self._conn.execute("BEGIN")
                 yield
             finally:
-                await self._conn.execute("COMMIT")
+                await self._rollback()  # reads only: ending it either way is the same, and cancel-safe
 
     async def _migrate(self) -> None:
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 row = await self._fetchone("PRAGMA user_version")
                 version = int(row[0]) if row else 0
                 if version > len(MIGRATIONS):
@@ -248,8 +248,8 @@ class SQLiteStore(BufferedStore):
         """Run statements in one transaction; return the last row id."""
         last: int | None = None
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 for sql, args in statements:
                     cur = await self._conn.execute(sql, args)
                     last = cur.lastrowid
@@ -265,8 +265,8 @@ class SQLiteStore(BufferedStore):
         """Make sure every monitor key has an id; return key → id."""
         wanted = list(keys)
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 await self._conn.executemany(
                     "INSERT OR IGNORE INTO monitors (key) VALUES (?)", [(k,) for k in wanted]
                 )
@@ -338,8 +338,8 @@ class SQLiteStore(BufferedStore):
         """Claim up to `limit` undelivered notifications not claimed under leadership `epoch` yet, oldest
         first (one process owns a SQLite file, so this is a plain update)."""
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 rows = await self._fetchall(
                     "SELECT id, delivery_id, destination, event, incident, at FROM outbox "
                     "WHERE claimed_epoch IS NULL OR claimed_epoch != ? ORDER BY id LIMIT ?", (epoch, limit))
@@ -438,10 +438,14 @@ class SQLiteStore(BufferedStore):
 
     async def _rollback(self) -> None:
         """Roll back the open transaction, if SQLite has not already (a failed COMMIT on a full disk is
-        rolled back by SQLite itself, and an explicit ROLLBACK would then raise over the real error)."""
-        if self._conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                await self._conn.execute("ROLLBACK")
+        rolled back by SQLite itself, and an explicit ROLLBACK would then raise over the real error).
+
+        Decided in the connection's thread, after every statement queued before it: a task cancelled
+        while its BEGIN was still queued saw `in_transaction` False here, skipped the ROLLBACK, and
+        the BEGIN ran afterwards — the next write then failed "cannot start a transaction within a
+        transaction" and the process hung at exit (a subscriber mailer's write cancelled at close)."""
+        with contextlib.suppress(sqlite3.Error):
+            await self._conn._execute(_rollback_open, self._conn)  # type: ignore[no-untyped-call]
 
     async def results(self, monitor: str, since: float = 0.0, limit: int = 1000) -> list[CheckResult]:
         """Raw results of a monitor since `since`, oldest first (at most `limit`, the newest ones)."""
@@ -542,8 +546,8 @@ class SQLiteStore(BufferedStore):
     async def create_incident(self, incident: Incident) -> Incident:
         """Insert an incident with its updates; return it with the ids assigned."""
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 cur = await self._conn.execute(
                     "INSERT INTO incidents (page, title, severity, impact, status, components, automatic, "
                     "started_at, due_at, monitoring_at, resolved_at, acknowledged_at, acknowledged_by, "
@@ -574,8 +578,8 @@ class SQLiteStore(BufferedStore):
     async def save_incident(self, incident: Incident, new_updates: Iterable[IncidentUpdate] = ()) -> Incident:
         """Write an incident's fields and append new timeline updates, in one transaction."""
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 await self._conn.execute(
                     "UPDATE incidents SET page=?, title=?, severity=?, impact=?, status=?, components=?, "
                     "automatic=?, started_at=?, due_at=?, monitoring_at=?, resolved_at=?, acknowledged_at=?, "
@@ -771,8 +775,8 @@ class SQLiteStore(BufferedStore):
         q = subscriptions_sql
         chosen = list(components)
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 row = await self._fetchone(q.FIND_SUBSCRIBER, (email, page))
                 if row is None:
                     cur = await self._conn.execute(q.INSERT_SUBSCRIBER,
@@ -811,8 +815,8 @@ class SQLiteStore(BufferedStore):
     async def delete_subscriber(self, subscriber_id: int) -> bool:
         """Delete a subscriber, its choices and its pending mail; False when there was none."""
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 count = 0
                 for sql in subscriptions_sql.DELETE_SUBSCRIBER:
                     cur = await self._conn.execute(sql, (subscriber_id,))
@@ -850,8 +854,8 @@ class SQLiteStore(BufferedStore):
         """Store a notice and queue it for its page's confirmed subscribers, in one transaction."""
         q = subscriptions_sql
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 cur = await self._conn.execute(q.INSERT_NOTICE, (notice.key, notice.page, notice.event,
                                                                   notice.body, now))
                 queued = 0
@@ -883,8 +887,8 @@ class SQLiteStore(BufferedStore):
         ids = [int(i) for i in delivery_ids]
         claimed: set[int] = set()
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 for start in range(0, len(ids), 500):
                     part = ids[start:start + 500]
                     sql = subscriptions_sql.CLAIM_MAIL.format(marks=", ".join("?" * len(part)))
@@ -927,8 +931,8 @@ class SQLiteStore(BufferedStore):
         if not params:
             return
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 await self._conn.executemany(support_sql.UPSERT_CASE, params)
                 await self._conn.execute("COMMIT")
             except BaseException:
@@ -991,8 +995,8 @@ class SQLiteStore(BufferedStore):
         if not rows:
             return
         async with self._tx:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 await self._conn.executemany(support_sql.INSERT_ALERT, rows)
                 await self._conn.execute("COMMIT")
             except BaseException:
@@ -1049,6 +1053,13 @@ async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
 def _subscriber(r: Sequence[Any], components: tuple[str, ...] = ()) -> Subscriber:
     return Subscriber(id=int(r[0]), email=r[1], page=r[2], locale=r[3], salt=r[4], created_at=r[5],
                       confirm_expires_at=r[6], confirmed_at=r[7], components=components)
+
+
+def _rollback_open(conn: aiosqlite.Connection) -> None:
+    """ROLLBACK if a transaction is open, run in the connection's own thread."""
+    db: sqlite3.Connection = conn._conn
+    if db.in_transaction:
+        db.execute("ROLLBACK")
 
 
 def _write_all(conn: aiosqlite.Connection, steps: Sequence[tuple[str, Iterable[Any]]]) -> None:
