@@ -713,7 +713,7 @@ def _apprise_url(value: Any) -> str:
     url = value.strip()
     import apprise  # imported here: only configs with apprise targets pay for it
 
-    quiet_url_loggers()  # apprise logs the URLs it loads
+    quiet_url_loggers(secret_url=url)  # apprise logs the URLs it loads, and their tokens alone
     if apprise.Apprise.instantiate(url) is None:
         scheme = url.split("://", 1)[0].lower()
         raise ValueError(f"(hidden) is not a URL apprise can send to (scheme {_show(scheme)}; see "

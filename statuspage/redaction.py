@@ -177,21 +177,36 @@ def install_log_redaction(secrets: Iterable[str] = ()) -> None:
 _ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
+_URL_PARTS: set[str] = set()
+"""Pieces of the secret URLs handed to those libraries (tokens, users, passwords, path segments)."""
+_URL_SPLIT = re.compile(r"[/:@?&=#,;]+")
+
+
 class UrlFreeLogs(logging.Filter):
     """For the loggers of libraries that name the URL they talk to (apprise, urllib3): only warnings
-    and errors pass, with every URL replaced by `scheme://(hidden)` (apprise URLs are all secret)."""
+    and errors pass, with every URL replaced by `scheme://(hidden)` (apprise URLs are all secret) and
+    every piece of a URL given to `quiet_url_loggers` replaced by `(hidden)` — apprise also quotes a
+    token alone ("The Telegram Bot Token specified (123456789:AAH…) is invalid")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return False
-        text = record.getMessage()
-        record.msg = _ANY_URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://(hidden)", text)
-        record.args = None
+        text = _ANY_URL.sub(lambda m: m.group(0).split("://", 1)[0] + "://(hidden)", record.getMessage())
+        for part in sorted(_URL_PARTS, key=len, reverse=True):
+            if part in text:
+                text = text.replace(part, HIDDEN)
+        record.msg, record.args = text, None
         return True
 
 
-def quiet_url_loggers(names: tuple[str, ...] = ("apprise", "urllib3.connectionpool")) -> None:
-    """Put `UrlFreeLogs` on these loggers (idempotent); before any secret URL reaches them."""
+def quiet_url_loggers(names: tuple[str, ...] = ("apprise", "urllib3.connectionpool"),
+                      secret_url: str | None = None) -> None:
+    """Put `UrlFreeLogs` on these loggers (idempotent); before any secret URL reaches them. The
+    pieces of `secret_url` after its scheme (at least 6 characters: shorter ones would mask ordinary
+    words) are hidden wherever those loggers quote them."""
+    if secret_url is not None:
+        rest = secret_url.split("://", 1)[-1]
+        _URL_PARTS.update(p for p in _URL_SPLIT.split(rest) if len(p) >= _MIN_SECRET)
     for name in names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, UrlFreeLogs) for f in logger.filters):

@@ -527,7 +527,7 @@ def _apprise_notify(url: str, title: str, body: str) -> bool:
     """Send one notification through apprise (blocking; run in a thread)."""
     import apprise
 
-    quiet_url_loggers()
+    quiet_url_loggers(secret_url=url)
     sender = apprise.Apprise()
     if not sender.add(url):
         raise _Permanent("apprise does not take this URL")
