@@ -739,8 +739,10 @@ def _render_failed(exc: Exception, retry_in: float) -> None:
     log.debug("render failure", exc_info=exc)
 
 
-async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
-    """Start `runtime`, run until SIGINT/SIGTERM (or `stop` is set), then close it."""
+async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None,
+                            before_close: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Start `runtime`, run until SIGINT/SIGTERM (or `stop` is set), then await `before_close()` (what
+    still uses the runtime's store stops first) and close it."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -768,6 +770,8 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     finally:
         if refreeze is not None:
             refreeze.cancel()
+        if before_close is not None:
+            await before_close()
         await runtime.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -192,6 +192,14 @@ async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event
     await runner.setup()
     pusher: asyncio.Task[None] | None = None
     cases: asyncio.Task[None] | None = None
+
+    async def stop_feeds() -> None:
+        # Before the runtime closes its store: a case fed after that met a closed database.
+        for task in (pusher, cases):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     try:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -220,13 +228,9 @@ async def run_demo(port: int, data_dir: Path, out_dir: Path, stop: asyncio.Event
         pusher = asyncio.create_task(_push_heartbeats(runtime))
         cases = asyncio.create_task(feed_cases(lambda: runtime.support, runtime.mark_dirty))
         print(banner(config, config_path, sim_port, token, start_phase), flush=True)
-        await run_until_stopped(runtime, stop)
+        await run_until_stopped(runtime, stop, before_close=stop_feeds)
     finally:
-        for task in (pusher, cases):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await stop_feeds()
         await runner.cleanup()
 
 
