@@ -286,6 +286,16 @@ class Site(_Model):
         return self
 
 
+def is_postgres_url(url: str) -> bool:
+    """True when `url` is a usable `postgresql://` URL (a host or query; a port within 0–65535)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+        return parts.scheme in ("postgresql", "postgres") and bool(parts.hostname or parts.query)
+    except ValueError:
+        return False
+
+
 class Storage(_Model):
     """Where the database lives (a SQLite `path`, or a PostgreSQL `url`) and how long raw results are kept."""
 
@@ -303,13 +313,7 @@ class Storage(_Model):
         problems: list[str] = []
         if "path" in self.model_fields_set:
             problems.append("path, url: both are set; use path for SQLite or url for PostgreSQL, not both")
-        try:
-            parts = urlsplit(self.url)
-            ok = parts.scheme in ("postgresql", "postgres") and bool(parts.hostname or parts.query)
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            ok = False
-        if not ok:
+        if not is_postgres_url(self.url):
             # Never echo the value: it carries the password.
             problems.append("url: is not a postgresql://user:password@host:5432/database URL")
         if problems:

@@ -14,6 +14,7 @@ import click
 
 from statuspage.cli.cases import case
 from statuspage.cli.common import (
+    DATABASE,
     PluginCommand,
     StatuspageGroup,
     config_option,
@@ -334,6 +335,8 @@ def migrate(source: Path, url: str) -> None:
     from statuspage.store.migrate import migrate as copy_history
     from statuspage.store.postgres import redact_url
 
+    # A source that is not a statuspage database (corrupt, another kind of file) is one line naming it.
+    click.get_current_context().meta[DATABASE] = str(source)
     try:
         result = asyncio.run(copy_history(source, url))
     except (MigrateError, StoreUnavailable) as exc:

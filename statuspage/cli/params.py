@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from statuspage.config import is_postgres_url
 from statuspage.durations import parse_duration
 
 _CHECK_FROM = 946_684_800.0
@@ -75,7 +76,7 @@ class PostgresUrlType(click.ParamType):  # type: ignore[type-arg]  # generic in 
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
-        if not text.startswith(("postgresql://", "postgres://")):
+        if not is_postgres_url(text):  # the rule of storage.url (a bad port or host was a traceback)
             self.fail("must be a postgresql://user:password@host:5432/database URL", param, ctx)
         return text
 

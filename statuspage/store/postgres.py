@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from statuspage import redaction
 from statuspage.models import (
     CaseEvent,
     CaseRow,
@@ -173,14 +174,16 @@ RUN_ID_BLOCK_BITS = 32
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password (`postgresql://user:***@host/db`): safe for logs and errors."""
+    """The URL without its password (`postgresql://user:***@host/db`, `?password=***`: libpq takes it
+    in the query too): safe for logs and errors."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.rpartition("@")[2]
-        user = parts.username or ""
-        return urlunsplit((parts.scheme, f"{user}:***@{netloc}", parts.path, parts.query, parts.fragment))
+        # Secret-looking query values (password, sslpassword, …) masked by the shared rule.
+        query = urlsplit(redaction.redact_url(url)).query if parts.query else ""
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:
         return "postgresql://…"
 
