@@ -119,6 +119,31 @@ def test_migrate_refuses_a_url_that_is_not_postgresql_without_showing_it() -> No
     assert "s3cret" not in result.output
 
 
+@pytest.mark.parametrize("url", ["postgresql://bob:s3cret@127.0.0.1:99999/db", "postgresql://bob:s3cret@[::1/db"])
+def test_migrate_refuses_a_bad_port_or_host_as_storage_url_does(url: str) -> None:
+    # Both were tracebacks (OverflowError, ValueError) from the connection attempt.
+    result = CliRunner().invoke(cli, ["migrate", "--from", "x.sqlite", "--to", url])
+    assert result.exit_code == 2 and "Invalid value for '--to'" in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_migrate_from_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text("hello, not a database\n" * 100)
+    result = CliRunner().invoke(cli, ["migrate", "--from", str(source), "--to",
+                                      "postgresql://bob:s3cret@127.0.0.1:1/db"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == f"Error: database {source} is not a statuspage database (another kind of file, or damaged)"
+
+
+def test_a_postgresql_url_with_its_password_in_the_query_is_shown_masked() -> None:
+    from statuspage.store.postgres import redact_url
+    assert redact_url("postgresql://127.0.0.1/db?password=QuerySecretPw&sslmode=require") == (
+        "postgresql://127.0.0.1/db?password=***&sslmode=require")
+    assert redact_url("postgresql://bob:pw@h:5432/db") == "postgresql://bob:***@h:5432/db"
+    assert redact_url("postgresql://bob@h/db") == "postgresql://bob@h/db"
+
+
 @pytest.fixture
 async def env(tmp_path: Path, aiohttp_client: Any) -> Any:
     server = await open_env(tmp_path, aiohttp_client)
