@@ -92,7 +92,12 @@ def redact_value(path: str, value: object) -> object:
     if is_secret_path(path):
         return HIDDEN
     if isinstance(value, str):
-        return redact_url(value)
+        return redact_text(redact_url(value))  # also `Bearer x` written where a secret was not expected
+    # A mistyped key holding a mapping (`header:` for `headers:`) is shown: its secrets are not.
+    if isinstance(value, dict):
+        return {k: redact_value(f"{path}.{k}", v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(f"{path}[{i}]", v) for i, v in enumerate(value)]
     return value
 
 

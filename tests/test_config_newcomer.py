@@ -90,3 +90,11 @@ def test_good_senders_are_accepted() -> None:
     assert problems({"notifications": {"email": {"host": "h", "to": ["ops@example.com", "oops"]}}}) == [
         'notifications.email.to[1]: "oops" is not an e-mail address (like status@example.com or '
         '"Status <status@example.com>")']
+
+
+def test_a_mistyped_key_holding_credentials_shows_them_hidden() -> None:
+    # `header:` for `headers:` printed {'Authorization': 'Bearer HdrSecret'} in the unknown-key error.
+    from statuspage.redaction import redact_value
+    shown = redact_value("pages[0].monitors[0].header", {"Authorization": "Bearer HdrSecret", "X-Trace": "abc",
+                                                         "list": ["Bearer T0kSecret"]})
+    assert shown == {"Authorization": "(hidden)", "X-Trace": "abc", "list": ["Bearer ***"]}
