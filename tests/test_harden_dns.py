@@ -9,6 +9,7 @@ and was confirmed down (a false T1), and 111 of 123 hung checks were classified 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import shutil
@@ -35,11 +36,21 @@ TOKEN = "Zq3-vT8pL1xR6mN0wK5yB2cH"
 @contextmanager
 def silent_name_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[tuple[str, int]]:
     """A UDP and TCP name server that reads nothing and answers nothing."""
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    tcp = socket.socket()
+    for attempt in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tcp = socket.socket()
+        try:
+            udp.bind((host, port))
+            # The UDP port's TCP twin may be taken (another test's connection): then another pair.
+            tcp.bind((host, udp.getsockname()[1]))
+        except OSError as exc:
+            udp.close()
+            tcp.close()
+            if exc.errno != errno.EADDRINUSE or port or attempt == 49:
+                raise
+            continue
+        break
     try:
-        udp.bind((host, port))
-        tcp.bind((host, udp.getsockname()[1]))
         tcp.listen(128)
         yield host, udp.getsockname()[1]
     finally:
