@@ -34,7 +34,7 @@ from pydantic import (
 
 from statuspage.durations import format_duration, parse_duration
 from statuspage.models import component_key, monitor_key
-from statuspage.redaction import HIDDEN, is_secret_path, quiet_url_loggers, redact_value
+from statuspage.redaction import HIDDEN, is_secret_path, quiet_url_loggers, redact_database_url, redact_value
 
 
 class ConfigError(Exception):
@@ -328,13 +328,7 @@ class Storage(_Model):
     @property
     def where(self) -> str:
         """The database for messages: the file path, or the URL without its password."""
-        if self.url is None:
-            return self.path
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        host = parts.netloc.rpartition("@")[2]
-        return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+        return self.path if self.url is None else redact_database_url(self.url)
 
 
 class Cluster(_Model):

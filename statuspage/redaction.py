@@ -87,6 +87,21 @@ def redact_url(text: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def redact_database_url(url: str) -> str:
+    """A database URL without its password (`postgresql://user:***@host/db`, and `?password=***`:
+    libpq takes it in the query too), for logs and errors; an unparsable one is `postgresql://…`."""
+    try:
+        parts = urlsplit(url)
+        # Secret-looking query values (password, sslpassword, …) masked by `redact_url`'s rule.
+        query = urlsplit(redact_url(url)).query if parts.query else ""
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "postgresql://…"
+
+
 def redact_value(path: str, value: object) -> object:
     """The value as it may be shown for key path `path`: HIDDEN for a secret key, URLs without credentials."""
     if is_secret_path(path):
@@ -219,5 +234,5 @@ def quiet_url_loggers(names: tuple[str, ...] = ("apprise", "urllib3.connectionpo
 
 
 __all__ = ["HIDDEN", "MASK", "UrlFreeLogs", "install_log_redaction", "is_secret_key", "is_secret_path",
-           "quiet_url_loggers", "redact_for_log", "redact_record", "redact_text", "redact_url",
-           "redact_value"]
+           "quiet_url_loggers", "redact_database_url", "redact_for_log", "redact_record", "redact_text",
+           "redact_url", "redact_value"]

@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -173,19 +172,8 @@ RUN_ID_BLOCK_BITS = 32
 """Each process start takes a block of 2^32 run ids (run ids are handed out in memory)."""
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password (`postgresql://user:***@host/db`, `?password=***`: libpq takes it
-    in the query too): safe for logs and errors."""
-    try:
-        parts = urlsplit(url)
-        # Secret-looking query values (password, sslpassword, …) masked by the shared rule.
-        query = urlsplit(redaction.redact_url(url)).query if parts.query else ""
-        netloc = parts.netloc
-        if parts.password is not None:
-            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return "postgresql://…"
+redact_url = redaction.redact_database_url
+"""The URL without its password: safe for logs and errors (`statuspage.redaction`)."""
 
 
 def problem_reason(exc: BaseException) -> str | None:
