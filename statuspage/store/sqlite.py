@@ -1072,9 +1072,8 @@ def _write_all(conn: aiosqlite.Connection, steps: Sequence[tuple[str, Iterable[A
             db.executemany(sql, rows)
         db.execute("COMMIT")
     except BaseException:
-        if db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):
+            _rollback_open(conn)
         raise
 
 
